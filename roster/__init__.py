@@ -1,0 +1,105 @@
+"""Roster: the Students section of a multi-school education platform."""
+
+import os
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from roster import config
+from roster.extensions import csrf, db, login_manager, mail, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    os.makedirs(app.instance_path, exist_ok=True)
+    config.load(app, test_config)
+    register_extensions(app)
+    register_auth(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+# Where a user who must change their password may still go.
+PASSWORD_CHANGE_ENDPOINTS = {"public.security", "public.logout", "static", "admin.static"}
+
+
+def register_auth(app: Flask) -> None:
+    from roster.services import accounts, audit
+
+    login_manager.login_view = "public.login"
+    login_manager.login_message = "Please sign in to open this page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(accounts.load_session)
+
+    @app.before_request
+    def remember_client_address():
+        audit.client_address.set(request.remote_addr)
+
+    @app.before_request
+    def enforce_password_change():
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS
+        ):
+            return redirect(url_for("public.security"))
+        return None
+
+
+def register_blueprints(app: Flask) -> None:
+    from roster.admin import context, init_admin
+    from roster.permissions import schools_for
+    from roster.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    init_admin(app)
+    app.jinja_env.globals.update(
+        roster_selected_school=context.selected_school,
+        roster_school_choices=lambda: schools_for(current_user),
+    )
+
+
+ERRORS = {
+    400: ("Bad request", "The request could not be understood. Go back and try again."),
+    403: ("Not allowed", "You do not have permission to open this page or do this."),
+    404: ("Not found", "There is nothing here. It may have been removed, or the address is wrong."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    413: ("Too large", "The upload is larger than allowed."),
+    500: ("Something went wrong", "An unexpected error happened. Nothing was saved; please try again."),
+}
+
+
+def register_errors(app: Flask) -> None:
+    def page(code: int, message: str | None = None):
+        title, default = ERRORS[code]
+        return render_template("public/error.html", code=code, title=title, message=message or default), code
+
+    for code in ERRORS:
+        app.register_error_handler(code, lambda exc, code=code: page(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc):
+        return page(400, "This form has expired or was not sent from Roster. Reload the page and try again.")
+
+    @app.teardown_request
+    def rollback_unfinished(exc):
+        # Whatever a failed request left in the session is thrown away, never half-committed later.
+        if exc is not None:
+            db.session.rollback()
+
+
+def register_cli(app: Flask) -> None:
+    from roster.cli import roster_cli
+
+    app.cli.add_command(roster_cli)

@@ -1,0 +1,18 @@
+"""The admin panel: built per app (a module-level Admin breaks when tests make a second app)."""
+
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from roster.admin.base import HomeView
+from roster.admin.students import StudentView
+
+
+def init_admin(app) -> Admin:
+    admin = Admin(
+        app,
+        name="Roster",
+        theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/roster/base.html"),
+        index_view=HomeView(name="Home", url="/admin"),
+    )
+    admin.add_view(StudentView(name="Students", endpoint="students"))
+    return admin

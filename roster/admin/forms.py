@@ -1,0 +1,87 @@
+"""Admin forms. They only shape input; the checks that matter live in the services."""
+
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model.fields import AjaxSelectMultipleField
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from roster import permissions
+from roster.admin import context
+from roster.extensions import db
+from roster.models import Program, Section, Tag
+from roster.services.students import GUARDIAN_FIELDS, SCALAR_FIELDS
+
+
+class SchoolScopedLoader(QueryAjaxModelLoader):
+    """An ajax lookup (programs, tags, sections) that sees only the selected school's names."""
+
+    def get_query(self):
+        return super().get_query().filter(self.model.school_id == context.school_id()).order_by(self.model.name)
+
+    def get_one(self, pk):
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            return None
+        return self.get_query().filter(self.model.id == pk).one_or_none()
+
+
+def scoped_loaders() -> dict[str, SchoolScopedLoader]:
+    return {
+        name: SchoolScopedLoader(name, db, model, fields=["name"], placeholder=f"Choose {name}")
+        for name, model in (("programs", Program), ("tags", Tag), ("sections", Section))
+    }
+
+
+GENDER_CHOICES = [("", "—"), ("male", "Male"), ("female", "Female")]
+
+
+def optional_text(label: str, max_length: int = 200, area: bool = False):
+    field = TextAreaField if area else StringField
+    return field(label, validators=[Optional(), Length(max=max_length)])
+
+
+def build_student_form(loaders: dict[str, SchoolScopedLoader]) -> type[FlaskForm]:
+    """The manual Add/Edit form: every field of a student; guardians are added inline by the view."""
+
+    class StudentForm(FlaskForm):
+        last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
+        first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
+        middle_name = optional_text("Middle name", 100)
+        phone = optional_text("Phone", 40)
+        email = optional_text("Email", 254)
+        personal_file_number = optional_text("Personal file number", 50)
+        gender = SelectField("Gender", choices=GENDER_CHOICES, default="")
+        birth_date = DateField("Date of birth", validators=[Optional()])
+        is_inclusive = BooleanField("Is inclusive")
+        is_individual = BooleanField("Is individual")
+        programs = AjaxSelectMultipleField(loaders["programs"], "Programs")
+        tags = AjaxSelectMultipleField(loaders["tags"], "Tags")
+        sections = AjaxSelectMultipleField(loaders["sections"], "Sections")
+        address = optional_text("Address", 1000, area=True)
+        extra_phone = optional_text("Extra phone", 40)
+        extra_email = optional_text("Extra email", 254)
+        dropout_date = DateField("Drop-out date", validators=[Optional()])
+        dropout_reason = optional_text("Drop-out reason", 200)
+        dropout_note = optional_text("Drop-out note", 2000, area=True)
+
+    return StudentForm
+
+
+def student_data(form) -> dict:
+    """Turn a submitted StudentForm into the plain values students.create/update take."""
+    data = {name: form[name].data for name in SCALAR_FIELDS}
+    for name in ("programs", "tags", "sections"):
+        data[name[:-1] + "_ids"] = [item.id for item in form[name].data or []]
+    guardians = form.guardians
+    data["guardians"] = [
+        {name: entry.form[name].data for name in GUARDIAN_FIELDS}
+        for entry in guardians.entries
+        if not guardians.should_delete(entry)
+    ]
+    return data
+
+
+def can_see_private() -> bool:
+    return permissions.allows(context.role(), "students.see_private")

@@ -1,0 +1,358 @@
+"""The Students list, details and the Add/Edit form: a thin layer over roster.services.students."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.form import rules
+from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from roster import permissions
+from roster.admin import context
+from roster.admin.base import SecuredModelView
+from roster.admin.forms import build_student_form, can_see_private, scoped_loaders, student_data
+from roster.errors import Forbidden, NotFound, ValidationFailed
+from roster.extensions import db
+from roster.models import AccountStatus, Guardian, Program, Section, Source, Student, Tag
+from roster.services import preferences, students
+from roster.urls import safe_next
+
+LIST_VIEW = "students"
+COLUMNS = [
+    "full_name", "email", "phone", "personal_file_number", "programs", "tags", "sections", "gender",
+    "birth_date", "is_inclusive", "is_individual", "account_status", "source", "created_at",
+]
+DEFAULT_COLUMNS = ["full_name", "email", "phone", "personal_file_number", "programs", "tags", "account_status"]
+LABELS = {
+    "full_name": "Full name", "email": "Email", "phone": "Phone", "personal_file_number": "Personal file number",
+    "programs": "Programs", "tags": "Tags", "sections": "Sections", "gender": "Gender",
+    "birth_date": "Date of birth", "is_inclusive": "Is inclusive", "is_individual": "Is individual",
+    "account_status": "Account status", "source": "Source", "created_at": "Created",
+    "middle_name": "Middle name", "last_name": "Last name", "first_name": "First name",
+    "address": "Address", "extra_phone": "Extra phone", "extra_email": "Extra email",
+    "dropout_date": "Drop-out date", "dropout_reason": "Drop-out reason", "dropout_note": "Drop-out note",
+    "guardians": "Parents information",
+}
+# What teachers do not see of a student (design.md: without parents' jobs and drop-out details).
+PRIVATE_COLUMNS = {"dropout_date", "dropout_reason", "dropout_note"}
+
+
+def _student_text_filter(name: str, operation: str, conditions):
+    """A text filter whose matching lives in roster.services.students."""
+
+    class TextFilter(sqla_filters.BaseSQLAFilter):
+        def apply(self, query, value, alias=None):
+            return query.filter(*conditions(value))
+
+        def operation(self):
+            return operation
+
+    return TextFilter(Student.id, name)
+
+
+class LinkFilter(sqla_filters.BaseSQLAFilter):
+    """Programs, tags or sections: any of those chosen. EXISTS, not a join: no student twice, counts stay right."""
+
+    def __init__(self, name: str, relation, model):
+        super().__init__(Student.id, name, data_type="select2-tags")
+        self.relation, self.model = relation, model
+
+    def school_options(self, school_id: int):
+        rows = db.session.execute(
+            select(self.model.id, self.model.name).where(self.model.school_id == school_id).order_by(self.model.name)
+        )
+        return [(str(i), n) for i, n in rows]
+
+    def clean(self, value):
+        return [int(v) for v in value.split(",") if v.strip()]
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.relation.any(self.model.id.in_(value)))
+
+    def operation(self):
+        return "any of"
+
+
+def _names(view, context_, model, name):
+    return ", ".join(item.name for item in getattr(model, name))
+
+
+def _full_name(view, context_, model, name):
+    return Markup('<a href="{}">{}</a>').format(view.get_url(".details_view", id=model.id), model.full_name)
+
+
+def _account_status(view, context_, model, name):
+    status = AccountStatus(model.account_status)
+    css = {"pending": "badge-warning", "active": "badge-success"}.get(status.value, "badge-light")
+    return Markup('<span class="badge {} account-{}">{}</span>').format(css, status.value, status.label)
+
+
+def _guardians(view, context_, model, name):
+    private = can_see_private()
+    items = []
+    for g in model.guardians:
+        parts = [g.relation, g.phone, g.email]
+        if private:
+            parts += [g.workplace, g.position]
+        details = ", ".join(p for p in parts if p)
+        items.append(Markup("<li><strong>{}</strong>{}</li>").format(g.full_name, f" — {details}" if details else ""))
+    return Markup("<ul class='mb-0 pl-3'>{}</ul>").format(Markup("").join(items)) if items else ""
+
+
+def _label(value):
+    return value.replace("_", " ").capitalize() if value else ""
+
+
+class StudentView(SecuredModelView):
+    list_template = "admin/roster/students_list.html"
+
+    column_list = COLUMNS
+    column_labels = LABELS
+    column_sortable_list = [
+        ("full_name", "search_key"), "email", "phone", "personal_file_number", "gender", "birth_date",
+        "is_inclusive", "is_individual", "account_status", "source", "created_at",
+    ]
+    column_default_sort = [("search_key", False), ("id", False)]
+    column_formatters = {
+        "full_name": _full_name,
+        "programs": _names,
+        "tags": _names,
+        "sections": _names,
+        "account_status": _account_status,
+        "gender": lambda v, c, m, n: _label(m.gender),
+        "source": lambda v, c, m, n: _label(m.source),
+        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M"),
+        "guardians": _guardians,
+    }
+    column_formatters_detail = column_formatters | {"full_name": lambda v, c, m, n: m.full_name}
+    column_details_list = [
+        "full_name", "email", "phone", "personal_file_number", "gender", "birth_date", "programs", "tags",
+        "sections", "is_inclusive", "is_individual", "address", "extra_phone", "extra_email", "guardians",
+        "dropout_date", "dropout_reason", "dropout_note", "account_status", "source", "created_at",
+    ]
+    column_filters = [
+        _student_text_filter("Full name", "contains", students.name_matches),
+        _student_text_filter("Phone", "matches", students.phone_matches),
+        _student_text_filter("Email", "contains", students.email_matches),
+        _student_text_filter("Personal file number", "equals", students.file_number_matches),
+        LinkFilter("Programs", Student.programs, Program),
+        LinkFilter("Tags", Student.tags, Tag),
+        LinkFilter("Sections", Student.sections, Section),
+        sqla_filters.BooleanEqualFilter(Student.is_inclusive, "Is inclusive"),
+        sqla_filters.BooleanEqualFilter(Student.is_individual, "Is individual"),
+        sqla_filters.FilterEqual(
+            Student.account_status, "Account status", options=[(s.value, s.label) for s in AccountStatus]
+        ),
+        sqla_filters.FilterEqual(Student.source, "Source", options=[(s.value, _label(s.value)) for s in Source]),
+    ]
+    column_auto_select_related = False  # we load programs, tags, sections with selectinload instead
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 50
+    page_size_options = (20, 50, 100, 200)
+
+    inline_models = [
+        (
+            Guardian,
+            {
+                "form_columns": ["id", "full_name", "relation", "phone", "email", "workplace", "position"],
+                "form_label": "Guardian",
+                "column_labels": {"full_name": "Full name", "workplace": "Workplace (job)",
+                                  "position": "Position"},
+            },
+        )
+    ]
+    form_rules = [
+        rules.FieldSet(("last_name", "first_name", "middle_name", "gender", "birth_date", "personal_file_number"),
+                       "Student"),
+        rules.FieldSet(("phone", "email", "address", "extra_phone", "extra_email"), "Contact information"),
+        rules.FieldSet(("programs", "tags", "sections", "is_inclusive", "is_individual"), "Studies"),
+        rules.FieldSet(("guardians",), "Parents information"),
+        rules.FieldSet(("dropout_date", "dropout_reason", "dropout_note"), "Drop-out information"),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        self.form_ajax_refs = scoped_loaders()
+        super().__init__(Student, db, *args, **kwargs)
+
+    # Permissions: asked per request, from the selected school's role.
+    @property
+    def can_create(self):
+        return context.allowed("students.edit")
+
+    @property
+    def can_edit(self):
+        return context.allowed("students.edit")
+
+    @property
+    def can_delete(self):
+        return context.allowed("students.edit")
+
+    def is_action_allowed(self, name):
+        return context.allowed("students.edit") if name == "delete" else super().is_action_allowed(name)
+
+    def _actor(self):
+        return current_user._get_current_object()
+
+    def _require_record(self, id_) -> Student:
+        try:
+            return students.get(int(id_), context.school_id(), actor=self._actor())
+        except (TypeError, ValueError, NotFound):
+            abort(404)
+
+    # Every query goes through the selected school and the user's role.
+    def _scope(self):
+        return permissions.visible_students(context.school_id(), current_user, context.role())
+
+    def get_query(self):
+        return (
+            db.session.query(Student)
+            .filter(*self._scope())
+            .options(selectinload(Student.programs), selectinload(Student.tags), selectinload(Student.sections))
+        )
+
+    def get_count_query(self):
+        return db.session.query(func.count(Student.id)).filter(*self._scope())
+
+    def get_one(self, id):
+        try:
+            return students.get(int(id), context.school_id(), actor=self._actor())
+        except (TypeError, ValueError, NotFound):
+            return None
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        # Always end with the id, so that pages never repeat or skip a row between equal names.
+        query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
+        return query.order_by(Student.id.desc() if sort_desc else Student.id), joins
+
+    def _get_filter_groups(self):
+        """Filter options (programs, tags, sections) of the selected school, fresh on every request."""
+        groups = super()._get_filter_groups()
+        for items in (groups or {}).values():
+            for item in items:
+                flt = self._filters[item["index"]]
+                if isinstance(flt, LinkFilter):
+                    item["options"] = flt.school_options(context.school_id())
+        return groups
+
+    # Forms: Flask-Admin builds them; the services check and store.
+    def scaffold_form(self):
+        return self.scaffold_inline_form_models(build_student_form(self._form_ajax_refs))
+
+    def _attach_errors(self, form, exc: ValidationFailed) -> None:
+        entries = [e for e in form.guardians.entries if not form.guardians.should_delete(e)]
+        for key, messages in exc.field_errors.items():
+            field = None
+            if key.startswith("guardians-"):
+                _, number, name = key.split("-", 2)
+                field = entries[int(number)].form[name]
+            elif key.endswith("_ids"):
+                field = form[key[:-4] + "s"]
+            elif key in form:
+                field = form[key]
+            if field is None:
+                flash(" ".join(messages), "error")
+            else:
+                field.errors = list(field.errors) + messages
+
+    def create_model(self, form):
+        try:
+            student_id = students.create(context.school_id(), student_data(form), actor=self._actor())
+        except ValidationFailed as exc:
+            self._attach_errors(form, exc)
+            return False
+        except Forbidden:
+            abort(403)
+        return db.session.get(Student, student_id)
+
+    def update_model(self, form, model):
+        try:
+            students.update(model.id, context.school_id(), student_data(form), actor=self._actor())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            self._attach_errors(form, exc)
+            return False
+        except Forbidden:
+            abort(403)
+        return True
+
+    def delete_model(self, model):
+        try:
+            students.delete([model.id], context.school_id(), actor=self._actor())
+        except Forbidden:
+            abort(403)
+        return True
+
+    # Views: refuse with 403/404 before Flask-Admin's redirects could hide it.
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        if not self.can_create:
+            abort(403)
+        return super().create_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if not self.can_edit:
+            abort(403)
+        self._require_record(get_mdict_item_or_list(request.args, "id"))
+        return super().edit_view()
+
+    @expose("/details/")
+    def details_view(self):
+        self._require_record(get_mdict_item_or_list(request.args, "id"))
+        return super().details_view()
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        if not self.can_delete:
+            abort(403)
+        self._require_record(request.form.get("id"))
+        return super().delete_view()
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        name = request.form.get("action")
+        if name in self._actions_data and not self.is_action_allowed(name):
+            abort(403)
+        return super().action_view()
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        if not context.allowed("students.edit"):
+            abort(403)
+        return super().ajax_lookup()
+
+    @action("delete", "Delete", "Delete the selected students? This cannot be undone.")
+    def action_delete(self, ids):
+        try:
+            count = students.delete(ids, context.school_id(), actor=self._actor())
+        except NotFound:
+            flash("None of the selected students is in this school.", "error")
+            return
+        flash(f"Deleted {count} student{'s' if count != 1 else ''}.", "success")
+
+    @expose("/columns", methods=("POST",))
+    def save_columns(self):
+        preferences.save_columns(
+            current_user.id, context.school_id(), LIST_VIEW, request.form.getlist("column"), available=COLUMNS
+        )
+        return redirect(safe_next(request.form.get("return_url")) or url_for(".index_view"))
+
+    def render(self, template, **kwargs):
+        if "list_columns" in kwargs:
+            all_columns = kwargs["list_columns"]
+            visible = preferences.visible_columns(
+                current_user.id, context.school_id(), LIST_VIEW, available=COLUMNS, default=DEFAULT_COLUMNS
+            )
+            kwargs.update(
+                all_list_columns=all_columns,
+                column_index={c: i for i, (c, _) in enumerate(all_columns)},
+                list_columns=[(c, n) for c, n in all_columns if c in visible],
+            )
+        if "details_columns" in kwargs and not can_see_private():
+            kwargs["details_columns"] = [(c, n) for c, n in kwargs["details_columns"] if c not in PRIVATE_COLUMNS]
+        return super().render(template, **kwargs)

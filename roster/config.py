@@ -1,0 +1,91 @@
+"""Configuration: defaults, then instance/config.py, then environment variables."""
+
+import os
+from datetime import timedelta
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+class Defaults:
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = None  # filled in with instance/roster.db
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = None  # None: Secure unless the app runs in debug mode
+    # A signed-in session ends after this much inactivity (checked on the server).
+    SESSION_IDLE_TIMEOUT = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    # argon2id cost; the defaults are RFC 9106's second recommended option as argon2-cffi ships it.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+    PASSWORD_MIN_LENGTH = 12
+
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "roster@localhost"
+    MAIL_TIMEOUT = 10
+
+    CELERY_BROKER_URL = None
+
+    # Phones written without a country code are taken to be in this one.
+    PHONE_DEFAULT_COUNTRY_CODE = "7"
+    LIST_PAGE_SIZE = 50
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+
+
+# Plain environment variables (the names every host uses), read over the defaults.
+ENV_VARS = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+    "MAIL_USE_TLS": lambda v: v.lower() in ("1", "true", "yes"),
+    "MAIL_USE_SSL": lambda v: v.lower() in ("1", "true", "yes"),
+    "CELERY_BROKER_URL": str,
+}
+
+
+def database_url(url):
+    """Point plain postgres:// URLs at psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load(app, test_config=None):
+    """Fill app.config; refuse to start outside debug with the default secret key."""
+    app.config.from_object(Defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "roster.db")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        for name, convert in ENV_VARS.items():
+            if os.environ.get(name):
+                app.config[name] = convert(os.environ[name])
+        app.config.from_prefixed_env("ROSTER")
+    else:
+        app.config.update(test_config)
+
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = not app.debug
+    if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY and not (app.debug or app.testing):
+        raise RuntimeError(
+            "SECRET_KEY is the built-in development key. Set the SECRET_KEY environment variable "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )

@@ -1,0 +1,21 @@
+"""Errors that services raise; their messages are safe to show to the user."""
+
+
+class RosterError(Exception):
+    """A business rule said no. The message is written for the user."""
+
+
+class Forbidden(RosterError):
+    """The actor's role does not allow this (answered with 403)."""
+
+
+class NotFound(RosterError):
+    """No such record in the selected school (answered with 404, revealing nothing about other schools)."""
+
+
+class ValidationFailed(RosterError):
+    """Some fields are wrong; field_errors maps each field name to its messages."""
+
+    def __init__(self, field_errors: dict[str, list[str]]):
+        self.field_errors = field_errors
+        super().__init__("; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in field_errors.items()))

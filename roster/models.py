@@ -1,0 +1,307 @@
+"""The data model of design.md. Models hold data and derived keys; they never commit."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from roster.extensions import db
+from roster.text import name_search_key
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    TEACHER = "teacher"
+
+
+class AccountStatus(enum.StrEnum):
+    NO_ACCOUNT = "no_account"
+    PENDING = "pending"
+    ACTIVE = "active"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class Source(enum.StrEnum):
+    MANUAL = "manual"
+    IMPORT = "import"
+    INVITE = "invite"
+    SIGN_UP = "sign-up"
+
+
+class Gender(enum.StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class School(db.Model):
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    signup_token: Mapped[str] = mapped_column(String(64), unique=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    middle_name: Mapped[str] = mapped_column(String(100), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    # Set by the session loader: Flask-Login keeps this token, not the user id, in the cookie.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_enabled
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p) or self.email
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class UserSession(db.Model):
+    """A signed-in browser session, kept on the server so that signing out really ends it."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+
+section_teacher = Table(
+    "section_teacher",
+    db.metadata,
+    Column("section_id", ForeignKey("section.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Membership(db.Model):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "school_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    school: Mapped[School] = relationship()
+
+
+class _Named:
+    """A per-school name (program, tag, section)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Program(_Named, db.Model):
+    __tablename__ = "program"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+
+
+class Tag(_Named, db.Model):
+    __tablename__ = "tag"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+
+
+class Section(_Named, db.Model):
+    __tablename__ = "section"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+
+    teachers: Mapped[list[User]] = relationship(secondary=section_teacher)
+
+
+def _link_table(name: str, other: str) -> Table:
+    # The reverse index (other_id, student_id) serves "students with tag X" filters.
+    return Table(
+        name,
+        db.metadata,
+        Column("student_id", ForeignKey("student.id", ondelete="CASCADE"), primary_key=True),
+        Column(f"{other}_id", ForeignKey(f"{other}.id", ondelete="CASCADE"), primary_key=True),
+        Index(f"ix_{name}_{other}_id_student_id", f"{other}_id", "student_id"),
+    )
+
+
+student_program = _link_table("student_program", "program")
+student_tag = _link_table("student_tag", "tag")
+student_section = _link_table("student_section", "section")
+
+
+class Student(db.Model):
+    __tablename__ = "student"
+    __table_args__ = (
+        UniqueConstraint("school_id", "email"),
+        UniqueConstraint("school_id", "personal_file_number"),
+        # The list is sorted by name within a school; name search scans only this index.
+        Index("ix_student_school_id_search_key", "school_id", "search_key", "id"),
+        Index("ix_student_school_id_phone_normalized", "school_id", "phone_normalized"),
+        Index("ix_student_school_id_account_status", "school_id", "account_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    middle_name: Mapped[str] = mapped_column(String(100), default="")
+    search_key: Mapped[str] = mapped_column(String(320), default="")
+
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    phone_normalized: Mapped[str] = mapped_column(String(20), default="")
+    personal_file_number: Mapped[str | None] = mapped_column(String(50))
+    gender: Mapped[str | None] = mapped_column(String(10))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    is_inclusive: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_individual: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    address: Mapped[str] = mapped_column(Text, default="")
+    extra_phone: Mapped[str] = mapped_column(String(40), default="")
+    extra_email: Mapped[str] = mapped_column(String(254), default="")
+
+    dropout_date: Mapped[date | None] = mapped_column(Date)
+    dropout_reason: Mapped[str] = mapped_column(String(200), default="")
+    dropout_note: Mapped[str] = mapped_column(Text, default="")
+
+    account_status: Mapped[str] = mapped_column(String(20), default=AccountStatus.NO_ACCOUNT.value)
+    source: Mapped[str] = mapped_column(String(20), default=Source.MANUAL.value)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    school: Mapped[School] = relationship()
+    user: Mapped[User | None] = relationship()
+    programs: Mapped[list[Program]] = relationship(secondary=student_program, order_by="Program.name")
+    tags: Mapped[list[Tag]] = relationship(secondary=student_tag, order_by="Tag.name")
+    sections: Mapped[list[Section]] = relationship(secondary=student_section, order_by="Section.name")
+    guardians: Mapped[list[Guardian]] = relationship(
+        back_populates="student", cascade="all, delete-orphan", order_by="Guardian.id"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    def refresh_search_key(self) -> None:
+        self.search_key = name_search_key(self.last_name, self.first_name, self.middle_name)
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Guardian(db.Model):
+    """A parent or guardian, with their job (workplace and position)."""
+
+    __tablename__ = "guardian"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(50), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    workplace: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[str] = mapped_column(String(200), default="")
+
+    student: Mapped[Student] = relationship(back_populates="guardians")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class ListPreference(db.Model):
+    """The columns a user chose to see in one list view of one school."""
+
+    __tablename__ = "list_preference"
+    __table_args__ = (UniqueConstraint("user_id", "school_id", "view"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    view: Mapped[str] = mapped_column(String(50))
+    columns: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_school_id_created_at", "school_id", "created_at"),
+        Index("ix_audit_event_target_type_target_id", "target_type", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    target_type: Mapped[str] = mapped_column(String(50), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+    school: Mapped[School | None] = relationship()

@@ -1,0 +1,97 @@
+"""Who may do what where: the permission table of design.md, in one place.
+
+Views, actions, lookups, exports and services all ask here; a button hidden in a template is never the check.
+"""
+
+from sqlalchemy import exists, select
+
+from roster.errors import Forbidden
+from roster.extensions import db
+from roster.models import Membership, Role, School, Student, section_teacher, student_section
+
+PLATFORM = "platform"  # the platform admin acts in every school with this role
+ADMIN = Role.ADMIN.value
+TEACHER = Role.TEACHER.value
+
+STAFF = {PLATFORM, ADMIN}
+EVERYONE = {PLATFORM, ADMIN, TEACHER}
+
+TABLE = {
+    "students.view": EVERYONE,
+    "students.edit": STAFF,
+    "students.invite": STAFF,
+    "students.import": STAFF,
+    "students.activate": STAFF,
+    "students.credentials": EVERYONE,
+    "students.change_email": STAFF,
+    "students.export": STAFF,
+    "students.see_private": STAFF,  # parents' jobs and drop-out details
+    "staff.manage": STAFF,
+    "logs.view": STAFF,
+    "schools.manage": {PLATFORM},
+}
+
+
+def schools_for(user) -> list[tuple[School, str]]:
+    """The schools the user may act in, each with the strongest role they hold there, by name."""
+    if user is None or not user.is_authenticated:
+        return []
+    if user.is_platform_admin:
+        schools = db.session.scalars(select(School).where(School.is_active).order_by(School.name, School.id))
+        return [(s, PLATFORM) for s in schools]
+    rows = db.session.execute(
+        select(School, Membership.role)
+        .join(Membership, Membership.school_id == School.id)
+        .where(Membership.user_id == user.id, School.is_active)
+        .order_by(School.name, School.id)
+    ).all()
+    best: dict[int, tuple[School, str]] = {}
+    for school, role in rows:
+        if school.id not in best or role == ADMIN:
+            best[school.id] = (school, role)
+    return list(best.values())
+
+
+def role_in(user, school_id: int | None) -> str | None:
+    if user is None or school_id is None or not user.is_authenticated:
+        return None
+    school = db.session.get(School, school_id)
+    if school is None or not school.is_active:
+        return None
+    if user.is_platform_admin:
+        return PLATFORM
+    roles = set(
+        db.session.scalars(
+            select(Membership.role).where(Membership.user_id == user.id, Membership.school_id == school_id)
+        )
+    )
+    if ADMIN in roles:
+        return ADMIN
+    if TEACHER in roles:
+        return TEACHER
+    return None
+
+
+def allows(role: str | None, permission: str) -> bool:
+    return role in TABLE[permission]
+
+
+def require(user, school_id: int | None, permission: str) -> str:
+    """Return the user's role in the school, or raise Forbidden when the table does not allow the permission."""
+    role = role_in(user, school_id)
+    if not allows(role, permission):
+        raise Forbidden("You do not have permission to do that in this school.")
+    return role
+
+
+def visible_students(school_id: int, user, role: str) -> list:
+    """SQL conditions for the students this user may see in the school: teachers only those of their sections."""
+    conditions = [Student.school_id == school_id]
+    if role == TEACHER:
+        conditions.append(
+            exists()
+            .where(student_section.c.student_id == Student.id)
+            .where(student_section.c.section_id == section_teacher.c.section_id)
+            .where(section_teacher.c.user_id == user.id)
+        )
+    return conditions

@@ -1,0 +1,14 @@
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+
+class SignInForm(FlaskForm):
+    login = StringField("Email or login", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired(), Length(max=1024)])
+    new_password = PasswordField("New password", validators=[InputRequired(), Length(max=1024)])
+    confirm_password = PasswordField("Confirm new password", validators=[InputRequired(), Length(max=1024)])

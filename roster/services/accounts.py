@@ -1,0 +1,163 @@
+"""Accounts: password hashing, signing in and out with server-side sessions, changing a password."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import delete, func, or_, select
+
+from roster.errors import ValidationFailed
+from roster.extensions import db
+from roster.models import User, UserSession, utcnow
+from roster.services import audit
+from roster.text import normalize_email
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"], parallelism=cfg["ARGON2_PARALLELISM"]
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher = _hasher()
+    if not password_hash:
+        # Spend the same time as a real check, so the answer does not tell which accounts exist.
+        hasher.hash(password)
+        return False
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def find_user(login_or_email: str) -> User | None:
+    key = (login_or_email or "").strip().lower()
+    if not key:
+        return None
+    return db.session.scalars(
+        select(User).where(or_(func.lower(User.login) == key, User.email == key))
+    ).first()
+
+
+def authenticate(login_or_email: str, password: str) -> User | None:
+    """Return the enabled user whose login or email and password match, else None."""
+    user = find_user(login_or_email)
+    if not verify_password(user.password_hash if user else None, password or ""):
+        return None
+    if not user.is_enabled:
+        return None
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_in(user: User, *, ip_address: str | None) -> str:
+    """Open a new server-side session for the user and return its token (what the cookie will carry)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(token_digest=_digest(token), user_id=user.id, ip_address=ip_address))
+    user.last_login_at = utcnow()
+    db.session.commit()
+    user.session_token = token
+    return token
+
+
+def load_session(token: str) -> User | None:
+    """Return the user of a live session, or None when it was ended or sat idle too long."""
+    if not token:
+        return None
+    row = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id).where(
+            UserSession.token_digest == _digest(token)
+        )
+    ).first()
+    if row is None:
+        return None
+    user_session, user = row
+    now = utcnow()
+    if now - user_session.last_seen_at > current_app.config["SESSION_IDLE_TIMEOUT"]:
+        db.session.delete(user_session)
+        db.session.commit()
+        return None
+    # Touch at most once a minute: a write per request would be waste.
+    if (now - user_session.last_seen_at).total_seconds() > 60:
+        user_session.last_seen_at = now
+        db.session.commit()
+    user.session_token = token
+    return user
+
+
+def sign_out(token: str | None) -> None:
+    """End the session on the server: a copy of the cookie stops working too."""
+    if token:
+        db.session.execute(delete(UserSession).where(UserSession.token_digest == _digest(token)))
+        db.session.commit()
+
+
+def create_user(
+    email: str, *, password: str | None, login: str | None = None, last_name="", first_name="", middle_name="",
+    phone="", is_platform_admin=False, must_change_password=False,
+) -> User:
+    """Add a user to the current transaction (the caller commits)."""
+    email = normalize_email(email)
+    user = User(
+        email=email,
+        login=(login or email).strip().lower(),
+        password_hash=hash_password(password) if password else None,
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=middle_name,
+        phone=phone,
+        is_platform_admin=is_platform_admin,
+        must_change_password=must_change_password,
+    )
+    db.session.add(user)
+    return user
+
+
+def check_new_password(new: str, confirm: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(new or "") < minimum:
+        errors["new_password"] = [f"Use at least {minimum} characters."]
+    elif new != confirm:
+        errors["confirm_password"] = ["The two new passwords differ."]
+    return errors
+
+
+def change_password(user_id: int, *, current: str, new: str, confirm: str, keep_session: str | None) -> None:
+    """Set a new password after checking the current one; end every other session of the user."""
+    user = db.session.get(User, user_id)
+    errors = check_new_password(new, confirm)
+    if not verify_password(user.password_hash, current or ""):
+        errors = {"current_password": ["The current password is not right."], **errors}
+    elif new and new == current and not errors:
+        errors["new_password"] = ["Choose a password different from the current one."]
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    others = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_session:
+        others = others.where(UserSession.token_digest != _digest(keep_session))
+    db.session.execute(others)
+    audit.record("password changed", actor=user, school_id=None, target=user)
+    db.session.commit()
+
+
+def purge_idle_sessions(before: datetime) -> int:
+    result = db.session.execute(delete(UserSession).where(UserSession.last_seen_at < before))
+    db.session.commit()
+    return result.rowcount

@@ -1,0 +1,24 @@
+"""The audit trail: one AuditEvent per state change, written in the change's own transaction."""
+
+from contextvars import ContextVar
+
+from roster.extensions import db
+from roster.models import AuditEvent
+
+# The web layer sets the client's address once per request; CLI commands and tasks leave it empty.
+client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
+
+
+def record(action: str, *, actor, school_id: int | None, target=None, details: dict | None = None) -> AuditEvent:
+    """Add an event to the current transaction (the caller commits). Never put a password or token in details."""
+    event = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        school_id=school_id,
+        target_type=type(target).__name__.lower() if target is not None else "",
+        target_id=getattr(target, "id", None),
+        details=details or {},
+        ip_address=client_address.get(),
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,262 @@
+"""Students on a school's roster: the checks every way in shares, and create, update, delete."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from roster import permissions
+from roster.errors import NotFound, ValidationFailed
+from roster.extensions import db
+from roster.models import AccountStatus, Gender, Guardian, Program, Section, Source, Student, Tag
+from roster.services import audit
+from roster.text import fold, like_pattern, normalize_email, normalize_phone, phone_digits, search_words
+
+TEXT_FIELDS = (
+    "last_name", "first_name", "middle_name", "personal_file_number", "address",
+    "dropout_reason", "dropout_note",
+)
+SCALAR_FIELDS = TEXT_FIELDS + (
+    "email", "phone", "gender", "birth_date", "is_inclusive", "is_individual",
+    "extra_phone", "extra_email", "dropout_date",
+)
+LINKS = {"program_ids": ("programs", Program), "tag_ids": ("tags", Tag), "section_ids": ("sections", Section)}
+GUARDIAN_FIELDS = ("full_name", "relation", "phone", "email", "workplace", "position")
+REQUIRED = ("last_name", "first_name")
+# What is kept when left empty: text columns hold "", optional identifiers hold NULL (so uniqueness ignores them).
+NULLABLE = {"email", "personal_file_number", "gender", "birth_date", "dropout_date"}
+ONE_LINE = set(TEXT_FIELDS) - {"address", "dropout_note"}
+
+
+def _country() -> str:
+    return current_app.config["PHONE_DEFAULT_COUNTRY_CODE"]
+
+
+def _clean_text(value, *, one_line: bool) -> str:
+    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    if one_line:
+        # A name or number never spans lines: CR/LF here would end up in mail headers and exports.
+        text = " ".join(text.split())
+    return text
+
+
+def clean(school_id: int, data: dict, *, student_id: int | None = None) -> dict:
+    """Check and normalise a student's fields; raise ValidationFailed with a message per field."""
+    errors: dict[str, list[str]] = {}
+    out: dict = {}
+
+    def fail(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    for field in TEXT_FIELDS:
+        if field in data:
+            out[field] = _clean_text(data[field], one_line=field in ONE_LINE)
+    for field in REQUIRED:
+        if field in data and not out.get(field):
+            fail(field, "This field is required.")
+    for field in ("email", "extra_email"):
+        if field in data:
+            try:
+                out[field] = normalize_email(data[field] or "")
+            except ValueError as exc:
+                fail(field, str(exc))
+    for field in ("phone", "extra_phone"):
+        if field in data:
+            out[field] = _clean_text(data[field], one_line=True)
+            try:
+                normalised = normalize_phone(out[field], _country())
+            except ValueError as exc:
+                fail(field, str(exc))
+            else:
+                if field == "phone":
+                    out["phone_normalized"] = normalised
+    if "gender" in data:
+        gender = (data["gender"] or "").strip().lower()
+        if gender and gender not in {g.value for g in Gender}:
+            fail("gender", "Choose male or female, or leave it empty.")
+        out["gender"] = gender
+    for field in ("birth_date", "dropout_date"):
+        if field in data:
+            value = data[field]
+            if value is not None and not isinstance(value, date):
+                fail(field, "Enter a date as YYYY-MM-DD.")
+            elif value is not None and value > date.today():
+                fail(field, "The date cannot be in the future.")
+            elif value is not None and value.year < 1900:
+                fail(field, "Enter a date after 1900.")
+            out[field] = value
+    for field in ("is_inclusive", "is_individual"):
+        if field in data:
+            out[field] = bool(data[field])
+    for field in NULLABLE:
+        if field in out and out[field] in ("", None):
+            out[field] = None
+
+    for key, (_, model) in LINKS.items():
+        if key in data:
+            ids = sorted({int(i) for i in data[key] or []})
+            known = set(db.session.scalars(select(model.id).where(model.school_id == school_id, model.id.in_(ids))))
+            if set(ids) - known:
+                fail(key, "Choose from this school's list.")
+            out[key] = ids
+    if "guardians" in data:
+        out["guardians"] = _clean_guardians(data["guardians"] or [], fail)
+
+    _check_unique(school_id, out, student_id, fail)
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def _clean_guardians(guardians: list[dict], fail) -> list[dict]:
+    cleaned = []
+    for number, guardian in enumerate(guardians):
+        row = {f: _clean_text(guardian.get(f), one_line=True) for f in GUARDIAN_FIELDS}
+        if not any(row.values()):
+            continue
+        prefix = f"guardians-{number}-"
+        if not row["full_name"]:
+            fail(prefix + "full_name", "Enter the guardian's name.")
+        try:
+            row["email"] = normalize_email(row["email"])
+        except ValueError as exc:
+            fail(prefix + "email", str(exc))
+        try:
+            normalize_phone(row["phone"], _country())
+        except ValueError as exc:
+            fail(prefix + "phone", str(exc))
+        cleaned.append(row)
+    return cleaned
+
+
+def _check_unique(school_id: int, out: dict, student_id: int | None, fail) -> None:
+    checks = (("email", "A student of this school already has this email."),
+              ("personal_file_number", "A student of this school already has this personal file number."))
+    for field, message in checks:
+        if out.get(field):
+            query = select(Student.id).where(Student.school_id == school_id, getattr(Student, field) == out[field])
+            if student_id is not None:
+                query = query.where(Student.id != student_id)
+            if db.session.scalar(query.limit(1)) is not None:
+                fail(field, message)
+
+
+def _apply(student: Student, cleaned: dict) -> list[str]:
+    """Write cleaned values onto the student; return the names of the fields that changed."""
+    changed = []
+    for field, value in cleaned.items():
+        if field in LINKS:
+            attr, model = LINKS[field]
+            current = sorted(x.id for x in getattr(student, attr))
+            if current != value:
+                setattr(student, attr, list(db.session.scalars(select(model).where(model.id.in_(value)))))
+                changed.append(attr)
+        elif field == "guardians":
+            current = [{f: getattr(g, f) for f in GUARDIAN_FIELDS} for g in student.guardians]
+            if current != value:
+                student.guardians = [Guardian(**g) for g in value]
+                changed.append("guardians")
+        elif getattr(student, field) != value:
+            setattr(student, field, value)
+            if field != "phone_normalized":
+                changed.append(field)
+    student.refresh_search_key()
+    return changed
+
+
+def _commit_or_explain() -> None:
+    """Commit; a race that slipped past the uniqueness check still gets a message, not a stack trace."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        text = str(exc.orig).lower()
+        field = "personal_file_number" if "personal_file_number" in text else "email"
+        raise ValidationFailed({field: ["Another student of this school already has this value."]}) from exc
+
+
+def create(school_id: int, data: dict, *, actor, source: str = Source.MANUAL.value) -> int:
+    """Add a student to the school's roster and return its id."""
+    permissions.require(actor, school_id, "students.edit")
+    cleaned = clean(school_id, data)
+    student = Student(school_id=school_id, source=source, account_status=AccountStatus.NO_ACCOUNT.value)
+    _apply(student, cleaned)
+    db.session.add(student)
+    db.session.flush()
+    audit.record("student created", actor=actor, school_id=school_id, target=student,
+                 details={"name": student.full_name})
+    _commit_or_explain()
+    return student.id
+
+
+def get(student_id: int, school_id: int, *, actor) -> Student:
+    """Return a student the actor may see in this school, or raise NotFound."""
+    role = permissions.require(actor, school_id, "students.view")
+    student = db.session.scalar(
+        select(Student).where(Student.id == student_id, *permissions.visible_students(school_id, actor, role))
+    )
+    if student is None:
+        raise NotFound("No such student in this school.")
+    return student
+
+
+def update(student_id: int, school_id: int, data: dict, *, actor) -> list[str]:
+    """Change a student's fields; return the names of the fields that changed."""
+    permissions.require(actor, school_id, "students.edit")
+    student = get(student_id, school_id, actor=actor)
+    cleaned = clean(school_id, data, student_id=student.id)
+    changed = _apply(student, cleaned)
+    if changed:
+        audit.record("student updated", actor=actor, school_id=school_id, target=student,
+                     details={"fields": changed})
+    _commit_or_explain()
+    return changed
+
+
+def delete(student_ids: list[int], school_id: int, *, actor) -> int:
+    """Delete the given students of the school (others are ignored); return how many went."""
+    role = permissions.require(actor, school_id, "students.edit")
+    rows = db.session.execute(
+        select(Student.id, Student.last_name, Student.first_name, Student.middle_name)
+        .where(Student.id.in_([int(i) for i in student_ids]), *permissions.visible_students(school_id, actor, role))
+    ).all()
+    if not rows:
+        raise NotFound("No such student in this school.")
+    for row in rows:
+        event = audit.record("student deleted", actor=actor, school_id=school_id,
+                             details={"name": " ".join(p for p in row[1:] if p)})
+        event.target_type, event.target_id = "student", row.id
+    ids = [row.id for row in rows]
+    db.session.execute(sql_delete(Guardian).where(Guardian.student_id.in_(ids)))
+    db.session.execute(sql_delete(Student).where(Student.id.in_(ids)))
+    db.session.commit()
+    return len(ids)
+
+
+# Search conditions shared by the list filters, exports and lookups.
+
+def name_matches(query: str) -> list:
+    """Every word of the query must appear somewhere in the full name, in any order and any case."""
+    return [Student.search_key.like(like_pattern(word), escape="\\") for word in search_words(query)]
+
+
+def phone_matches(query: str) -> list:
+    """Match however either side is written: compare the national digits only."""
+    digits = phone_digits(query, _country())
+    if not digits:
+        return [Student.id.is_(None)]
+    return [Student.phone_normalized.like(like_pattern(digits), escape="\\")]
+
+
+def email_matches(query: str) -> list:
+    return [Student.email.like(like_pattern(fold(query).strip()), escape="\\")]
+
+
+def file_number_matches(query: str) -> list:
+    """Exact number, in the case typed or in upper or lower case (so the unique index serves it)."""
+    number = query.strip()
+    return [Student.personal_file_number.in_({number, number.upper(), number.lower()})]

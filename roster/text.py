@@ -1,0 +1,73 @@
+"""Normalising names, phones and emails, so that search and uniqueness behave the same everywhere."""
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+
+_PHONE_ALLOWED = re.compile(r"^\+?[\d\s\-().]+$")
+
+
+def fold(text: str) -> str:
+    """Casefold in every alphabet, and treat ё as е (Russian writes both for the same letter)."""
+    return unicodedata.normalize("NFKC", text or "").casefold().replace("ё", "е")
+
+
+def name_search_key(*parts: str) -> str:
+    return " ".join(fold(p).strip() for p in parts if p and p.strip())
+
+
+def search_words(query: str) -> list[str]:
+    return [w for w in fold(query).split() if w]
+
+
+def like_pattern(word: str) -> str:
+    r"""Wrap a word for LIKE ... ESCAPE '\', so that % and _ typed by a user match themselves."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def phone_digits(phone: str, country_code: str = "7") -> str:
+    """Digits of a phone without its country code or trunk prefix: the part every way of writing it shares.
+
+    "+7 701 123-45-67", "87011234567" and "701 123 45 67" all give "7011234567".
+    """
+    digits = re.sub(r"\D", "", phone or "")
+    if country_code == "7" and len(digits) == 11 and digits[0] in "78":
+        return digits[1:]
+    if phone.strip().startswith("+") and digits.startswith(country_code):
+        return digits[len(country_code):]
+    return digits
+
+
+def normalize_phone(phone: str, country_code: str = "7") -> str:
+    """Return the phone as +<country><number>, or raise ValueError with a message fit for the user."""
+    phone = (phone or "").strip()
+    if not phone:
+        return ""
+    if not _PHONE_ALLOWED.match(phone):
+        raise ValueError("Enter a phone number using digits, spaces, dashes and brackets, e.g. +7 701 123-45-67.")
+    digits = re.sub(r"\D", "", phone)
+    if phone.startswith("+"):
+        if not 8 <= len(digits) <= 15:
+            raise ValueError("A phone number has 8 to 15 digits with its country code.")
+        return "+" + digits
+    if country_code == "7" and len(digits) == 11 and digits[0] in "78":
+        return "+7" + digits[1:]
+    if len(digits) == 10:
+        return "+" + country_code + digits
+    raise ValueError("Enter a full phone number, e.g. +7 701 123-45-67 or 8 701 123 45 67.")
+
+
+def normalize_email(email: str) -> str:
+    """Return the address trimmed and lower-cased, or raise ValueError with a message fit for the user."""
+    email = (email or "").strip()
+    if not email:
+        return ""
+    if any(c in email for c in "\r\n"):
+        raise ValueError("Enter a single email address.")
+    try:
+        result = validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"Enter a valid email address ({exc}).") from exc
+    return result.normalized.lower()
