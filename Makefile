@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`.
+VENV  := .venv
+PY    := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app app
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install chromium lint bench
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# A random secret key for this checkout, written once; plain http on 127.0.0.1, so no Secure-only cookie.
+instance/config.py:
+	mkdir -p instance
+	printf 'SECRET_KEY = "%s"\nSESSION_COOKIE_SECURE = False  # local http demo; production serves https\n' \
+		"$$(python3 -c 'import secrets; print(secrets.token_hex(32))')" > $@
+
+run: install instance/config.py
+	$(FLASK) db upgrade
+	$(FLASK) roster demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Browser tests drive Debian's Chromium; install it when missing and we may.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			(apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }); \
+		else echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+test: install chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) bench/list_bench.py

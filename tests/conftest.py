@@ -1,0 +1,138 @@
+"""Fixtures: an app per test on a shared schema (SQLite file, or PostgreSQL with ROSTER_TEST_DATABASE_URL)."""
+
+import os
+import re
+
+import pytest
+from jinja2 import StrictUndefined
+from sqlalchemy import text
+
+from roster import create_app
+from roster.extensions import db
+from tests import factories
+
+DATABASE_URL = os.environ.get("ROSTER_TEST_DATABASE_URL")
+
+
+def app_config(database_url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SESSION_COOKIE_SECURE": False,
+        # Cheap argon2id in tests; production keeps argon2-cffi's defaults.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return DATABASE_URL or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "roster-test.db")
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    app = create_app(app_config(database_url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, _schema):
+    app = create_app(app_config(database_url))
+    app.jinja_env.undefined = StrictUndefined
+    yield app
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_INPUT.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+class Browser:
+    """A test client that signs in and sends forms with their CSRF token, as a browser would."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def token(self) -> str:
+        # Flask-WTF's token belongs to the session, so any page's form gives one that every form accepts.
+        return csrf_from(self.client.get("/login", follow_redirects=True).get_data(as_text=True))
+
+    def post(self, url, data=None, *, csrf=True, **kw):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.token())
+        return self.client.post(url, data=data, **kw)
+
+    def sign_in(self, login, password=factories.PASSWORD):
+        response = self.post("/login", {"login": login, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    def sign_out(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def web(app):
+    return Browser(app)
+
+
+@pytest.fixture
+def world(app):
+    """Two schools, each with an admin, a teacher with one section, students in and out of that section.
+
+    Built in an app context of its own and returned as plain snapshots: requests made by the test must not
+    share an app context (and its `g` and session) with the test itself.
+    """
+    with app.app_context():
+        return factories.two_schools()
+
+
+@pytest.fixture
+def as_role(app, world):
+    """A signed-in Browser for one of world's people, by name."""
+
+    def sign_in(name):
+        b = Browser(app)
+        if name != "anonymous":
+            b.sign_in(world[name].email)
+        return b
+
+    return sign_in

@@ -1,0 +1,136 @@
+import pytest
+from sqlalchemy import select
+
+from roster import create_app
+from roster.config import DEFAULT_SECRET_KEY
+from roster.extensions import db
+from roster.models import User, UserSession
+from tests.conftest import Browser, app_config
+from tests.factories import PASSWORD
+
+
+def test_sign_in_with_email_or_login_and_land_in_the_admin(web, world):
+    response = web.sign_in("ADMIN@alpha.example ")
+    assert response.location == "/admin/"
+    assert "Alpha School" in web.get("/admin/students/").get_data(as_text=True)
+
+
+def test_wrong_password_says_so_and_opens_nothing(web, world, app):
+    response = web.post("/login", {"login": "admin@alpha.example", "password": "wrong password!!"})
+    assert response.status_code == 200
+    assert "do not match an account" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(UserSession)).all() == []
+
+
+def test_passwords_are_hashed_with_argon2id(world):
+    assert world.admin_a.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in world.admin_a.password_hash
+
+
+def test_post_without_csrf_token_is_refused(web, world):
+    response = web.post("/login", {"login": "admin@alpha.example", "password": PASSWORD}, csrf=False)
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/admin/students/?flt0_0=x", "/admin/students/?flt0_0=x"),
+    ("https://evil.example/", "/admin/"),
+    ("//evil.example/", "/admin/"),
+    ("/\\evil.example", "/admin/"),
+])
+def test_next_leads_only_to_our_own_paths(web, world, target, expected):
+    token = web.token()
+    response = web.client.post(f"/login?next={target}", data={
+        "login": "admin@alpha.example", "password": PASSWORD, "csrf_token": token})
+    assert response.location == expected
+
+
+def test_session_is_rotated_at_sign_in_and_ended_on_the_server_at_sign_out(app, world):
+    b = Browser(app)
+    b.get("/login")
+    before = b.client.get_cookie("session").value
+    b.sign_in("admin@alpha.example")
+    cookie = b.client.get_cookie("session")
+    assert cookie.value != before
+    assert cookie.http_only and cookie.same_site == "Lax"
+
+    # A copy of the signed-in cookie, as a thief would hold it.
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/admin/students/").status_code == 200
+
+    b.sign_out()
+    assert thief.get("/admin/students/").status_code == 302  # back to sign-in: the session is gone
+    with app.app_context():
+        assert db.session.scalars(select(UserSession)).all() == []
+
+
+def test_session_cookie_is_secure_outside_debug(database_url, _schema):
+    config = app_config(database_url)
+    del config["SESSION_COOKIE_SECURE"]
+    assert create_app(config).config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_refuses_to_start_with_the_default_secret_key_outside_debug(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", DEFAULT_SECRET_KEY)
+    monkeypatch.setenv("FLASK_DEBUG", "0")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_students_never_reach_the_admin(web, world):
+    web.sign_in("pupil@alpha.example")
+    assert web.get("/admin/").status_code == 403
+    assert web.get("/admin/students/").status_code == 403
+    page = web.get("/account").get_data(as_text=True)
+    assert "Alpha School" in page
+
+
+def test_anonymous_users_are_sent_to_sign_in(web, world):
+    response = web.get("/admin/students/")
+    assert response.status_code == 302 and response.location.startswith("/login?next=")
+
+
+def change(web, current, new, confirm=None):
+    return web.post("/settings/security", {
+        "current_password": current, "new_password": new, "confirm_password": confirm or new})
+
+
+def test_change_password_checks_every_field(web, world):
+    web.sign_in("admin@alpha.example")
+    page = change(web, "wrong", "short").get_data(as_text=True)
+    assert "current password is not right" in page and "at least 12 characters" in page
+    page = change(web, PASSWORD, "a new long password", "a different one!").get_data(as_text=True)
+    assert "differ" in page
+    response = change(web, PASSWORD, "a new long password")
+    assert response.status_code == 302
+    assert "password has been changed" in web.get("/settings/security").get_data(as_text=True)
+
+    other = Browser(web.app)
+    assert other.post("/login", {"login": "admin@alpha.example", "password": PASSWORD}).status_code == 200
+    other.sign_in("admin@alpha.example", "a new long password")
+
+
+def test_changing_password_ends_the_users_other_sessions(app, world):
+    laptop, phone = Browser(app), Browser(app)
+    laptop.sign_in("admin@alpha.example")
+    phone.sign_in("admin@alpha.example")
+    assert change(laptop, PASSWORD, "a new long password").status_code == 302
+    assert laptop.get("/admin/students/").status_code == 200
+    assert phone.get("/admin/students/").status_code == 302
+
+
+def test_user_who_must_change_password_can_do_nothing_else(web, world, app):
+    with app.app_context():
+        db.session.get(User, world.admin_a.id).must_change_password = True
+        db.session.commit()
+    assert web.sign_in("admin@alpha.example").location == "/settings/security"
+    assert web.get("/admin/students/").location == "/settings/security"
+    assert web.get("/account").location == "/settings/security"
+    assert "must set a new password" in web.get("/settings/security").get_data(as_text=True)
+    assert change(web, PASSWORD, "a new long password").status_code == 302
+    assert web.get("/admin/students/").status_code == 200
+    with app.app_context():
+        assert db.session.get(User, world.admin_a.id).must_change_password is False

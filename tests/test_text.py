@@ -1,0 +1,32 @@
+import pytest
+
+from roster.text import fold, like_pattern, name_search_key, normalize_email, normalize_phone, phone_digits
+
+
+def test_fold_is_case_insensitive_in_every_alphabet():
+    assert fold("ИВАНОВ Пётр") == "иванов петр"
+    assert fold("Straße") == "strasse"
+    assert name_search_key("ИВАНОВ", "Пётр", "") == "иванов петр"
+
+
+@pytest.mark.parametrize("written", ["+7 701 123-45-67", "87011234567", "701 123 45 67", "+7 (701) 123 45 67"])
+def test_every_way_of_writing_a_phone_gives_the_same_number(written):
+    assert normalize_phone(written) == "+77011234567"
+    assert phone_digits(written) == "7011234567"
+
+
+@pytest.mark.parametrize("bad", ["12345", "call me", "+7 701 123 45 67 ext 5", "7011234567890123456"])
+def test_bad_phones_are_refused_with_a_message(bad):
+    with pytest.raises(ValueError, match="phone"):
+        normalize_phone(bad)
+
+
+def test_emails_are_trimmed_and_lower_cased():
+    assert normalize_email("  Ivan.Petrov@Example.ORG ") == "ivan.petrov@example.org"
+    for bad in ("not-an-email", "a@b", "x@example.org\r\nBcc: y@example.org"):
+        with pytest.raises(ValueError):
+            normalize_email(bad)
+
+
+def test_like_pattern_escapes_wildcards():
+    assert like_pattern("50%_a") == "%50\\%\\_a%"
