@@ -3,8 +3,8 @@
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.fields import AjaxSelectMultipleField
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from roster import permissions
 from roster.admin import context
@@ -34,7 +34,11 @@ def scoped_loaders() -> dict[str, SchoolScopedLoader]:
     }
 
 
-GENDER_CHOICES = [("", "—"), ("male", "Male"), ("female", "Female")]
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+GENDER_CHOICES = [SelectChoice("", "—"), SelectChoice("male", "Male"), SelectChoice("female", "Female")]
 
 
 def optional_text(label: str, max_length: int = 200, area: bool = False):
@@ -46,8 +50,8 @@ def build_student_form(loaders: dict[str, SchoolScopedLoader]) -> type[FlaskForm
     """The manual Add/Edit form: every field of a student; guardians are added inline by the view."""
 
     class StudentForm(FlaskForm):
-        last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
-        first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
+        last_name = StringField("Last name", validators=[DataRequired(), Length(max=100)], filters=[_strip])
+        first_name = StringField("First name", validators=[DataRequired(), Length(max=100)], filters=[_strip])
         middle_name = optional_text("Middle name", 100)
         phone = optional_text("Phone", 40)
         email = optional_text("Email", 254)
