@@ -2,13 +2,14 @@
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from roster.errors import RosterError
 from roster.extensions import db
 from roster.services import accounts, demo
 
 
-@click.group("roster")
+@click.group("roster", cls=AppGroup)
 def roster_cli():
     """Roster commands."""
 

@@ -168,3 +168,10 @@ def test_filter_options_are_the_selected_schools(admin, roster, world):
 def test_teacher_sees_only_their_sections_students(as_role, roster, world):
     count, ids, _ = listing(as_role("teacher_a"))
     assert count == 2 and set(ids) == {roster["anna"], world.in_section.id}
+
+
+@pytest.mark.parametrize("name,value", [("tags", "abc"), ("tags", ""), ("is_inclusive", "maybe"),
+                                        ("phone", "no digits"), ("full_name", "   ")])
+def test_nonsense_filter_values_never_break_the_page(admin, roster, name, value):
+    count, ids, html = listing(admin, **{name: value})
+    assert "Traceback" not in html

@@ -1,0 +1,94 @@
+"""The main Students flow in a real browser, as a school admin does it."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from roster.extensions import db
+from roster.services import demo
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_site(app, live_server):
+    with app.app_context():
+        demo.load(students_per_school=60)
+        db.session.remove()
+    return live_server
+
+
+def sign_in(page, base, login):
+    page.goto(base + "/login")
+    page.fill("#login", login)
+    page.fill("#password", demo.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h4")).to_contain_text("Students")
+
+
+def add_filter(page, name):
+    page.click("text=Add Filter")
+    page.click(f"a.filter:text-is('{name}')")
+    return page.locator("table.filters tr").last
+
+
+def test_school_admin_filters_chooses_columns_and_adds_a_student(page, demo_site):
+    base = demo_site
+    sign_in(page, base, "admin@gv.roster.example")
+    expect(page.locator("#pending-legend")).to_contain_text("Yellow rows are pending")
+    for cell in (page.locator("tr.row-pending td").first, page.locator("tr.row-pending td").last):
+        expect(cell).to_have_css("background-color", "rgb(255, 243, 205)")
+    expect(page.locator("tr:not(.row-pending) td").nth(3)).not_to_have_css("background-color", "rgb(255, 243, 205)")
+
+    # Filter by a tag, chosen in the filter bar's select box.
+    row = add_filter(page, "Tags")
+    row.locator(".select2-container-multi input.select2-input").click()
+    page.keyboard.type("Cho")
+    page.locator(".select2-drop-active .select2-result-label", has_text=re.compile("^Choir$")).first.click()
+    page.click("button:has-text('Apply')")
+    expect(page).to_have_url(re.compile(r"flt\d+_5="))
+    tags = page.locator("td.col-tags")
+    assert tags.count() > 0
+    for text in tags.all_inner_texts():
+        assert "Choir" in text
+
+    # And by a Cyrillic name typed in lower case without ё, on top of the tag.
+    page.goto(base + "/admin/students/")
+    row = add_filter(page, "Full name")
+    row.locator("input.form-control").last.fill("федоров")
+    page.click("button:has-text('Apply')")
+    names = page.locator("td.col-full_name").all_inner_texts()
+    assert names and all("фёдоров" in n.lower() or "федоров" in n.lower() for n in names)
+
+    # Hide the Email column with Columns; a reload keeps it hidden.
+    page.goto(base + "/admin/students/")
+    expect(page.locator("th.col-email")).to_have_count(1)
+    page.click("#columns-button")
+    page.uncheck("#columns-form input[value=email]")
+    page.click("#columns-form button[type=submit]")
+    expect(page.locator("th.col-email")).to_have_count(0)
+    page.reload()
+    expect(page.locator("th.col-email")).to_have_count(0)
+    expect(page.locator("th.col-full_name")).to_have_count(1)
+
+    # Add a student with a guardian, then find them in the list.
+    page.click("a.nav-link:text-is('Create')")
+    page.fill("#last_name", "Жумабаев")
+    page.fill("#first_name", "Ерлан")
+    page.fill("#phone", "+7 701 999 88 77")
+    page.fill("#personal_file_number", "GV-NEW-1")
+    page.fill("#birth_date", "2014-03-15")
+    page.click("text=Add Guardian")
+    page.fill("#guardians-0-full_name", "Жумабаева Айгуль")
+    page.fill("#guardians-0-relation", "mother")
+    page.fill("#guardians-0-workplace", "City hospital")
+    page.fill("#guardians-0-position", "Doctor")
+    page.click("input[type=submit][value=Save]")
+    expect(page.locator(".alert-success")).to_contain_text("successfully created")
+    row = add_filter(page, "Full name")
+    row.locator("input.form-control").last.fill("ерлан жумабаев")
+    page.click("button:has-text('Apply')")
+    expect(page.locator("td.col-full_name")).to_have_text(["Жумабаев Ерлан"])
+    page.click("td.col-full_name a")
+    expect(page.locator("table.searchable")).to_contain_text("City hospital")
