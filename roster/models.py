@@ -196,8 +196,9 @@ class Student(db.Model):
     __table_args__ = (
         UniqueConstraint("school_id", "email"),
         UniqueConstraint("school_id", "personal_file_number"),
-        # The list is sorted by name within a school; name search scans only this index.
-        Index("ix_student_school_id_search_key", "school_id", "search_key", "id"),
+        # The list is sorted by name within a school. Name, phone and email searches are substring scans:
+        # with their columns in the sort index they read only the index, in page order, never the table.
+        Index("ix_student_school_id_search_key", "school_id", "search_key", "id", "phone_normalized", "email"),
         Index("ix_student_school_id_phone_normalized", "school_id", "phone_normalized"),
         Index("ix_student_school_id_account_status", "school_id", "account_status"),
     )

@@ -21,12 +21,6 @@ def search_words(query: str) -> list[str]:
     return [w for w in fold(query).split() if w]
 
 
-def like_pattern(word: str) -> str:
-    r"""Wrap a word for LIKE ... ESCAPE '\', so that % and _ typed by a user match themselves."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def phone_digits(phone: str, country_code: str = "7") -> str:
     """Digits of a phone without its country code or trunk prefix: the part every way of writing it shares.
 

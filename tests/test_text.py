@@ -1,6 +1,6 @@
 import pytest
 
-from roster.text import fold, like_pattern, name_search_key, normalize_email, normalize_phone, phone_digits
+from roster.text import fold, name_search_key, normalize_email, normalize_phone, phone_digits
 
 
 def test_fold_is_case_insensitive_in_every_alphabet():
@@ -26,7 +26,3 @@ def test_emails_are_trimmed_and_lower_cased():
     for bad in ("not-an-email", "a@b", "x@example.org\r\nBcc: y@example.org"):
         with pytest.raises(ValueError):
             normalize_email(bad)
-
-
-def test_like_pattern_escapes_wildcards():
-    assert like_pattern("50%_a") == "%50\\%\\_a%"

@@ -14,7 +14,8 @@ from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import AccountStatus, Gender, Guardian, Program, Section, Source, Student, Tag
 from roster.services import audit
-from roster.text import fold, like_pattern, normalize_email, normalize_phone, phone_digits, search_words
+from roster.sql import contains
+from roster.text import fold, normalize_email, normalize_phone, phone_digits, search_words
 
 TEXT_FIELDS = (
     "last_name", "first_name", "middle_name", "personal_file_number", "address",
@@ -241,19 +242,26 @@ def delete(student_ids: list[int], school_id: int, *, actor) -> int:
 
 def name_matches(query: str) -> list:
     """Every word of the query must appear somewhere in the full name, in any order and any case."""
-    return [Student.search_key.like(like_pattern(word), escape="\\") for word in search_words(query)]
+    return [contains(Student.search_key, word) for word in search_words(query)]
 
 
 def phone_matches(query: str) -> list:
-    """Match however either side is written: compare the national digits only."""
+    """Match however either side is written: compare the national digits only.
+
+    A whole number is an exact (indexed) match; a part of one matches anywhere in the number.
+    """
+    try:
+        return [Student.phone_normalized == normalize_phone(query, _country())]
+    except ValueError:
+        pass
     digits = phone_digits(query, _country())
     if not digits:
         return [Student.id.is_(None)]
-    return [Student.phone_normalized.like(like_pattern(digits), escape="\\")]
+    return [contains(Student.phone_normalized, digits)]
 
 
 def email_matches(query: str) -> list:
-    return [Student.email.like(like_pattern(fold(query).strip()), escape="\\")]
+    return [contains(Student.email, fold(query).strip())]
 
 
 def file_number_matches(query: str) -> list:

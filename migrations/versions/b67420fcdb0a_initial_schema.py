@@ -1,8 +1,8 @@
-"""Initial schema: schools, users, students and their lists
+"""Initial schema
 
-Revision ID: 0464645865f4
+Revision ID: b67420fcdb0a
 Revises: 
-Create Date: 2026-11-28 14:38:51.137964
+Create Date: 2026-11-28 14:59:02.966897
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0464645865f4'
+revision = 'b67420fcdb0a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -143,7 +143,7 @@ def upgrade():
     with op.batch_alter_table('student', schema=None) as batch_op:
         batch_op.create_index('ix_student_school_id_account_status', ['school_id', 'account_status'], unique=False)
         batch_op.create_index('ix_student_school_id_phone_normalized', ['school_id', 'phone_normalized'], unique=False)
-        batch_op.create_index('ix_student_school_id_search_key', ['school_id', 'search_key', 'id'], unique=False)
+        batch_op.create_index('ix_student_school_id_search_key', ['school_id', 'search_key', 'id', 'phone_normalized', 'email'], unique=False)
         batch_op.create_index(batch_op.f('ix_student_user_id'), ['user_id'], unique=False)
 
     op.create_table('tag',
