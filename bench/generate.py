@@ -34,10 +34,21 @@ SMALL_SCHOOLS, SMALL_SIZE, BIG_SIZE = 1000, 1000, 100_000
 BIG_SLUG = "big-school"
 BENCH_ADMIN = "bench-admin@roster.example"
 BENCH_PASSWORD = "bench-password-2026"
-LAST = ["Иванов", "Петров", "Смирнов", "Кузнецов", "Фёдоров", "Ахметов", "Smith", "Brown", "Wilson", "Taylor",
-        "Нурланов", "Сейтказиев", "Морозов", "Волков", "Johnson", "Walker"]
-FIRST = ["Пётр", "Иван", "Анна", "Мария", "Алёна", "Тимур", "Арман", "Oliver", "Emily", "Jack", "Grace", "Данияр"]
-MIDDLE = ["Петрович", "Ивановна", "Сергеевич", "", "", ""]
+# Names built from parts, so that a big school has thousands of surnames, as real ones do.
+STEMS = ["Иван", "Петр", "Сидор", "Смирн", "Кузнец", "Поп", "Сокол", "Лебед", "Козл", "Новик", "Мороз", "Волк",
+         "Алексе", "Фёдор", "Ахмет", "Нурлан", "Сейтказ", "Жумаб", "Абдрахман", "Касым", "Серик", "Ерлан", "Бектас",
+         "Макар", "Никит", "Орл", "Павл", "Семён", "Тарас", "Ульян", "Фрол", "Харит", "Цвет", "Чернышев", "Шишк",
+         "Щерб", "Юсуп", "Ярослав", "Белоус", "Гусе", "Дьяч", "Ермак", "Жук", "Зуб", "Игнать", "Калин", "Ларион",
+         "Медвед", "Нестер", "Осип", "Прохор", "Родион", "Савел", "Тимоф", "Устин", "Филипп", "Хохл", "Цыган"]
+SUFFIXES = ["ов", "ев", "ин", "енко", "баев", "ский", "ук", "улы"]
+LATIN = ["Smith", "Johnson", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Walker", "Wright", "Green", "Hall",
+         "Wood", "Clarke", "Turner", "Hill", "Moore", "Cooper", "Ward", "Morris", "King", "Baker", "Harris"]
+LAST = [stem + suffix for stem in STEMS for suffix in SUFFIXES] + [
+    f"{a}-{b}" for a in LATIN for b in LATIN if a != b]
+FIRST = ["Пётр", "Иван", "Анна", "Мария", "Алёна", "Тимур", "Арман", "Данияр", "Айгерим", "Дарья", "Елена",
+         "Ольга", "Сергей", "Дмитрий", "Никита", "Артём", "Софья", "Полина", "Камила", "Ерлан", "Асель", "Диана",
+         "Oliver", "Emily", "Jack", "Grace", "Harry", "Isla", "Noah", "Ava", "Leo", "Mia", "Oscar", "Freya"]
+MIDDLE = ["Петрович", "Ивановна", "Сергеевич", "Алексеевна", "Дмитриевич", "Нурланович", "", "", "", ""]
 TAGS = ["Choir", "Olympiad", "Scholarship", "Sports team", "Needs support", "Robotics", "Chess", "Drama"]
 PROGRAMS = ["General", "STEM", "Humanities", "Languages"]
 

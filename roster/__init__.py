@@ -6,7 +6,7 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from roster import config
+from roster import config, search_index
 from roster.extensions import csrf, db, login_manager, mail, migrate
 
 
@@ -24,7 +24,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=os.path.join(app.root_path, "..", "migrations"),
+        render_as_batch=True, compare_type=True, include_name=search_index.include_name,
+    )
     mail.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

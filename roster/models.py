@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from roster import search_index
 from roster.extensions import db
 from roster.text import name_search_key
 
@@ -306,3 +307,6 @@ class AuditEvent(db.Model):
 
     actor: Mapped[User | None] = relationship()
     school: Mapped[School | None] = relationship()
+
+
+search_index.listen(Student.__table__)

@@ -15,8 +15,10 @@ class contains(FunctionElement):  # noqa: N801 - reads as SQL: contains(column, 
 
 @compiles(contains)
 def _contains_postgresql(element, compiler, **kw):
+    # LIKE, so that the pg_trgm indexes of roster.search_index answer it; wildcards in the text are escaped.
     column, text = list(element.clauses)
-    return f"(strpos({compiler.process(column, **kw)}, {compiler.process(text, **kw)}) > 0)"
+    pattern = "'%%' || replace(replace(replace({0}, '\\', '\\\\'), '%%', '\\%%'), '_', '\\_') || '%%'"
+    return f"({compiler.process(column, **kw)} LIKE {pattern.format(compiler.process(text, **kw))})"
 
 
 @compiles(contains, "sqlite")

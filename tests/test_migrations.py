@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
-from roster import create_app
+from roster import create_app, search_index
 from roster.extensions import db
 from tests.conftest import DATABASE_URL, app_config
 
@@ -39,8 +39,11 @@ def test_single_head_upgrades_an_empty_database_and_matches_the_models(empty_dat
         assert len(script.get_heads()) == 1
         upgrade(directory=migrations)
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts=app.extensions["migrate"].configure_args)
             assert context.get_current_revision() == script.get_current_head()
             assert compare_metadata(context, db.metadata) == []
+            if conn.dialect.name == "postgresql":
+                indexes = {ix["name"] for ix in inspect(conn).get_indexes("student")}
+                assert set(search_index.INDEXES) <= indexes
         db.engine.dispose()
     assert os.path.isdir(migrations)

@@ -1,16 +1,18 @@
 """Initial schema
 
-Revision ID: b67420fcdb0a
+Revision ID: 5bcd57bb39ef
 Revises: 
-Create Date: 2026-11-28 14:59:02.966897
+Create Date: 2026-11-28 15:04:00.195742
 
 """
 from alembic import op
 import sqlalchemy as sa
 
+from roster import search_index
+
 
 # revision identifiers, used by Alembic.
-revision = 'b67420fcdb0a'
+revision = '5bcd57bb39ef'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -224,6 +226,7 @@ def upgrade():
         batch_op.create_index('ix_student_tag_tag_id_student_id', ['tag_id', 'student_id'], unique=False)
 
     # ### end Alembic commands ###
+    search_index.create(op.get_bind())
 
 
 def downgrade():
