@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from roster import config, search_index
-from roster.extensions import csrf, db, login_manager, mail, migrate
+from roster.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,6 +31,7 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
 
 # Where a user who must change their password may still go.
@@ -79,6 +80,7 @@ ERRORS = {
     404: ("Not found", "There is nothing here. It may have been removed, or the address is wrong."),
     405: ("Not allowed", "This page cannot be used that way."),
     413: ("Too large", "The upload is larger than allowed."),
+    429: ("Too many attempts", "Too many attempts in a short time. Wait a few minutes and try again."),
     500: ("Something went wrong", "An unexpected error happened. Nothing was saved; please try again."),
 }
 

@@ -35,6 +35,11 @@ class Defaults:
 
     CELERY_BROKER_URL = None
 
+    RATELIMIT_STORAGE_URI = "memory://"  # redis://... when several processes serve Roster
+    RATELIMIT_HEADERS_ENABLED = False
+    SIGN_IN_LIMIT_PER_ADDRESS = "30 per minute"
+    SIGN_IN_FAILURES_PER_ACCOUNT = "10 per 15 minutes"
+
     # Phones written without a country code are taken to be in this one.
     PHONE_DEFAULT_COUNTRY_CODE = "7"
     LIST_PAGE_SIZE = 50
@@ -55,6 +60,7 @@ ENV_VARS = {
     "MAIL_USE_TLS": lambda v: v.lower() in ("1", "true", "yes"),
     "MAIL_USE_SSL": lambda v: v.lower() in ("1", "true", "yes"),
     "CELERY_BROKER_URL": str,
+    "RATELIMIT_STORAGE_URI": str,
 }
 
 

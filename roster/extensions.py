@@ -1,5 +1,7 @@
 """Flask extensions, created unbound so that every app (and every test) binds its own."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -27,3 +29,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
+# Sign-in (and later sign-up) limits: per client address and per account; memory by default, Redis in production.
+limiter = Limiter(key_func=get_remote_address)

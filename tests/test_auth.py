@@ -134,3 +134,50 @@ def test_user_who_must_change_password_can_do_nothing_else(web, world, app):
     assert web.get("/admin/students/").status_code == 200
     with app.app_context():
         assert db.session.get(User, world.admin_a.id).must_change_password is False
+
+
+def test_idle_session_expires_on_the_server(app, world):
+    from datetime import timedelta
+
+    b = Browser(app)
+    b.sign_in("admin@alpha.example")
+    with app.app_context():
+        for row in db.session.scalars(select(UserSession)):
+            row.last_seen_at -= app.config["SESSION_IDLE_TIMEOUT"] + timedelta(minutes=1)
+        db.session.commit()
+    assert b.get("/admin/students/").status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(UserSession)).all() == []
+
+
+def test_students_account_page_names_their_school_and_status(app, web, world):
+    from roster.models import AccountStatus, Student
+    from tests.factories import set_status
+
+    with app.app_context():
+        set_status(db.session.get(Student, world.in_section.id), AccountStatus.PENDING)
+    web.sign_in("pupil@alpha.example")
+    page = web.get("/account").get_data(as_text=True)
+    assert "Alpha School has not activated your account yet" in page
+    with app.app_context():
+        set_status(db.session.get(Student, world.in_section.id), AccountStatus.ACTIVE)
+    assert "You are a student of Alpha School" in web.get("/account").get_data(as_text=True)
+
+
+def test_sign_in_failures_are_limited_per_account(app, world):
+    b = Browser(app)
+    for _ in range(10):  # SIGN_IN_FAILURES_PER_ACCOUNT: 10 per 15 minutes
+        assert b.post("/login", {"login": "admin@alpha.example", "password": "wrong password"}).status_code == 200
+    refused = b.post("/login", {"login": "Admin@Alpha.example", "password": PASSWORD})
+    assert refused.status_code == 429 and "Too many attempts" in refused.get_data(as_text=True)
+    # Another account from the same address still signs in.
+    b.sign_in("admin@beta.example")
+
+
+def test_sign_in_is_limited_per_address(database_url, _schema):
+    from roster import create_app as make
+
+    app = make(app_config(database_url, SIGN_IN_LIMIT_PER_ADDRESS="3 per minute"))
+    b = Browser(app)
+    codes = [b.post("/login", {"login": f"nobody{i}@example.org", "password": "x"}).status_code for i in range(4)]
+    assert codes == [200, 200, 200, 429]

@@ -1,10 +1,10 @@
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from roster import permissions
 from roster.errors import ValidationFailed
-from roster.extensions import db
+from roster.extensions import db, limiter
 from roster.models import School, Student
 from roster.public import bp
 from roster.public.forms import ChangePasswordForm, SignInForm
@@ -28,7 +28,16 @@ def index():
     return redirect(url_for("public.login"))
 
 
+def _login_key() -> str:
+    return "sign-in:" + (request.form.get("login") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_FAILURES_PER_ACCOUNT"], key_func=_login_key, methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,  # only failed attempts count against an account
+)
 def login():
     form = SignInForm()
     next_url = safe_next(request.values.get("next"))
