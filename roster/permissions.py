@@ -3,7 +3,7 @@
 Views, actions, lookups, exports and services all ask here; a button hidden in a template is never the check.
 """
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, literal, select
 
 from roster.errors import Forbidden
 from roster.extensions import db
@@ -32,23 +32,25 @@ TABLE = {
 }
 
 
-def schools_for(user) -> list[tuple[School, str]]:
-    """The schools the user may act in, each with the strongest role they hold there, by name."""
+def schools_for(user) -> list:
+    """The schools the user may act in, as rows of (id, name, role) by name; role is the strongest held there."""
     if user is None or not user.is_authenticated:
         return []
     if user.is_platform_admin:
-        schools = db.session.scalars(select(School).where(School.is_active).order_by(School.name, School.id))
-        return [(s, PLATFORM) for s in schools]
+        return db.session.execute(
+            select(School.id, School.name, literal(PLATFORM).label("role"))
+            .where(School.is_active).order_by(School.name, School.id)
+        ).all()
     rows = db.session.execute(
-        select(School, Membership.role)
+        select(School.id, School.name, Membership.role)
         .join(Membership, Membership.school_id == School.id)
         .where(Membership.user_id == user.id, School.is_active)
         .order_by(School.name, School.id)
     ).all()
-    best: dict[int, tuple[School, str]] = {}
-    for school, role in rows:
-        if school.id not in best or role == ADMIN:
-            best[school.id] = (school, role)
+    best: dict[int, object] = {}
+    for row in rows:
+        if row.id not in best or row.role == ADMIN:
+            best[row.id] = row
     return list(best.values())
 
 

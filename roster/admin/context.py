@@ -15,7 +15,7 @@ def selected_school() -> tuple[School | None, str | None]:
         role = permissions.role_in(current_user, school_id) if school_id else None
         if role is None:
             choices = permissions.schools_for(current_user)
-            school_id, role = (choices[0][0].id, choices[0][1]) if choices else (None, None)
+            school_id, role = (choices[0].id, choices[0].role) if choices else (None, None)
             session["school_id"] = school_id
         g.roster_school = (db.session.get(School, school_id) if school_id else None, role)
     return g.roster_school
