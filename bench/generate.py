@@ -26,7 +26,7 @@ from roster.models import (  # noqa: E402
     student_program,
     student_tag,
 )
-from roster.services import accounts  # noqa: E402
+from roster.services import accounts, students  # noqa: E402
 from roster.text import name_search_key, normalize_phone  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -104,7 +104,11 @@ def add_school(name: str, slug: str, size: int, rng: random.Random, start: int) 
     rows = list(students_of(school.id, size, rng, start))
     for i in range(0, len(rows), batch):
         db.session.execute(insert(Student), rows[i:i + batch])
-    ids = db.session.scalars(select(Student.id).where(Student.school_id == school.id).order_by(Student.id)).all()
+    rows = db.session.execute(select(Student.id, Student.school_id, Student.search_key)
+                              .where(Student.school_id == school.id).order_by(Student.id)).all()
+    for i in range(0, len(rows), batch):
+        students.index_names(rows[i:i + batch])
+    ids = [row.id for row in rows]
     program_links = [{"student_id": sid, "program_id": programs[i % len(programs)].id} for i, sid in enumerate(ids)]
     tag_links = [{"student_id": sid, "tag_id": tags[(i * 7 + k) % len(tags)].id}
                  for i, sid in enumerate(ids) for k in range(i % 3)]

@@ -42,7 +42,8 @@ class Defaults:
 
     # Phones written without a country code are taken to be in this one.
     PHONE_DEFAULT_COUNTRY_CODE = "7"
-    LIST_PAGE_SIZE = 50
+    # Lists count matching rows exactly up to this many, then say "10,000+".
+    LIST_EXACT_COUNT_LIMIT = 10_000
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024

@@ -192,6 +192,19 @@ student_tag = _link_table("student_tag", "tag")
 student_section = _link_table("student_section", "section")
 
 
+# Bytewise order on PostgreSQL too, so that a prefix is a plain index range whatever the server's locale.
+NamePartType = String(100).with_variant(String(100, collation="C"), "postgresql")
+
+# Each word of each student's name, so that "иван петр" is two index range scans, not a scan of the school.
+student_name_part = Table(
+    "student_name_part",
+    db.metadata,
+    Column("school_id", ForeignKey("school.id", ondelete="CASCADE"), primary_key=True),
+    Column("part", NamePartType, primary_key=True),
+    Column("student_id", ForeignKey("student.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class Student(db.Model):
     __tablename__ = "student"
     __table_args__ = (

@@ -1,6 +1,6 @@
 """Trigram indexes for substring search on PostgreSQL (pg_trgm), kept outside the ORM metadata.
 
-Name, phone and email filters match any part of the value. On PostgreSQL a GIN trigram index answers
+Phone and email filters match any part of the value. On PostgreSQL a GIN trigram index answers
 `LIKE '%part%'` without reading every student of a big school; SQLite has no such index, and there the
 covering sort index keeps the scan cheap instead (see Student.__table_args__).
 
@@ -11,7 +11,6 @@ not report these indexes as drift.
 from sqlalchemy import DDL, event
 
 INDEXES = {
-    "ix_student_search_key_trgm": "search_key",
     "ix_student_phone_normalized_trgm": "phone_normalized",
     "ix_student_email_trgm": "email",
 }

@@ -18,7 +18,17 @@ def name_search_key(*parts: str) -> str:
 
 
 def search_words(query: str) -> list[str]:
-    return [w for w in fold(query).split() if w]
+    return [w for w in re.split(r"[\s\-]+", fold(query)) if w]
+
+
+def name_parts(search_key: str) -> set[str]:
+    """The words of a name as search finds them: "Иванова-Петрова Анна" gives иванова, петрова, анна."""
+    return {w[:100] for w in search_words(search_key)}
+
+
+def prefix_range(word: str) -> tuple[str, str]:
+    """Bounds of every string that starts with word, in bytewise (code point) order."""
+    return word, word + "\U0010ffff"
 
 
 def phone_digits(phone: str, country_code: str = "7") -> str:

@@ -61,6 +61,22 @@ def app(database_url, _schema):
 
 
 @pytest.fixture
+def make_app(database_url, _schema):
+    """Build an extra app with its own settings; its database connections are closed afterwards."""
+    made = []
+
+    def make(**config):
+        extra = create_app(app_config(database_url, **config))
+        made.append(extra)
+        return extra
+
+    yield make
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def ctx(app):
     with app.app_context():
         yield app

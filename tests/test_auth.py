@@ -5,7 +5,7 @@ from roster import create_app
 from roster.config import DEFAULT_SECRET_KEY
 from roster.extensions import db
 from roster.models import User, UserSession
-from tests.conftest import Browser, app_config
+from tests.conftest import Browser
 from tests.factories import PASSWORD
 
 
@@ -67,10 +67,8 @@ def test_session_is_rotated_at_sign_in_and_ended_on_the_server_at_sign_out(app, 
         assert db.session.scalars(select(UserSession)).all() == []
 
 
-def test_session_cookie_is_secure_outside_debug(database_url, _schema):
-    config = app_config(database_url)
-    del config["SESSION_COOKIE_SECURE"]
-    assert create_app(config).config["SESSION_COOKIE_SECURE"] is True
+def test_session_cookie_is_secure_outside_debug(make_app):
+    assert make_app(SESSION_COOKIE_SECURE=None).config["SESSION_COOKIE_SECURE"] is True
 
 
 def test_refuses_to_start_with_the_default_secret_key_outside_debug(monkeypatch, tmp_path):
@@ -174,10 +172,7 @@ def test_sign_in_failures_are_limited_per_account(app, world):
     b.sign_in("admin@beta.example")
 
 
-def test_sign_in_is_limited_per_address(database_url, _schema):
-    from roster import create_app as make
-
-    app = make(app_config(database_url, SIGN_IN_LIMIT_PER_ADDRESS="3 per minute"))
-    b = Browser(app)
+def test_sign_in_is_limited_per_address(make_app):
+    b = Browser(make_app(SIGN_IN_LIMIT_PER_ADDRESS="3 per minute"))
     codes = [b.post("/login", {"login": f"nobody{i}@example.org", "password": "x"}).status_code for i in range(4)]
     assert codes == [200, 200, 200, 429]

@@ -36,6 +36,7 @@ def add_filter(page, name):
 def test_school_admin_filters_chooses_columns_and_adds_a_student(page, demo_site):
     base = demo_site
     sign_in(page, base, "admin@gv.roster.example")
+    page.goto(base + "/admin/students/?page_size=100")
     expect(page.locator("#pending-legend")).to_contain_text("Yellow rows are pending")
     for cell in (page.locator("tr.row-pending td").first, page.locator("tr.row-pending td").last):
         expect(cell).to_have_css("background-color", "rgb(255, 243, 205)")

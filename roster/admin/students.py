@@ -1,6 +1,6 @@
 """The Students list, details and the Add/Edit form: a thin layer over roster.services.students."""
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
@@ -52,12 +52,12 @@ LABELS = {
 PRIVATE_COLUMNS = {"dropout_date", "dropout_reason", "dropout_note"}
 
 
-def _student_text_filter(name: str, operation: str, conditions):
+def _student_text_filter(name: str, operation: str, conditions, *, per_school=False):
     """A text filter whose matching lives in roster.services.students."""
 
     class TextFilter(sqla_filters.BaseSQLAFilter):
         def apply(self, query, value, alias=None):
-            return query.filter(*conditions(value))
+            return query.filter(*(conditions(value, context.school_id()) if per_school else conditions(value)))
 
         def operation(self):
             return operation
@@ -122,6 +122,13 @@ def _guardians(view, context_, model, name):
     return Markup("<ul class='mb-0 pl-3'>{}</ul>").format(Markup("").join(items)) if items else ""
 
 
+class AtLeast(int):
+    """A count that stopped at its cap: pages still work from it, and it shows as "10,000+"."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}+"
+
+
 def _label(value):
     return value.replace("_", " ").capitalize() if value else ""
 
@@ -155,7 +162,7 @@ class StudentView(SecuredModelView):
         "dropout_date", "dropout_reason", "dropout_note", "account_status", "source", "created_at",
     ]
     column_filters = [
-        _student_text_filter("Full name", "contains", students.name_matches),
+        _student_text_filter("Full name", "contains words starting with", students.name_matches, per_school=True),
         _student_text_filter("Phone", "matches", students.phone_matches),
         _student_text_filter("Email", "contains", students.email_matches),
         _student_text_filter("Personal file number", "equals", students.file_number_matches),
@@ -228,12 +235,14 @@ class StudentView(SecuredModelView):
     def _scope(self):
         return permissions.visible_students(context.school_id(), current_user, context.role())
 
+    def _scoped_query(self):
+        return db.session.query(Student).filter(*self._scope())
+
+    def _list_loads(self):
+        return selectinload(Student.programs), selectinload(Student.tags), selectinload(Student.sections)
+
     def get_query(self):
-        return (
-            db.session.query(Student)
-            .filter(*self._scope())
-            .options(selectinload(Student.programs), selectinload(Student.tags), selectinload(Student.sections))
-        )
+        return self._scoped_query().options(*self._list_loads())
 
     def get_count_query(self):
         return db.session.query(func.count(Student.id)).filter(*self._scope())
@@ -245,24 +254,29 @@ class StudentView(SecuredModelView):
             return None
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        """Flask-Admin's get_list, with the page read before the count.
+        """Flask-Admin's get_list, with the page read first and the count capped.
 
-        A first page shorter than the page size is the whole answer, so the count (a scan of every matching
-        row) is skipped there: a rare name costs one scan instead of two.
+        A first page shorter than the page size is the whole answer, so no count runs there. Elsewhere the
+        count stops at LIST_EXACT_COUNT_LIMIT ("10,000+"): counting all 100,000 students of a big school on
+        every page view would cost more than the page itself.
         """
-        query = self.get_query()
-        count_query = self.get_count_query()
+        query = self._scoped_query()
         if filters and self._filters:
-            query, count_query, _, _ = self._apply_filters(query, count_query, {}, {}, filters)
-        query, _ = self._apply_sorting(query, {}, sort_column, sort_desc)
-        query = self._apply_pagination(query, page, page_size)
+            query, _, _, _ = self._apply_filters(query, None, {}, {}, filters)
+        page_query, _ = self._apply_sorting(query.options(*self._list_loads()), {}, sort_column, sort_desc)
+        page_query = self._apply_pagination(page_query, page, page_size)
         if not execute:
-            return count_query.scalar(), query
-        rows = query.all()
-        page_size = page_size or self.page_size
-        if not page and len(rows) < page_size:
+            return None, page_query
+        rows = page_query.all()
+        if not page and len(rows) < (page_size or self.page_size):
             return len(rows), rows
-        return count_query.scalar(), rows
+        return self._capped_count(query), rows
+
+    def _capped_count(self, query) -> int:
+        cap = current_app.config["LIST_EXACT_COUNT_LIMIT"]
+        ids = query.with_entities(Student.id).order_by(None).limit(cap + 1).subquery()
+        count = db.session.scalar(select(func.count()).select_from(ids))
+        return AtLeast(cap) if count > cap else count
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         # Always end with the id, so that pages never repeat or skip a row between equal names.

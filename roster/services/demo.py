@@ -17,7 +17,7 @@ from roster.models import (
     student_section,
     student_tag,
 )
-from roster.services import accounts, schools
+from roster.services import accounts, schools, students
 from roster.text import name_search_key, normalize_phone
 
 DEMO_PASSWORD = "roster-demo-2026"
@@ -115,7 +115,11 @@ def load(students_per_school: int = 300) -> bool:
         sections[3].teachers = [teachers[1]]
         db.session.flush()
         db.session.execute(insert(Student), _students(school.id, short, students_per_school, rng))
-        ids = db.session.scalars(select(Student.id).where(Student.school_id == school.id).order_by(Student.id)).all()
+        rows = db.session.execute(
+            select(Student.id, Student.school_id, Student.search_key)
+            .where(Student.school_id == school.id).order_by(Student.id)).all()
+        students.index_names(rows)
+        ids = [row.id for row in rows]
         links = {student_program: [], student_tag: [], student_section: []}
         for i, sid in enumerate(ids):
             links[student_program].append({"student_id": sid, "program_id": programs[i % len(programs)].id})

@@ -6,16 +6,26 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from roster import permissions
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
-from roster.models import AccountStatus, Gender, Guardian, Program, Section, Source, Student, Tag
+from roster.models import (
+    AccountStatus,
+    Gender,
+    Guardian,
+    Program,
+    Section,
+    Source,
+    Student,
+    Tag,
+    student_name_part,
+)
 from roster.services import audit
 from roster.sql import contains
-from roster.text import fold, normalize_email, normalize_phone, phone_digits, search_words
+from roster.text import fold, name_parts, normalize_email, normalize_phone, phone_digits, prefix_range, search_words
 
 TEXT_FIELDS = (
     "last_name", "first_name", "middle_name", "personal_file_number", "address",
@@ -28,6 +38,7 @@ SCALAR_FIELDS = TEXT_FIELDS + (
 LINKS = {"program_ids": ("programs", Program), "tag_ids": ("tags", Tag), "section_ids": ("sections", Section)}
 GUARDIAN_FIELDS = ("full_name", "relation", "phone", "email", "workplace", "position")
 REQUIRED = ("last_name", "first_name")
+NAME_FIELDS = {"last_name", "first_name", "middle_name"}
 # What is kept when left empty: text columns hold "", optional identifiers hold NULL (so uniqueness ignores them).
 NULLABLE = {"email", "personal_file_number", "gender", "birth_date", "dropout_date"}
 ONE_LINE = set(TEXT_FIELDS) - {"address", "dropout_note"}
@@ -180,6 +191,21 @@ def _commit_or_explain() -> None:
         raise ValidationFailed({field: ["Another student of this school already has this value."]}) from exc
 
 
+def index_names(rows) -> None:
+    """Rewrite the name-word index of the given students: rows of (id, school_id, search_key).
+
+    Every path that writes names calls this in its own transaction (bulk for imports and demo data).
+    """
+    rows = list(rows)
+    if not rows:
+        return
+    db.session.execute(sql_delete(student_name_part).where(student_name_part.c.student_id.in_([r[0] for r in rows])))
+    parts = [{"student_id": sid, "school_id": school_id, "part": part}
+             for sid, school_id, key in rows for part in name_parts(key)]
+    if parts:
+        db.session.execute(insert(student_name_part), parts)
+
+
 def create(school_id: int, data: dict, *, actor, source: str = Source.MANUAL.value) -> int:
     """Add a student to the school's roster and return its id."""
     permissions.require(actor, school_id, "students.edit")
@@ -188,6 +214,7 @@ def create(school_id: int, data: dict, *, actor, source: str = Source.MANUAL.val
     _apply(student, cleaned)
     db.session.add(student)
     db.session.flush()
+    index_names([(student.id, school_id, student.search_key)])
     audit.record("student created", actor=actor, school_id=school_id, target=student,
                  details={"name": student.full_name})
     _commit_or_explain()
@@ -211,6 +238,8 @@ def update(student_id: int, school_id: int, data: dict, *, actor) -> list[str]:
     student = get(student_id, school_id, actor=actor)
     cleaned = clean(school_id, data, student_id=student.id)
     changed = _apply(student, cleaned)
+    if NAME_FIELDS & set(changed):
+        index_names([(student.id, school_id, student.search_key)])
     if changed:
         audit.record("student updated", actor=actor, school_id=school_id, target=student,
                      details={"fields": changed})
@@ -240,9 +269,19 @@ def delete(student_ids: list[int], school_id: int, *, actor) -> int:
 
 # Search conditions shared by the list filters, exports and lookups.
 
-def name_matches(query: str) -> list:
-    """Every word of the query must appear somewhere in the full name, in any order and any case."""
-    return [contains(Student.search_key, word) for word in search_words(query)]
+def name_matches(query: str, school_id: int) -> list:
+    """Each word of the query must begin a word of the full name (last, first or middle), in any order and case.
+
+    "иван петр" finds "ИВАНОВ Пётр Сергеевич"; each word is one range scan of the name-word index.
+    """
+    conditions = []
+    for word in search_words(query):
+        low, high = prefix_range(word[:100])
+        conditions.append(Student.id.in_(
+            select(student_name_part.c.student_id).where(
+                student_name_part.c.school_id == school_id,
+                student_name_part.c.part >= low, student_name_part.c.part < high)))
+    return conditions
 
 
 def phone_matches(query: str) -> list:

@@ -1,8 +1,8 @@
 """Initial schema
 
-Revision ID: 5bcd57bb39ef
+Revision ID: 04eb935c1ac5
 Revises: 
-Create Date: 2026-11-28 15:04:00.195742
+Create Date: 2026-11-28 15:15:44.751116
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ from roster import search_index
 
 
 # revision identifiers, used by Alembic.
-revision = '5bcd57bb39ef'
+revision = '04eb935c1ac5'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -195,6 +195,17 @@ def upgrade():
     with op.batch_alter_table('section_teacher', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_section_teacher_user_id'), ['user_id'], unique=False)
 
+    op.create_table('student_name_part',
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('part', sa.String(length=100).with_variant(sa.String(length=100, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_student_name_part_school_id_school'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_student_name_part_student_id_student'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('school_id', 'part', 'student_id', name=op.f('pk_student_name_part'))
+    )
+    with op.batch_alter_table('student_name_part', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_student_name_part_student_id'), ['student_id'], unique=False)
+
     op.create_table('student_program',
     sa.Column('student_id', sa.Integer(), nullable=False),
     sa.Column('program_id', sa.Integer(), nullable=False),
@@ -243,6 +254,10 @@ def downgrade():
         batch_op.drop_index('ix_student_program_program_id_student_id')
 
     op.drop_table('student_program')
+    with op.batch_alter_table('student_name_part', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_student_name_part_student_id'))
+
+    op.drop_table('student_name_part')
     with op.batch_alter_table('section_teacher', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_section_teacher_user_id'))
 
