@@ -32,3 +32,15 @@ def test_demo_school_admin_can_sign_in_and_see_the_list(app, runner, web):
     web2 = type(web)(app)
     web2.sign_in("teacher1@gv.roster.example", demo.DEMO_PASSWORD)
     assert "List (10)" in web2.get("/admin/students/").get_data(as_text=True)  # sections 1A and 1B of six
+
+
+def test_create_platform_admin_command(app, runner, web):
+    result = runner.invoke(args=["roster", "create-platform-admin", "Boss@Example.org"],
+                           input="a long enough password\na long enough password\n")
+    assert result.exit_code == 0, result.output
+    web.sign_in("boss@example.org", "a long enough password")
+    short = runner.invoke(args=["roster", "create-platform-admin", "x@example.org"], input="short\nshort\n")
+    assert short.exit_code != 0 and "at least 12" in short.output
+    taken = runner.invoke(args=["roster", "create-platform-admin", "boss@example.org"],
+                          input="a long enough password\na long enough password\n")
+    assert taken.exit_code != 0 and "already" in taken.output

@@ -110,11 +110,20 @@ def create_user(
     email: str, *, password: str | None, login: str | None = None, last_name="", first_name="", middle_name="",
     phone="", is_platform_admin=False, must_change_password=False,
 ) -> User:
-    """Add a user to the current transaction (the caller commits)."""
-    email = normalize_email(email)
+    """Add a user to the current transaction (the caller commits); the email and login must be free."""
+    try:
+        email = normalize_email(email)
+    except ValueError as exc:
+        raise ValidationFailed({"email": [str(exc)]}) from exc
+    if not email:
+        raise ValidationFailed({"email": ["Enter an email address."]})
+    wanted_login = (login or email).strip().lower()
+    if db.session.scalar(select(User.id).where(or_(User.email == email, func.lower(User.login) == wanted_login,
+                                                   User.email == wanted_login)).limit(1)):
+        raise ValidationFailed({"email": ["An account with this email or login already exists."]})
     user = User(
         email=email,
-        login=(login or email).strip().lower(),
+        login=wanted_login,
         password_hash=hash_password(password) if password else None,
         last_name=last_name,
         first_name=first_name,
