@@ -8,7 +8,7 @@ from flask_admin.form import rules
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func, intersect, select
 from sqlalchemy.orm import selectinload
 
 from roster import permissions
@@ -86,8 +86,12 @@ class LinkFilter(sqla_filters.BaseSQLAFilter):
     def clean(self, value):
         return [int(v) for v in value.split(",") if v.strip()]
 
+    def student_ids(self, value):
+        """The students holding any of the chosen items: rows of the link table only."""
+        return select(self.link_table.c.student_id).where(self.link_column.in_(value))
+
     def apply(self, query, value, alias=None):
-        return query.filter(Student.id.in_(select(self.link_table.c.student_id).where(self.link_column.in_(value))))
+        return query.filter(Student.id.in_(self.student_ids(value)))
 
     def operation(self):
         return "any of"
@@ -270,12 +274,20 @@ class StudentView(SecuredModelView):
         rows = page_query.all()
         if not page and len(rows) < (page_size or self.page_size):
             return len(rows), rows
-        return self._capped_count(query), rows
+        return self._capped_count(self._counted_ids(query, filters)), rows
 
-    def _capped_count(self, query) -> int:
+    def _counted_ids(self, query, filters):
+        """What to count. Programs, tags and sections alone are counted in their link tables (every linked
+        student is of the item's school), without reading the students; anything else counts the filtered list."""
+        links = [(self._filters[i], self._filters[i].clean(value)) for i, _, value in filters or []]
+        if links and context.role() != permissions.TEACHER and all(isinstance(f, LinkFilter) for f, _ in links):
+            sets = [flt.student_ids(value) for flt, value in links]
+            return sets[0].distinct() if len(sets) == 1 else intersect(*sets)
+        return query.with_entities(Student.id).order_by(None).statement
+
+    def _capped_count(self, ids) -> int:
         cap = current_app.config["LIST_EXACT_COUNT_LIMIT"]
-        ids = query.with_entities(Student.id).order_by(None).limit(cap + 1).subquery()
-        count = db.session.scalar(select(func.count()).select_from(ids))
+        count = db.session.scalar(select(func.count()).select_from(ids.limit(cap + 1).subquery()))
         return AtLeast(cap) if count > cap else count
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):

@@ -269,11 +269,16 @@ def delete(student_ids: list[int], school_id: int, *, actor) -> int:
 
 # Search conditions shared by the list filters, exports and lookups.
 
+# On PostgreSQL, up to this many name matches are looked up first and handed to the list as ids.
+NAME_MATCH_ID_LIMIT = 1000
+
+
 def name_matches(query: str, school_id: int) -> list:
     """Each word of the query must begin a word of the full name (last, first or middle), in any order and case.
 
-    "иван петр" finds "ИВАНОВ Пётр Сергеевич". Each word is a range scan of the name-word index, and the
-    words meet there (INTERSECT) before any student row is read.
+    "иван петр" finds "ИВАНОВ Пётр Сергеевич". Each word is a range scan of the name-word index and the words
+    meet there (INTERSECT). PostgreSQL cannot guess how many ids such a subquery yields and then reads the whole
+    school, so there the ids are read first and passed as a list; SQLite plans the subquery well as it is.
     """
     matches = []
     for word in search_words(query):
@@ -283,7 +288,12 @@ def name_matches(query: str, school_id: int) -> list:
             student_name_part.c.part >= low, student_name_part.c.part < high))
     if not matches:
         return []
-    return [Student.id.in_(matches[0] if len(matches) == 1 else intersect(*matches))]
+    ids_query = matches[0] if len(matches) == 1 else intersect(*matches)
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = db.session.scalars(ids_query.limit(NAME_MATCH_ID_LIMIT + 1)).all()
+        if len(ids) <= NAME_MATCH_ID_LIMIT:
+            return [Student.id.in_(ids)]
+    return [Student.id.in_(ids_query)]
 
 
 def phone_matches(query: str) -> list:
