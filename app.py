@@ -3,3 +3,4 @@
 from roster import create_app
 
 app = create_app()
+celery_app = app.extensions["celery"]

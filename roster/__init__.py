@@ -19,7 +19,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errors(app)
     register_cli(app)
+    register_tasks(app)
     return app
+
+
+def register_tasks(app: Flask) -> None:
+    from roster.tasks import celery_init_app
+
+    celery_init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -32,6 +32,10 @@ class Defaults:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "roster@localhost"
     MAIL_TIMEOUT = 10
+    # Seconds to wait before each new attempt after a failed one; then the mail is marked failed.
+    MAIL_RETRY_DELAYS = (30, 120, 600)
+    # Where people reach Roster: the links in mails start with it.
+    PUBLIC_URL = "http://127.0.0.1:5000"
 
     CELERY_BROKER_URL = None
 
@@ -62,6 +66,7 @@ ENV_VARS = {
     "MAIL_USE_SSL": lambda v: v.lower() in ("1", "true", "yes"),
     "CELERY_BROKER_URL": str,
     "RATELIMIT_STORAGE_URI": str,
+    "PUBLIC_URL": str,
 }
 
 

@@ -288,6 +288,35 @@ class Guardian(db.Model):
         return self.full_name
 
 
+class MailStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    NOT_SENT = "not sent"  # no mail server configured: kept in the log only
+
+
+class MailMessage(db.Model):
+    """The mail log and outbox: every mail is written here in its cause's transaction, then delivered."""
+
+    __tablename__ = "mail_message"
+    __table_args__ = (Index("ix_mail_message_school_id_created_at", "school_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=MailStatus.QUEUED.value, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    school: Mapped[School | None] = relationship()
+
+
 class ListPreference(db.Model):
     """The columns a user chose to see in one list view of one school."""
 

@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
+from roster import emails
 from roster.errors import ValidationFailed
 from roster.extensions import db
 from roster.models import User, UserSession, utcnow
@@ -163,6 +164,7 @@ def change_password(user_id: int, *, current: str, new: str, confirm: str, keep_
         others = others.where(UserSession.token_digest != _digest(keep_session))
     db.session.execute(others)
     audit.record("password changed", actor=user, school_id=None, target=user)
+    emails.password_changed(user)
     db.session.commit()
 
 

@@ -1,0 +1,82 @@
+"""The mail log: every outgoing mail with its status, its body, and Resend for the failed ones."""
+
+from flask import abort, flash, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func
+
+from roster.admin import context
+from roster.admin.base import SecuredModelView
+from roster.errors import NotFound
+from roster.extensions import db
+from roster.models import MailMessage, MailStatus
+from roster.services import mail
+
+
+def _status(view, context_, model, name):
+    text = f"not sent: {model.last_error}" if model.status == MailStatus.NOT_SENT.value else model.status
+    css = {"sent": "badge-success", "failed": "badge-danger", "queued": "badge-info"}.get(model.status, "badge-light")
+    return Markup('<span class="badge {} mail-{}">{}</span>').format(css, model.status.replace(" ", "-"), text)
+
+
+class MailLogView(SecuredModelView):
+    permission = "logs.view"
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    column_list = ["created_at", "to_address", "subject", "kind", "status", "attempts", "last_error"]
+    column_details_list = ["created_at", "sent_at", "to_address", "subject", "kind", "status", "attempts",
+                           "last_error", "body_text"]
+    column_labels = {"created_at": "Time", "sent_at": "Sent", "to_address": "To", "last_error": "Last error",
+                     "body_text": "Body"}
+    column_default_sort = [("created_at", True), ("id", True)]
+    column_sortable_list = ["created_at", "to_address", "kind", "status", "attempts"]
+    column_formatters = {
+        "status": _status,
+        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "body_text": lambda v, c, m, n: Markup("<pre class='mb-0' style='white-space: pre-wrap'>{}</pre>").format(
+            m.body_text),
+    }
+    column_filters = [
+        sqla_filters.FilterEqual(MailMessage.status, "Status", options=[(s.value, s.value) for s in MailStatus]),
+        sqla_filters.FilterLike(MailMessage.kind, "Kind"),
+        sqla_filters.FilterLike(MailMessage.to_address, "To"),
+    ]
+    column_auto_select_related = False
+    page_size = 50
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(MailMessage, db, *args, **kwargs)
+
+    def _scope(self):
+        return mail.visible(context.school_id(), context.role())
+
+    def get_query(self):
+        return db.session.query(MailMessage).filter(*self._scope())
+
+    def get_count_query(self):
+        return db.session.query(func.count(MailMessage.id)).filter(*self._scope())
+
+    def get_one(self, id):
+        try:
+            return self.get_query().filter(MailMessage.id == int(id)).one_or_none()
+        except (TypeError, ValueError):
+            return None
+
+    @expose("/details/")
+    def details_view(self):
+        if self.get_one(get_mdict_item_or_list(request.args, "id")) is None:
+            abort(404)
+        return super().details_view()
+
+    @action("resend", "Resend", "Send the selected failed mails again?")
+    def action_resend(self, ids):
+        try:
+            count = mail.resend(ids, context.school_id(), actor=current_user._get_current_object())
+        except NotFound:
+            flash("None of the selected mails has failed; only failed or unsent mails are sent again.", "warning")
+            return
+        flash(f"{count} mail{'s' if count != 1 else ''} queued again.", "success")

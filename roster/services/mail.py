@@ -1,0 +1,148 @@
+"""Outgoing mail: written to the mail log with the change that causes it, delivered after the commit.
+
+queue() adds a MailMessage to the caller's transaction; once that transaction commits, the message ids go to
+roster.tasks.dispatch (a Celery worker, or a thread of this process). deliver() makes one attempt and records
+it; the task decides whether to try again. A rolled-back change leaves no mail behind, and a mail is never lost:
+it stays in the log as queued, sent, failed (Resend) or "not sent" when no mail server is configured.
+"""
+
+import logging
+import smtplib
+
+import flask_mail
+from flask import current_app, render_template
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from roster import permissions
+from roster.errors import NotFound
+from roster.extensions import db
+from roster.models import MailMessage, MailStatus, utcnow
+from roster.services import audit
+
+log = logging.getLogger(__name__)
+PENDING = "roster_mail_pending"
+
+
+def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | None = None, **context) -> MailMessage:
+    """Render templates/email/<template>.txt and .html and add the mail to the current transaction."""
+    message = MailMessage(
+        kind=kind,
+        to_address=to,
+        subject=" ".join(subject.split()),  # never a line break in a header
+        body_text=render_template(f"email/{template}.txt", **context),
+        body_html=render_template(f"email/{template}.html", **context),
+        school_id=school_id,
+        status=MailStatus.QUEUED.value,
+    )
+    db.session.add(message)
+    db.session.flush()
+    db.session.info.setdefault(PENDING, []).append(message.id)
+    return message
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session):
+    ids = session.info.pop(PENDING, None)
+    if ids:
+        from roster import tasks  # the task layer sits above the services
+
+        tasks.dispatch(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop(PENDING, None)
+
+
+class _TimedConnection(flask_mail.Connection):
+    """Flask-Mail's SMTP connection, with a timeout: a silent server must not hold a worker forever.
+
+    It always connects: whether mail goes out is decided by MAIL_SERVER, never by a silent MAIL_SUPPRESS_SEND
+    that would log a mail as sent.
+    """
+
+    def __enter__(self):
+        self.host = self.configure_host()
+        self.num_emails = 0
+        return self
+
+    def configure_host(self):
+        cfg = current_app.config  # read at each connection, not frozen at start-up
+        cls = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
+        host = cls(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"])
+        if cfg["MAIL_USE_TLS"]:
+            host.starttls()
+        if cfg["MAIL_USERNAME"] and cfg["MAIL_PASSWORD"]:
+            host.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        return host
+
+
+def deliver(message_id: int, *, final: bool) -> bool:
+    """Make one attempt to send the mail; return True when nothing is left to try.
+
+    A failed attempt stays queued for another try, unless it was the final one: then the mail is failed, with
+    its error, and waits for Resend.
+    """
+    message = db.session.get(MailMessage, message_id)
+    if message is None or message.status != MailStatus.QUEUED.value:
+        return True
+    if not current_app.config.get("MAIL_SERVER"):
+        message.status = MailStatus.NOT_SENT.value
+        message.last_error = "no mail server"
+        log.info("Mail not sent (no MAIL_SERVER): to %s, subject %r\n%s",
+                 message.to_address, message.subject, message.body_text)
+        db.session.commit()
+        return True
+    message.attempts += 1
+    try:
+        mail_state = current_app.extensions["mail"]
+        envelope = flask_mail.Message(
+            subject=message.subject, recipients=[message.to_address], body=message.body_text,
+            html=message.body_html or None, sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        )
+        with _TimedConnection(mail_state) as connection:
+            connection.send(envelope)
+    except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if final:
+            message.status = MailStatus.FAILED.value
+        db.session.commit()
+        log.warning("Mail %s to %s failed (attempt %s): %s", message.id, message.to_address,
+                    message.attempts, message.last_error)
+        return final
+    message.status = MailStatus.SENT.value
+    message.sent_at = utcnow()
+    message.last_error = ""
+    db.session.commit()
+    return True
+
+
+def visible(school_id: int | None, role: str | None) -> list:
+    """SQL conditions for the mail log a role may read: the platform admin all of it, a school admin their school's."""
+    if not permissions.allows(role, "logs.view"):
+        return [MailMessage.id.is_(None)]
+    if role == permissions.PLATFORM:
+        return []
+    return [MailMessage.school_id == school_id]
+
+
+def resend(message_ids: list[int], school_id: int | None, *, actor) -> int:
+    """Queue failed (or unsent) mails again; they go out after the commit. Returns how many."""
+    role = permissions.require(actor, school_id, "logs.view")
+    query = select(MailMessage).where(
+        *visible(school_id, role),
+        MailMessage.id.in_([int(i) for i in message_ids]),
+        MailMessage.status.in_([MailStatus.FAILED.value, MailStatus.NOT_SENT.value]),
+    )
+    messages = db.session.scalars(query).all()
+    if not messages:
+        raise NotFound("No failed mail among those chosen.")
+    for message in messages:
+        message.status = MailStatus.QUEUED.value
+        message.last_error = ""
+        db.session.info.setdefault(PENDING, []).append(message.id)
+        audit.record("mail resent", actor=actor, school_id=message.school_id, target=message,
+                     details={"kind": message.kind})
+    db.session.commit()
+    return len(messages)

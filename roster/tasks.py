@@ -1,0 +1,66 @@
+"""Background work: Celery when CELERY_BROKER_URL is set, else a thread of this process.
+
+Tasks are a few lines around a service call, with ids as arguments (Flask's FlaskTask pattern).
+"""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from celery import Celery, Task, shared_task
+from flask import Flask, current_app
+
+from roster.services import mail
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.config_from_object({
+        "broker_url": app.config["CELERY_BROKER_URL"] or "memory://",
+        "task_ignore_result": True,
+        "broker_connection_retry_on_startup": True,
+    })
+    celery.set_default()
+    app.extensions["celery"] = celery
+    app.extensions["roster_executor"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="roster-task")
+    app.extensions["roster_futures"] = []
+    return celery
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=None)
+def deliver_mail(self, message_id: int) -> None:
+    delays = current_app.config["MAIL_RETRY_DELAYS"]
+    final = self.request.retries >= len(delays)
+    if not mail.deliver(message_id, final=final):
+        raise self.retry(countdown=delays[self.request.retries])
+
+
+def _deliver_in_process(app: Flask, message_id: int) -> None:
+    with app.app_context():
+        delays = app.config["MAIL_RETRY_DELAYS"]
+        for attempt in range(len(delays) + 1):
+            if mail.deliver(message_id, final=attempt == len(delays)):
+                return
+            time.sleep(delays[attempt])
+
+
+def dispatch(message_ids: list[int]) -> None:
+    """Deliver committed mails: on the Celery worker where a broker is configured, else in a thread here."""
+    app = current_app._get_current_object()
+    for message_id in message_ids:
+        if app.config["CELERY_BROKER_URL"]:
+            deliver_mail.delay(message_id)
+        else:
+            future = app.extensions["roster_executor"].submit(_deliver_in_process, app, message_id)
+            app.extensions["roster_futures"].append(future)
+
+
+def wait_for_background_work(app: Flask, timeout: float = 30) -> None:
+    """Wait for this process's background threads to finish (tests, CLI commands that exit at once)."""
+    futures = app.extensions["roster_futures"]
+    while futures:
+        futures.pop().result(timeout=timeout)
