@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     init_admin(app)
     app.jinja_env.globals.update(
         roster_selected_school=context.selected_school,
+        roster_allowed=context.allowed,
         roster_school_choices=lambda: schools_for(current_user),
     )
 

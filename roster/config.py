@@ -34,6 +34,10 @@ class Defaults:
     MAIL_TIMEOUT = 10
     # Seconds to wait before each new attempt after a failed one; then the mail is marked failed.
     MAIL_RETRY_DELAYS = (30, 120, 600)
+    INVITATION_DAYS = 14
+    INVITE_MAX_ADDRESSES = 1000
+    SIGN_UP_LIMIT_PER_ADDRESS = "20 per hour"
+    SIGN_UP_LIMIT_PER_EMAIL = "5 per hour"
     # Where people reach Roster: the links in mails start with it.
     PUBLIC_URL = "http://127.0.0.1:5000"
 

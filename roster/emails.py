@@ -16,3 +16,26 @@ def password_changed(user) -> None:
         "password changed", user.email, "Your Roster password was changed", "password_changed",
         user=user, when=utcnow().strftime("%Y-%m-%d %H:%M"), sign_in_url=public_url("/login"),
     )
+
+
+def invitation(school, address: str, token: str, expires) -> None:
+    mail.queue(
+        "invitation", address, f"You are invited to join {school.name} on Roster", "invitation",
+        school_id=school.id, school=school, sign_up_url=public_url(f"/join/invite/{token}"),
+        expires=expires.strftime("%Y-%m-%d"),
+    )
+
+
+def sign_up_received(school, user) -> None:
+    """Confirm a sign-up with the login (never the password the student typed)."""
+    mail.queue(
+        "sign-up received", user.email, f"Your Roster account for {school.name}", "sign_up_received",
+        school_id=school.id, school=school, user=user, sign_in_url=public_url("/login"),
+    )
+
+
+def account_activated(school, student) -> None:
+    mail.queue(
+        "account activated", student.email, f"{school.name} has activated your account", "account_activated",
+        school_id=school.id, school=school, student=student, sign_in_url=public_url("/login"),
+    )

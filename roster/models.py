@@ -288,6 +288,34 @@ class Guardian(db.Model):
         return self.full_name
 
 
+class Invitation(db.Model):
+    """An emailed invitation to sign up as a student of one school; only a digest of its token is kept."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (Index("ix_invitation_school_id_email", "school_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    sent_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    school: Mapped[School] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.expires_at <= utcnow() else "pending"
+
+
 class MailStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"

@@ -75,9 +75,10 @@ def test_smtp_down_retries_then_fails_and_resend_delivers_once_it_is_back(make_a
 def test_a_rolled_back_change_leaves_no_mail(ctx, world):
     mail.queue("password changed", "x@example.org", "Subject", "password_changed",
                user=type("U", (), {"full_name": "X", "login": "x"}), when="now", sign_in_url="/login")
+    db.session.flush()
     db.session.rollback()
     assert db.session.scalars(select(MailMessage)).all() == []
-    assert mail.PENDING not in db.session.info
+    assert mail.PENDING not in db.session.info and mail.UNFLUSHED not in db.session.info
 
 
 def test_header_injection_in_a_subject_is_flattened(ctx, world):

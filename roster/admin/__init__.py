@@ -4,6 +4,8 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from roster.admin.base import HomeView
+from roster.admin.invitations import InvitationView
+from roster.admin.invite import InviteView
 from roster.admin.mail_log import MailLogView
 from roster.admin.students import StudentView
 
@@ -16,5 +18,7 @@ def init_admin(app) -> Admin:
         index_view=HomeView(name="Home", url="/admin"),
     )
     admin.add_view(StudentView(name="Students", endpoint="students"))
+    admin.add_view(InviteView(name="Invite", endpoint="invite", url="/admin/invite"))
+    admin.add_view(InvitationView(name="Invitations", endpoint="invitations"))
     admin.add_view(MailLogView(name="Mail log", endpoint="mail_log"))
     return admin

@@ -224,7 +224,11 @@ class StudentView(SecuredModelView):
         return context.allowed("students.edit")
 
     def is_action_allowed(self, name):
-        return context.allowed("students.edit") if name == "delete" else super().is_action_allowed(name)
+        if name == "delete":
+            return context.allowed("students.edit")
+        if name == "activate":
+            return context.allowed("students.activate")
+        return super().is_action_allowed(name)
 
     def _actor(self):
         return current_user._get_current_object()
@@ -396,6 +400,29 @@ class StudentView(SecuredModelView):
         if not context.allowed("students.edit"):
             abort(403)
         return super().ajax_lookup()
+
+    def _activate(self, ids) -> None:
+        try:
+            activated = students.activate(ids, context.school_id(), actor=self._actor())
+        except Forbidden:
+            abort(403)
+        if activated:
+            flash(f"Activated {len(activated)} student{'s' if len(activated) != 1 else ''}; "
+                  "each was told by mail.", "success")
+        else:
+            flash("Nothing to activate: the chosen students are not pending.", "info")
+
+    @action("activate", "Activate", "Activate the selected pending students?")
+    def action_activate(self, ids):
+        self._activate(ids)
+
+    @expose("/activate", methods=("POST",))
+    def activate_view(self):
+        """The Activate button of a pending row."""
+        if not context.allowed("students.activate"):
+            abort(403)
+        self._activate([self._require_record(request.form.get("id")).id])
+        return redirect(safe_next(request.form.get("url")) or url_for(".index_view"))
 
     @action("delete", "Delete", "Delete the selected students? This cannot be undone.")
     def action_delete(self, ids):

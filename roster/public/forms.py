@@ -12,3 +12,13 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[InputRequired(), Length(max=1024)])
     new_password = PasswordField("New password", validators=[InputRequired(), Length(max=1024)])
     confirm_password = PasswordField("Confirm new password", validators=[InputRequired(), Length(max=1024)])
+
+
+class SignUpForm(FlaskForm):
+    last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
+    first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
+    middle_name = StringField("Middle name", validators=[Length(max=100)])
+    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+    phone = StringField("Phone", validators=[Length(max=40)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
+    confirm_password = PasswordField("Confirm password", validators=[InputRequired(), Length(max=1024)])

@@ -7,8 +7,8 @@ from roster.errors import ValidationFailed
 from roster.extensions import db, limiter
 from roster.models import School, Student
 from roster.public import bp
-from roster.public.forms import ChangePasswordForm, SignInForm
-from roster.services import accounts
+from roster.public.forms import ChangePasswordForm, SignInForm, SignUpForm
+from roster.services import accounts, invitations
 from roster.urls import safe_next
 
 
@@ -101,3 +101,41 @@ def security():
             flash("Your password has been changed.", "success")
             return redirect(url_for("public.security"))
     return render_template("public/security.html", form=form)
+
+
+def _sign_up_key() -> str:
+    return "sign-up:" + (request.form.get("email") or (request.view_args or {}).get("token") or "").strip().lower()
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"], endpoint="join")
+@bp.route("/join/invite/<token>", methods=["GET", "POST"], endpoint="join_invited")
+@limiter.limit(lambda: current_app.config["SIGN_UP_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["SIGN_UP_LIMIT_PER_EMAIL"], key_func=_sign_up_key, methods=["POST"])
+def sign_up(token):
+    """The public sign-up page of a school's link or of an invitation. Opening it consumes nothing."""
+    invited = request.endpoint == "public.join_invited"
+    try:
+        link = invitations.resolve_link(**({"invitation_token": token} if invited else {"school_token": token}))
+    except invitations.LinkNotValid as exc:
+        return render_template("public/error.html", code=404, title="This link does not work",
+                               message=str(exc)), 404
+    form = SignUpForm()
+    if link.email:
+        form.email.data = link.email  # fixed by the invitation, whatever was posted
+    if form.validate_on_submit():
+        try:
+            invitations.sign_up(link, {name: form[name].data for name in form.data if name != "csrf_token"})
+        except ValidationFailed as exc:
+            for name, messages in exc.field_errors.items():
+                form[name].errors = list(form[name].errors) + messages
+        except invitations.AccountExists as exc:
+            flash(str(exc), "info")
+            return redirect(url_for("public.login"))
+        except invitations.LinkNotValid as exc:
+            return render_template("public/error.html", code=404, title="This link does not work",
+                                   message=str(exc)), 404
+        else:
+            flash(f"Your account is ready. Sign in to see your page; {link.school.name} will activate you soon.",
+                  "success")
+            return redirect(url_for("public.login"))
+    return render_template("public/sign_up.html", form=form, school=link.school, invited=bool(link.email))

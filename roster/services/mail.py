@@ -21,7 +21,8 @@ from roster.models import MailMessage, MailStatus, utcnow
 from roster.services import audit
 
 log = logging.getLogger(__name__)
-PENDING = "roster_mail_pending"
+PENDING = "roster_mail_pending"  # ids of committed-to-be mails, dispatched after the commit
+UNFLUSHED = "roster_mail_unflushed"
 
 
 def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | None = None, **context) -> MailMessage:
@@ -36,9 +37,17 @@ def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | N
         status=MailStatus.QUEUED.value,
     )
     db.session.add(message)
-    db.session.flush()
-    db.session.info.setdefault(PENDING, []).append(message.id)
+    db.session.info.setdefault(UNFLUSHED, []).append(message)
     return message
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _note_ids_after_flush(session, flush_context):
+    # Ids exist once the INSERT ran; many mails of one change go in one flush, never one flush each.
+    unflushed = session.info.get(UNFLUSHED)
+    if unflushed:
+        session.info.setdefault(PENDING, []).extend(m.id for m in unflushed if m.id is not None)
+        session.info[UNFLUSHED] = [m for m in unflushed if m.id is None]
 
 
 @event.listens_for(Session, "after_commit")
@@ -53,6 +62,7 @@ def _dispatch_after_commit(session):
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session):
     session.info.pop(PENDING, None)
+    session.info.pop(UNFLUSHED, None)
 
 
 class _TimedConnection(flask_mail.Connection):

@@ -7,9 +7,10 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import ARRAY, Integer, any_, bindparam, insert, intersect, select
 from sqlalchemy import delete as sql_delete
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
-from roster import permissions
+from roster import emails, permissions
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import (
@@ -17,11 +18,13 @@ from roster.models import (
     Gender,
     Guardian,
     Program,
+    School,
     Section,
     Source,
     Student,
     Tag,
     student_name_part,
+    utcnow,
 )
 from roster.services import audit
 from roster.sql import contains
@@ -265,6 +268,32 @@ def delete(student_ids: list[int], school_id: int, *, actor) -> int:
     db.session.execute(sql_delete(Student).where(Student.id.in_(ids)))
     db.session.commit()
     return len(ids)
+
+
+def activate(student_ids: list[int], school_id: int, *, actor) -> list[int]:
+    """Activate the given pending students of the school; return the ids that this call activated.
+
+    A conditional UPDATE (pending -> active): a double submit or two admins at once activate each student
+    once, with one mail and one audit event.
+    """
+    role = permissions.require(actor, school_id, "students.activate")
+    visible = select(Student.id).where(Student.id.in_([int(i) for i in student_ids]),
+                                       *permissions.visible_students(school_id, actor, role))
+    activated = db.session.scalars(
+        sql_update(Student)
+        .where(Student.id.in_(visible), Student.account_status == AccountStatus.PENDING.value)
+        .values(account_status=AccountStatus.ACTIVE.value, updated_at=utcnow())
+        .returning(Student.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if activated:
+        school = db.session.get(School, school_id)
+        for student in db.session.scalars(select(Student).where(Student.id.in_(activated))):
+            audit.record("student activated", actor=actor, school_id=school_id, target=student)
+            if student.email:
+                emails.account_activated(school, student)
+    db.session.commit()
+    return list(activated)
 
 
 # Search conditions shared by the list filters, exports and lookups.

@@ -1,0 +1,41 @@
+"""Students → Invite: the school's sign-up link, and invitations by email."""
+
+from flask import current_app
+from flask_admin import expose
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import Length
+
+from roster.admin import context
+from roster.admin.base import SecuredView
+from roster.errors import ValidationFailed
+from roster.services import invitations
+
+
+class InviteForm(FlaskForm):
+    # Room for 1,000 long addresses; the service counts them and says so when there are too many.
+    emails = TextAreaField("Email addresses", validators=[Length(max=300_000)])
+
+
+class InviteView(SecuredView):
+    permission = "students.invite"
+
+    def is_visible(self):
+        return False  # reached from the Invite button of the Students list
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        school, _ = context.selected_school()
+        form = InviteForm()
+        result = None
+        if form.validate_on_submit():
+            try:
+                result = invitations.invite(school.id, form.emails.data, actor=current_user._get_current_object())
+            except ValidationFailed as exc:
+                form.emails.errors = list(form.emails.errors) + exc.field_errors["emails"]
+            else:
+                form.emails.data = ""
+        signup_url = current_app.config["PUBLIC_URL"].rstrip("/") + f"/join/{school.signup_token}"
+        return self.render("admin/roster/invite.html", form=form, result=result, signup_url=signup_url,
+                           school=school)

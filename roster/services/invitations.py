@@ -1,0 +1,223 @@
+"""Inviting students by email, and the public sign-up that an invitation (or the school's link) leads to."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from roster import emails, permissions
+from roster.errors import NotFound, RosterError, ValidationFailed
+from roster.extensions import db
+from roster.models import AccountStatus, Invitation, School, Source, Student, utcnow
+from roster.services import accounts, audit, students
+from roster.text import normalize_email, normalize_phone
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class InviteResult:
+    sent: list[str] = field(default_factory=list)
+    reinvited: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    already_students: list[str] = field(default_factory=list)
+
+
+def parse_addresses(text: str) -> tuple[list[str], list[str]]:
+    """Split on commas, semicolons, spaces and new lines; return (valid normalised and deduplicated, invalid)."""
+    valid, invalid, seen = [], [], set()
+    for item in re.split(r"[,;\s]+", text or ""):
+        if not item:
+            continue
+        try:
+            address = normalize_email(item)
+        except ValueError:
+            invalid.append(item[:254])
+            continue
+        if address not in seen:
+            seen.add(address)
+            valid.append(address)
+    return valid, invalid
+
+
+def invite(school_id: int, text: str, *, actor) -> InviteResult:
+    """Email an invitation to each new address; addresses already on the roster are reported, not invited.
+
+    An address with a pending invitation gets a fresh one (the old link stops working). One transaction.
+    """
+    permissions.require(actor, school_id, "students.invite")
+    limit = current_app.config["INVITE_MAX_ADDRESSES"]
+    addresses, invalid = parse_addresses(text)
+    if len(addresses) + len(invalid) > limit:
+        raise ValidationFailed({"emails": [f"Up to {limit:,} addresses at a time; this list has "
+                                           f"{len(addresses) + len(invalid):,}."]})
+    if not addresses and not invalid:
+        raise ValidationFailed({"emails": ["Enter at least one email address."]})
+    result = InviteResult(invalid=invalid)
+    on_roster = set(db.session.scalars(
+        select(Student.email).where(Student.school_id == school_id, Student.email.in_(addresses),
+                                    Student.user_id.is_not(None))))
+    result.already_students = [a for a in addresses if a in on_roster]
+    to_invite = [a for a in addresses if a not in on_roster]
+    now = utcnow()
+    pending = db.session.scalars(select(Invitation).where(
+        Invitation.school_id == school_id, Invitation.email.in_(to_invite),
+        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)))
+    reinvited = set()
+    for old in pending:
+        old.revoked_at = now
+        reinvited.add(old.email)
+    school = db.session.get(School, school_id)
+    expires = now + timedelta(days=current_app.config["INVITATION_DAYS"])
+    for address in to_invite:
+        token = secrets.token_urlsafe(32)
+        db.session.add(Invitation(school_id=school_id, email=address, token_digest=digest(token),
+                                  invited_by_id=actor.id, sent_at=now, expires_at=expires))
+        emails.invitation(school, address, token, expires)
+        (result.reinvited if address in reinvited else result.sent).append(address)
+    audit.record("students invited", actor=actor, school_id=school_id, details={
+        "sent": len(result.sent), "reinvited": len(result.reinvited), "invalid": len(result.invalid),
+        "already_students": len(result.already_students)})
+    db.session.commit()
+    return result
+
+
+def _scoped(ids, school_id: int):
+    return db.session.scalars(select(Invitation).where(
+        Invitation.school_id == school_id, Invitation.id.in_([int(i) for i in ids]))).all()
+
+
+def resend(invitation_ids: list[int], school_id: int, *, actor) -> InviteResult:
+    """Send a fresh invitation to the addresses of the chosen ones that were not accepted."""
+    permissions.require(actor, school_id, "students.invite")
+    addresses = [i.email for i in _scoped(invitation_ids, school_id) if i.accepted_at is None]
+    if not addresses:
+        raise NotFound("None of the chosen invitations can be sent again.")
+    return invite(school_id, " ".join(addresses), actor=actor)
+
+
+def revoke(invitation_ids: list[int], school_id: int, *, actor) -> int:
+    """Make the chosen invitations stop working; return how many were still open."""
+    permissions.require(actor, school_id, "students.invite")
+    now = utcnow()
+    open_ones = [i for i in _scoped(invitation_ids, school_id) if i.accepted_at is None and i.revoked_at is None]
+    for item in open_ones:
+        item.revoked_at = now
+        audit.record("invitation revoked", actor=actor, school_id=school_id, target=item,
+                     details={"email": item.email})
+    db.session.commit()
+    return len(open_ones)
+
+
+class LinkNotValid(RosterError):
+    """The sign-up link is unknown, expired, used, revoked or of a closed school; the message says which."""
+
+
+class AccountExists(RosterError):
+    """The email already has an account: the person should sign in instead."""
+
+
+@dataclass
+class SignUpLink:
+    school: School
+    invitation: Invitation | None = None
+
+    @property
+    def email(self) -> str | None:
+        return self.invitation.email if self.invitation else None
+
+
+def resolve_link(*, school_token: str | None = None, invitation_token: str | None = None) -> SignUpLink:
+    """Find what a sign-up link leads to, or raise LinkNotValid. Opening a link consumes nothing."""
+    if invitation_token:
+        invitation = db.session.scalar(select(Invitation).where(Invitation.token_digest == digest(invitation_token)))
+        if invitation is None:
+            raise LinkNotValid("This invitation link is not valid. Ask your school for a new one.")
+        if invitation.accepted_at:
+            raise LinkNotValid("This invitation has already been used. Sign in with the account you created.")
+        if invitation.revoked_at:
+            raise LinkNotValid("This invitation was withdrawn. Ask your school for a new one.")
+        if invitation.expires_at <= utcnow():
+            raise LinkNotValid("This invitation has expired. Ask your school for a new one.")
+        school = invitation.school
+    else:
+        invitation = None
+        school = db.session.scalar(select(School).where(School.signup_token == (school_token or "")))
+        if school is None:
+            raise LinkNotValid("This sign-up link is not valid. Ask your school for its current link.")
+    if not school.is_active:
+        raise LinkNotValid("This school does not take sign-ups at the moment.")
+    return SignUpLink(school=school, invitation=invitation)
+
+
+def sign_up(link: SignUpLink, data: dict) -> int:
+    """Create the account and a pending student of the link's school (or link the student already on the roster
+    with this email); consume the invitation; mail the login. Returns the new user's id."""
+    errors: dict[str, list[str]] = {}
+    cleaned = {}
+    for name in ("last_name", "first_name", "middle_name"):
+        cleaned[name] = " ".join((data.get(name) or "").split())[:100]
+    for name in ("last_name", "first_name"):
+        if not cleaned[name]:
+            errors[name] = ["This field is required."]
+    email = link.email or data.get("email") or ""
+    try:
+        cleaned["email"] = normalize_email(email)
+        if not cleaned["email"]:
+            errors["email"] = ["Enter your email address."]
+    except ValueError as exc:
+        errors["email"] = [str(exc)]
+    try:
+        cleaned["phone_normalized"] = normalize_phone(data.get("phone") or "",
+                                                      current_app.config["PHONE_DEFAULT_COUNTRY_CODE"])
+        cleaned["phone"] = " ".join((data.get("phone") or "").split())
+    except ValueError as exc:
+        errors["phone"] = [str(exc)]
+    errors.update(accounts.check_new_password(data.get("password") or "", data.get("confirm_password") or ""))
+    if errors:
+        raise ValidationFailed(errors)
+    if accounts.find_user(cleaned["email"]) is not None:
+        raise AccountExists("An account with this email already exists. Sign in instead.")
+
+    try:
+        user = accounts.create_user(cleaned["email"], password=data["password"], last_name=cleaned["last_name"],
+                                    first_name=cleaned["first_name"], middle_name=cleaned["middle_name"],
+                                    phone=cleaned["phone"])
+    except ValidationFailed as exc:
+        raise AccountExists("An account with this email already exists. Sign in instead.") from exc
+    db.session.flush()
+    school_id = link.school.id
+    student = db.session.scalar(select(Student).where(
+        Student.school_id == school_id, Student.email == cleaned["email"], Student.user_id.is_(None)))
+    if student is None:
+        student = Student(
+            school_id=school_id, email=cleaned["email"], last_name=cleaned["last_name"],
+            first_name=cleaned["first_name"], middle_name=cleaned["middle_name"], phone=cleaned["phone"],
+            phone_normalized=cleaned["phone_normalized"],
+            source=(Source.INVITE if link.invitation else Source.SIGN_UP).value)
+        student.refresh_search_key()
+        db.session.add(student)
+        db.session.flush()
+        students.index_names([(student.id, school_id, student.search_key)])
+    student.user_id = user.id
+    student.account_status = AccountStatus.PENDING.value
+    if link.invitation:
+        consumed = db.session.execute(
+            update(Invitation).where(Invitation.id == link.invitation.id, Invitation.accepted_at.is_(None),
+                                     Invitation.revoked_at.is_(None)).values(accepted_at=utcnow()))
+        if consumed.rowcount != 1:
+            db.session.rollback()
+            raise LinkNotValid("This invitation has already been used. Sign in with the account you created.")
+    audit.record("student signed up", actor=user, school_id=school_id, target=student,
+                 details={"via": "invitation" if link.invitation else "school link"})
+    emails.sign_up_received(link.school, user)
+    db.session.commit()
+    return user.id
