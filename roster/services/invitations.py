@@ -181,7 +181,8 @@ def sign_up(link: SignUpLink, data: dict) -> int:
         cleaned["phone"] = " ".join((data.get("phone") or "").split())
     except ValueError as exc:
         errors["phone"] = [str(exc)]
-    errors.update(accounts.check_new_password(data.get("password") or "", data.get("confirm_password") or ""))
+    password_errors = accounts.check_new_password(data.get("password") or "", data.get("confirm_password") or "")
+    errors.update({"password" if k == "new_password" else k: v for k, v in password_errors.items()})
     if errors:
         raise ValidationFailed(errors)
     if accounts.find_user(cleaned["email"]) is not None:

@@ -1,0 +1,235 @@
+"""Invite by email, public sign-up, activation: Flow 1 of design.md through HTTP, with a real SMTP server."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from roster import tasks
+from roster.extensions import db
+from roster.models import AuditEvent, Invitation, MailMessage, School, Student, User
+from roster.services import invitations
+from tests.conftest import Browser, mail_config
+
+PASSWORD = "student passphrase 1"
+
+
+@pytest.fixture
+def mailing_app(make_app, outbox, smtp_port):
+    return make_app(**mail_config(smtp_port))
+
+
+def invite(app, text, admin="admin@alpha.example"):
+    b = Browser(app)
+    b.sign_in(admin)
+    response = b.post("/admin/invite/", {"emails": text})
+    assert response.status_code == 200
+    tasks.wait_for_background_work(app)
+    return response.get_data(as_text=True)
+
+
+def link_in(message) -> str:
+    return re.search(r"http://127\.0\.0\.1:5000(/join/invite/\S+)", message.get_body(("plain",)).get_content()).group(1)
+
+
+def sign_up(app, path, **fields):
+    b = Browser(app)
+    data = {"last_name": "Петрова", "first_name": "Алёна", "middle_name": "", "email": "", "phone": "8 701 111 22 33",
+            "password": PASSWORD, "confirm_password": PASSWORD, **fields}
+    return b, b.post(path, data)
+
+
+def count(app, model, *where):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_addresses_split_on_any_separator_and_bad_ones_are_named():
+    valid, invalid = invitations.parse_addresses("A@x.org, b@x.org;c@x.org\nd@x.org\r\ne@x.org  a@X.org nope @@")
+    assert valid == ["a@x.org", "b@x.org", "c@x.org", "d@x.org", "e@x.org"]
+    assert invalid == ["nope", "@@"]
+
+
+def test_invite_mails_each_address_and_reports_the_rest(mailing_app, world, outbox):
+    html = invite(mailing_app, "new1@example.org; NEW2@example.org, bad-address")
+    assert "2 invitations sent." in html
+    assert "Not valid email addresses (1)" in html and "bad-address" in html
+    received = outbox.wait_for(2)
+    assert {m["To"] for m in received} == {"new1@example.org", "new2@example.org"}
+    assert "Alpha School" in received[0]["Subject"]
+    # The world's "Inside Ivan" is a student with an account and inside@alpha.example:
+    html = invite(mailing_app, "inside@alpha.example new1@example.org")
+    assert "Already students of the school (1)" in html and "Re-invited" in html
+    assert count(mailing_app, Invitation, Invitation.email == "new1@example.org") == 2
+    with mailing_app.app_context():
+        first, second = db.session.scalars(select(Invitation).where(Invitation.email == "new1@example.org")
+                                           .order_by(Invitation.id)).all()
+        assert first.revoked_at is not None and second.status == "pending"
+
+
+def test_more_than_a_thousand_addresses_are_refused_and_nothing_is_sent(app, world):
+    html = invite(app, " ".join(f"s{i}@example.org" for i in range(1001)))
+    assert "Up to 1,000 addresses at a time; this list has 1,001." in html
+    assert count(app, Invitation) == 0 and count(app, MailMessage) == 0
+
+
+def test_invite_page_shows_the_school_link_and_is_for_staff_only(app, world, as_role):
+    page = as_role("admin_a").get("/admin/invite/").get_data(as_text=True)
+    with app.app_context():
+        token = db.session.get(School, world.school_a.id).signup_token
+    assert f"/join/{token}" in page and "Send Invitation" in page
+    assert as_role("teacher_a").get("/admin/invite/").status_code == 403
+    assert as_role("teacher_a").post("/admin/invite/", {"emails": "x@example.org"}).status_code == 403
+    assert count(app, Invitation) == 0
+
+
+def test_invited_student_signs_up_once_with_a_fixed_email(mailing_app, world, outbox):
+    invite(mailing_app, "alena@example.org")
+    path = link_in(outbox.wait_for(1)[0])
+    anonymous = Browser(mailing_app)
+    for _ in range(2):  # opening the link (a mail scanner, a second look) consumes nothing
+        page = anonymous.get(path).get_data(as_text=True)
+        assert "Alpha School" in page and 'value="alena@example.org" readonly' in page
+    b, response = sign_up(mailing_app, path, email="someone-else@example.org")
+    assert response.status_code == 302 and response.location == "/login"
+    tasks.wait_for_background_work(mailing_app)
+    with mailing_app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "alena@example.org"))
+        student = db.session.scalar(select(Student).where(Student.user_id == user.id))
+        assert (student.school_id, student.account_status, student.source) == (world.school_a.id, "pending", "invite")
+        assert student.phone_normalized == "+77011112233"
+        assert db.session.scalar(select(Invitation)).accepted_at is not None
+    welcome = outbox.wait_for(2)[1]
+    assert welcome["To"] == "alena@example.org" and "alena@example.org" in welcome.as_string()
+    assert PASSWORD not in welcome.as_string()
+    # The link worked once.
+    _, again = sign_up(mailing_app, path)
+    assert again.status_code == 404 and "already been used" in again.get_data(as_text=True)
+    # The student can sign in at once and is told the school has not activated them yet.
+    b.sign_in("alena@example.org", PASSWORD)
+    assert "Alpha School has not activated your account yet" in b.get("/account").get_data(as_text=True)
+
+
+def test_school_link_sign_up_links_a_student_already_on_the_roster(app, world):
+    with app.app_context():
+        token = db.session.get(School, world.school_a.id).signup_token
+        db.session.get(Student, world.out_section.id).email = "olga@example.org"
+        db.session.commit()
+    before = count(app, Student)
+    _, response = sign_up(app, f"/join/{token}", email="Olga@Example.org", last_name="Outside", first_name="Olga")
+    assert response.status_code == 302
+    assert count(app, Student) == before
+    with app.app_context():
+        olga = db.session.get(Student, world.out_section.id)
+        assert olga.user_id is not None and olga.account_status == "pending" and olga.source == "manual"
+
+
+def test_an_email_with_an_account_is_told_to_sign_in_and_nothing_is_created(app, world):
+    with app.app_context():
+        token = db.session.get(School, world.school_b.id).signup_token
+    users = count(app, User)
+    b, response = sign_up(app, f"/join/{token}", email="admin@alpha.example")
+    assert response.status_code == 302 and response.location == "/login"
+    assert "already exists. Sign in instead." in b.get("/login").get_data(as_text=True)
+    assert count(app, User) == users and count(app, Student, Student.school_id == world.school_b.id) == 1
+
+
+@pytest.mark.parametrize("how", ["forged", "expired", "revoked", "closed school", "bad school link"])
+def test_links_that_do_not_work_show_a_clear_page_and_create_nothing(app, world, how):
+    with app.app_context():
+        token = "x" * 43
+        path = f"/join/invite/{token}"
+        if how != "forged":
+            db.session.add(Invitation(school_id=world.school_a.id, email="late@example.org",
+                                      token_digest=invitations.digest(token),
+                                      expires_at=invitations.utcnow() + timedelta(days=1)))
+            invitation = db.session.scalar(select(Invitation))
+            if how == "expired":
+                invitation.expires_at = invitations.utcnow() - timedelta(minutes=1)
+            if how == "revoked":
+                invitation.revoked_at = invitations.utcnow()
+            if how == "closed school":
+                db.session.get(School, world.school_a.id).is_active = False
+            if how == "bad school link":
+                path = "/join/not-a-real-school-token"
+            db.session.commit()
+    users = count(app, User)
+    assert Browser(app).get(path).status_code == 404
+    _, response = sign_up(app, path, email="late@example.org")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 404 and "This link does not work" in text
+    assert count(app, User) == users
+
+
+def test_sign_up_checks_every_field_and_keeps_names_on_one_line(app, world):
+    with app.app_context():
+        token = db.session.get(School, world.school_a.id).signup_token
+    _, response = sign_up(app, f"/join/{token}", last_name="  ", email="x@@y", phone="12", password="short",
+                          confirm_password="short")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for message in ("This field is required.", "Enter a valid email address", "Enter a full phone number",
+                    "Use at least 12 characters"):
+        assert message in text
+    _, response = sign_up(app, f"/join/{token}", email="crlf@example.org", last_name="Evil\r\nBcc: x@y.org")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(User.last_name).where(User.email == "crlf@example.org")) == "Evil Bcc: x@y.org"
+
+
+def test_sign_up_is_rate_limited_per_email(make_app, world):
+    app = make_app(SIGN_UP_LIMIT_PER_EMAIL="2 per hour")
+    with app.app_context():
+        token = db.session.get(School, world.school_a.id).signup_token
+    codes = [sign_up(app, f"/join/{token}", email="same@example.org", password="short",
+                     confirm_password="short")[1].status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_activate_once_under_double_submit_with_one_mail_and_one_audit_event(mailing_app, world, outbox):
+    with mailing_app.app_context():
+        token = db.session.get(School, world.school_a.id).signup_token
+    student_browser, _ = sign_up(mailing_app, f"/join/{token}", email="act@example.org")
+    tasks.wait_for_background_work(mailing_app)
+    outbox.wait_for(1)
+    with mailing_app.app_context():
+        sid = db.session.scalar(select(Student.id).where(Student.email == "act@example.org"))
+    admin = Browser(mailing_app)
+    admin.sign_in("admin@alpha.example")
+    page = admin.get("/admin/students/?page_size=50").get_data(as_text=True)
+    assert re.search(rf'<tr class="row-pending" data-student-id="{sid}"', page)
+    assert as_teacher_refused(mailing_app, sid)
+    for _ in range(2):  # a double click
+        assert admin.post("/admin/students/activate", {"id": sid}).status_code == 302
+    assert admin.post("/admin/students/action/", {"action": "activate", "rowid": sid}).status_code == 302
+    tasks.wait_for_background_work(mailing_app)
+    with mailing_app.app_context():
+        assert db.session.get(Student, sid).account_status == "active"
+        assert count(mailing_app, AuditEvent, AuditEvent.action == "student activated") == 1
+        assert count(mailing_app, MailMessage, MailMessage.kind == "account activated") == 1
+    activated = outbox.wait_for(2)[1]
+    assert activated["To"] == "act@example.org" and "activated" in activated["Subject"]
+    student_browser.sign_in("act@example.org", PASSWORD)
+    assert "You are a student of Alpha School" in student_browser.get("/account").get_data(as_text=True)
+
+
+def as_teacher_refused(app, sid) -> bool:
+    teacher = Browser(app)
+    teacher.sign_in("teacher@alpha.example")
+    return (teacher.post("/admin/students/activate", {"id": sid}).status_code == 403
+            and teacher.post("/admin/students/action/", {"action": "activate", "rowid": sid}).status_code == 403)
+
+
+def test_invitations_view_lists_and_revokes(app, world, as_role):
+    invite(app, "one@example.org two@example.org")
+    admin = as_role("admin_a")
+    page = admin.get("/admin/invitations/").get_data(as_text=True)
+    assert "one@example.org" in page and "pending" in page
+    assert "one@example.org" not in as_role("admin_b").get("/admin/invitations/").get_data(as_text=True)
+    with app.app_context():
+        ids = db.session.scalars(select(Invitation.id)).all()
+    admin.post("/admin/invitations/action/", {"action": "revoke", "rowid": ids[0]})
+    assert "revoked" in admin.get("/admin/invitations/").get_data(as_text=True)
+    admin.post("/admin/invitations/action/", {"action": "resend", "rowid": ids[0]})
+    assert count(app, Invitation) == 3
