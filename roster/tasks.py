@@ -39,24 +39,29 @@ def deliver_mail(self, message_id: int) -> None:
         raise self.retry(countdown=delays[self.request.retries])
 
 
-def _deliver_in_process(app: Flask, message_id: int) -> None:
+def _deliver_in_process(app: Flask, message_ids: list[int]) -> None:
+    """Deliver one commit's mails in turn, each with its retries; with no mail server, keep them all at once."""
     with app.app_context():
+        if not app.config.get("MAIL_SERVER"):
+            mail.keep_unsent(message_ids)
+            return
         delays = app.config["MAIL_RETRY_DELAYS"]
-        for attempt in range(len(delays) + 1):
-            if mail.deliver(message_id, final=attempt == len(delays)):
-                return
-            time.sleep(delays[attempt])
+        for message_id in message_ids:
+            for attempt in range(len(delays) + 1):
+                if mail.deliver(message_id, final=attempt == len(delays)):
+                    break
+                time.sleep(delays[attempt])
 
 
 def dispatch(message_ids: list[int]) -> None:
     """Deliver committed mails: on the Celery worker where a broker is configured, else in a thread here."""
     app = current_app._get_current_object()
-    for message_id in message_ids:
-        if app.config["CELERY_BROKER_URL"]:
+    if app.config["CELERY_BROKER_URL"]:
+        for message_id in message_ids:
             deliver_mail.delay(message_id)
-        else:
-            future = app.extensions["roster_executor"].submit(_deliver_in_process, app, message_id)
-            app.extensions["roster_futures"].append(future)
+        return
+    future = app.extensions["roster_executor"].submit(_deliver_in_process, app, list(message_ids))
+    app.extensions["roster_futures"].append(future)
 
 
 def wait_for_background_work(app: Flask, timeout: float = 30) -> None:
