@@ -233,3 +233,25 @@ def test_invitations_view_lists_and_revokes(app, world, as_role):
     assert "revoked" in admin.get("/admin/invitations/").get_data(as_text=True)
     admin.post("/admin/invitations/action/", {"action": "resend", "rowid": ids[0]})
     assert count(app, Invitation) == 3
+
+
+def test_smtp_down_inviting_still_succeeds_and_resend_delivers_later(make_app, world, outbox, smtp_port):
+    from tests.conftest import free_port
+
+    app = make_app(**mail_config(free_port()))  # SMTP is down
+    html = invite(app, "late1@example.org late2@example.org")
+    assert "2 invitations sent." in html
+    with app.app_context():
+        rows = db.session.execute(select(MailMessage.id, MailMessage.status, MailMessage.attempts)).all()
+    assert [(status, attempts) for _, status, attempts in rows] == [("failed", 3), ("failed", 3)]
+    assert count(app, Invitation) == 2 and outbox.messages == []
+
+    app.config["MAIL_PORT"] = smtp_port  # SMTP is back
+    platform = Browser(app)
+    platform.sign_in("platform@example.org")
+    response = platform.post("/admin/mail_log/action/", {"action": "resend", "rowid": [r.id for r in rows]})
+    assert response.status_code == 302
+    tasks.wait_for_background_work(app)
+    assert {m["To"] for m in outbox.wait_for(2)} == {"late1@example.org", "late2@example.org"}
+    _, response = sign_up(app, link_in(outbox.messages[0]))
+    assert response.status_code == 302, re.findall(r'invalid-feedback">([^<]+)', response.get_data(as_text=True))

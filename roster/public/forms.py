@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 
 class SignInForm(FlaskForm):
@@ -18,7 +18,8 @@ class SignUpForm(FlaskForm):
     last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
     first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
     middle_name = StringField("Middle name", validators=[Length(max=100)])
-    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+    # DataRequired: an invitation fills the email in on the server, whatever the form posted.
+    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
     phone = StringField("Phone", validators=[Length(max=40)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
     confirm_password = PasswordField("Confirm password", validators=[InputRequired(), Length(max=1024)])
