@@ -35,6 +35,9 @@ class Defaults:
     # Seconds to wait before each new attempt after a failed one; then the mail is marked failed.
     MAIL_RETRY_DELAYS = (30, 120, 600)
     INVITATION_DAYS = 14
+    PASSWORD_RESET_MINUTES = 60
+    RESET_LIMIT_PER_ADDRESS = "10 per hour"
+    RESET_LIMIT_PER_EMAIL = "3 per hour"
     INVITE_MAX_ADDRESSES = 1000
     SIGN_UP_LIMIT_PER_ADDRESS = "20 per hour"
     SIGN_UP_LIMIT_PER_EMAIL = "5 per hour"

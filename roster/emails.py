@@ -39,3 +39,10 @@ def account_activated(school, student) -> None:
         "account activated", student.email, f"{school.name} has activated your account", "account_activated",
         school_id=school.id, school=school, student=student, sign_in_url=public_url("/login"),
     )
+
+
+def password_reset(user, token: str, expires) -> None:
+    mail.queue(
+        "password reset", user.email, "Reset your Roster password", "password_reset",
+        user=user, reset_url=public_url(f"/reset-password/{token}"), expires=expires.strftime("%Y-%m-%d %H:%M"),
+    )

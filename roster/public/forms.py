@@ -23,3 +23,12 @@ class SignUpForm(FlaskForm):
     phone = StringField("Phone", validators=[Length(max=40)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
     confirm_password = PasswordField("Confirm password", validators=[InputRequired(), Length(max=1024)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField("New password", validators=[InputRequired(), Length(max=1024)])
+    confirm_password = PasswordField("Confirm new password", validators=[InputRequired(), Length(max=1024)])

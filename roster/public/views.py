@@ -7,7 +7,13 @@ from roster.errors import ValidationFailed
 from roster.extensions import db, limiter
 from roster.models import School, Student
 from roster.public import bp
-from roster.public.forms import ChangePasswordForm, SignInForm, SignUpForm
+from roster.public.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    ResetPasswordForm,
+    SignInForm,
+    SignUpForm,
+)
 from roster.services import accounts, invitations
 from roster.urls import safe_next
 
@@ -139,3 +145,48 @@ def sign_up(token):
                   "success")
             return redirect(url_for("public.login"))
     return render_template("public/sign_up.html", form=form, school=link.school, invited=bool(link.email))
+
+
+def _reset_key() -> str:
+    return "reset:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_EMAIL"], key_func=_reset_key, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        # The same answer whether or not the address has an account.
+        flash("If an account uses this address, a link to set a new password is on its way. "
+              "It works once, for an hour.", "info")
+        return redirect(url_for("public.login"))
+    return render_template("public/forgot_password.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    """Opening the link consumes nothing; only the POST that sets the password does."""
+    try:
+        accounts.check_reset_link(token)
+    except accounts.ResetLinkNotValid as exc:
+        return render_template("public/error.html", code=404, title="This link does not work",
+                               message=str(exc)), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, new=form.new_password.data, confirm=form.confirm_password.data)
+        except ValidationFailed as exc:
+            for name, messages in exc.field_errors.items():
+                form[name].errors = list(form[name].errors) + messages
+        except accounts.ResetLinkNotValid as exc:
+            return render_template("public/error.html", code=404, title="This link does not work",
+                                   message=str(exc)), 404
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash("Your password has been set. Sign in with it.", "success")
+            return redirect(url_for("public.login"))
+    return render_template("public/reset_password.html", form=form)

@@ -2,17 +2,18 @@
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy import update as sql_update
 
 from roster import emails
-from roster.errors import ValidationFailed
+from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
-from roster.models import User, UserSession, utcnow
+from roster.models import PasswordReset, User, UserSession, utcnow
 from roster.services import audit
 from roster.text import normalize_email
 
@@ -172,3 +173,57 @@ def purge_idle_sessions(before: datetime) -> int:
     result = db.session.execute(delete(UserSession).where(UserSession.last_seen_at < before))
     db.session.commit()
     return result.rowcount
+
+
+class ResetLinkNotValid(RosterError):
+    """The reset link is unknown, used or expired."""
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a single-use reset link when an enabled account has this email; do the same work, visibly, when not.
+
+    The caller shows the same answer either way, so the page tells nobody which addresses have accounts.
+    """
+    try:
+        address = normalize_email(email)
+    except ValueError:
+        return
+    user = db.session.scalar(select(User).where(User.email == address, User.is_enabled))
+    if user is None:
+        return
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"])
+    db.session.add(PasswordReset(user_id=user.id, token_digest=_digest(token), expires_at=expires))
+    audit.record("password reset requested", actor=None, school_id=None, target=user)
+    emails.password_reset(user, token, expires)
+    db.session.commit()
+
+
+def check_reset_link(token: str) -> PasswordReset:
+    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_digest == _digest(token or "")))
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+        raise ResetLinkNotValid("This password reset link does not work any more. Ask for a new one.")
+    return reset
+
+
+def reset_password(token: str, *, new: str, confirm: str) -> User:
+    """Set a new password through a reset link (once), and end every session of the account."""
+    reset = check_reset_link(token)
+    errors = check_new_password(new, confirm)
+    if errors:
+        raise ValidationFailed(errors)
+    used = db.session.execute(
+        sql_update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow()))
+    if used.rowcount != 1:
+        db.session.rollback()
+        raise ResetLinkNotValid("This password reset link does not work any more. Ask for a new one.")
+    user = reset.user
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    audit.record("password reset", actor=user, school_id=None, target=user)
+    emails.password_changed(user)
+    db.session.commit()
+    return user
