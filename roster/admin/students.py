@@ -1,6 +1,8 @@
 """The Students list, details and the Add/Edit form: a thin layer over roster.services.students."""
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from datetime import date
+
+from flask import Response, abort, current_app, flash, g, redirect, request, stream_with_context, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
@@ -29,7 +31,7 @@ from roster.models import (
     student_section,
     student_tag,
 )
-from roster.services import preferences, students
+from roster.services import exporting, preferences, students
 from roster.urls import safe_next
 
 LIST_VIEW = "students"
@@ -228,6 +230,8 @@ class StudentView(SecuredModelView):
             return context.allowed("students.edit")
         if name == "activate":
             return context.allowed("students.activate")
+        if name == "export":
+            return context.allowed("students.export")
         return super().is_action_allowed(name)
 
     def _actor(self):
@@ -423,6 +427,46 @@ class StudentView(SecuredModelView):
             abort(403)
         self._activate([self._require_record(request.form.get("id")).id])
         return redirect(safe_next(request.form.get("url")) or url_for(".index_view"))
+
+    # Export: the rows of the current filters and sort (or the selected rows), the visible columns.
+    @expose("/export")
+    def export_view(self):
+        if not context.allowed("students.export"):
+            abort(403)
+        view_args = self._get_list_extra_args()
+        query = self._scoped_query()
+        if view_args.filters and self._filters:
+            query, _, _, _ = self._apply_filters(query, None, {}, {}, view_args.filters)
+        sort = self._get_column_by_idx(view_args.sort)
+        query, _ = self._apply_sorting(query, {}, sort[0] if sort else None, view_args.sort_desc)
+        described = [[self._filters[i].name, value] for i, _, value in view_args.filters or []]
+        return self._export(query, request.args.get("format", "csv"), described, selected=None)
+
+    @action("export", "Export selected (CSV)")
+    def action_export(self, ids):
+        query = self._scoped_query().filter(Student.id.in_([int(i) for i in ids]))
+        query, _ = self._apply_sorting(query, {}, None, False)
+        return self._export(query, "csv", [], selected=len(ids))
+
+    def _export(self, query, fmt, filters, *, selected):
+        if fmt not in ("csv", "xlsx"):
+            abort(400)
+        school = context.selected_school()[0]
+        columns = preferences.visible_columns(
+            current_user.id, school.id, LIST_VIEW, available=COLUMNS, default=DEFAULT_COLUMNS)
+        try:
+            exporting.record(school.id, actor=self._actor(), query=query, columns=columns, filters=filters,
+                             fmt=fmt, selected=selected)
+        except Forbidden:
+            abort(403)
+        header = [LABELS[c] for c in columns]
+        values = exporting.rows(query, columns)
+        stream = exporting.csv_stream(header, values) if fmt == "csv" else exporting.xlsx_stream(header, values)
+        mimetype = ("text/csv; charset=utf-8" if fmt == "csv"
+                    else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        filename = f"{school.slug}-students-{date.today().isoformat()}.{fmt}"
+        return Response(stream_with_context(stream), mimetype=mimetype,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @action("delete", "Delete", "Delete the selected students? This cannot be undone.")
     def action_delete(self, ids):

@@ -1,0 +1,95 @@
+"""Export of the Students list: the rows of the filters, the visible columns, BOM, inert formulas, audit."""
+
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from roster.extensions import db
+from roster.models import AuditEvent
+from tests import factories
+
+
+@pytest.fixture
+def roster(app, world):
+    with app.app_context():
+        make = lambda **kw: factories.student(world.school_a, world.admin_a, **kw).id  # noqa: E731
+        return {
+            "formula": make(last_name="=HYPERLINK(\"http://evil\")", first_name="Eve", email="eve@example.org",
+                            tag_ids=[world.tag_a.id], birth_date=date(2012, 5, 1), is_inclusive=True),
+            "plus": make(last_name="Иванов", first_name="+Пётр", personal_file_number="@SUM(A1)",
+                         tag_ids=[world.tag_a.id], program_ids=[world.program_a.id]),
+            "tab": make(last_name="Smith", first_name="\tTab", phone="-7 701 000 00 00"),
+        }
+
+
+def read_csv(response):
+    body = response.data
+    assert body.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def test_csv_follows_filters_columns_and_sort_with_labels(as_role, roster, world):
+    admin = as_role("admin_a")
+    admin.post("/admin/students/columns", {"column": ["full_name", "email", "tags", "birth_date", "is_inclusive"]})
+    response = admin.get(f"/admin/students/export?format=csv&flt0_5={world.tag_a.id}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="alpha-school-students-')
+    rows = read_csv(response)
+    assert rows[0] == ["Full name", "Email", "Tags", "Date of birth", "Is inclusive"]
+    assert rows[1:] == [
+        ["'=HYPERLINK(\"http://evil\") Eve", "eve@example.org", "Choir", "2012-05-01", "Yes"],
+        ["Иванов +Пётр", "", "Choir", "", "No"],
+    ]
+
+
+def test_formula_cells_are_inert_in_csv(as_role, roster):
+    admin = as_role("admin_a")
+    admin.post("/admin/students/columns", {"column": ["full_name", "phone", "personal_file_number"]})
+    rows = read_csv(admin.get("/admin/students/export?format=csv"))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'@SUM(A1)" in cells and "'-7 701 000 00 00" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+
+def test_xlsx_has_no_formula_anywhere_and_real_dates(as_role, roster):
+    admin = as_role("admin_a")
+    admin.post("/admin/students/columns", {"column": ["full_name", "personal_file_number", "birth_date", "tags"]})
+    response = admin.get("/admin/students/export?format=xlsx")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0] == ["Full name", "Personal file number", "Tags", "Date of birth"]  # the screen's order
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    assert values[1][0] == '=HYPERLINK("http://evil") Eve'  # kept as text, never run
+    assert values[1][3].date() == date(2012, 5, 1)
+    assert "@SUM(A1)" in [row[1] for row in values]
+
+
+def test_selected_rows_only_and_every_export_is_audited(app, as_role, roster):
+    admin = as_role("admin_a")
+    response = admin.post("/admin/students/action/", {"action": "export", "rowid": [roster["tab"], roster["plus"]]})
+    rows = read_csv(response)
+    assert [r[0] for r in rows[1:]] == ["Smith Tab", "Иванов +Пётр"]  # the list's order
+    admin.get("/admin/students/export?format=csv&flt0_0=smith")
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "students exported")
+                                    .order_by(AuditEvent.id)).all()
+    assert [e.details["rows"] for e in events] == [2, 1]
+    assert events[0].details["selected"] == 2
+    assert events[1].details["filters"] == [["Full name", "smith"]]
+    assert events[1].details["columns"][0] == "full_name"
+
+
+def test_teachers_and_other_schools_cannot_export(app, as_role, roster, world):
+    assert as_role("teacher_a").get("/admin/students/export?format=csv").status_code == 403
+    assert as_role("teacher_a").post("/admin/students/action/",
+                                     {"action": "export", "rowid": roster["tab"]}).status_code == 403
+    rows = read_csv(as_role("admin_b").get("/admin/students/export?format=csv"))
+    assert [r[0] for r in rows[1:]] == ["Beta Boris"]
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "students exported",
+                                                          AuditEvent.actor_id == world.teacher_a.id)) is None
