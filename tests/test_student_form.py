@@ -126,3 +126,31 @@ def test_delete_asks_first_and_is_audited(app, as_role, world):
         assert db.session.get(Student, world.out_section.id) is None
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "student deleted"))
         assert (event.target_id, event.actor_id) == (world.out_section.id, world.admin_a.id)
+
+
+def test_details_show_the_students_history_to_staff_only(app, as_role, world):
+    admin = as_role("admin_a")
+    admin.post(f"/admin/students/edit/?id={world.in_section.id}", full_form(
+        last_name="Inside", first_name="Ivan", personal_file_number="PF-1", email="inside@alpha.example"))
+    page = admin.get(f"/admin/students/details/?id={world.in_section.id}").get_data(as_text=True)
+    history = page[page.index('id="history"'):]
+    assert "student updated" in history and "student created" in history and "admin@alpha.example" in history
+    teacher = as_role("teacher_a").get(f"/admin/students/details/?id={world.in_section.id}").get_data(as_text=True)
+    assert 'id="history"' not in teacher
+
+
+def test_audit_log_is_read_only_scoped_and_filterable(app, as_role, world):
+    admin_a = as_role("admin_a")
+    admin_a.post("/admin/students/delete/", {"id": world.out_section.id})
+    page = admin_a.get("/admin/audit_log/").get_data(as_text=True)
+    assert "student deleted" in page and "Outside Olga" in page and "Beta Boris" not in page
+    filtered = admin_a.get("/admin/audit_log/?flt0_0=student+deleted").get_data(as_text=True)
+    assert "student deleted" in filtered and "student created" not in filtered
+    assert "Beta Boris" in as_role("platform").get("/admin/audit_log/").get_data(as_text=True)
+    assert as_role("teacher_a").get("/admin/audit_log/").status_code == 403
+    assert admin_a.get("/admin/audit_log/new/").status_code in (302, 403, 404)
+    with app.app_context():
+        from roster.models import AuditEvent
+
+        b_event = db.session.scalar(select(AuditEvent.id).where(AuditEvent.school_id == world.school_b.id))
+    assert admin_a.get(f"/admin/audit_log/details/?id={b_event}").status_code == 404

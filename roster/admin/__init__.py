@@ -3,6 +3,7 @@
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from roster.admin.audit_log import AuditLogView
 from roster.admin.base import HomeView
 from roster.admin.invitations import InvitationView
 from roster.admin.invite import InviteView
@@ -21,4 +22,5 @@ def init_admin(app) -> Admin:
     admin.add_view(InviteView(name="Invite", endpoint="invite", url="/admin/invite"))
     admin.add_view(InvitationView(name="Invitations", endpoint="invitations"))
     admin.add_view(MailLogView(name="Mail log", endpoint="mail_log"))
+    admin.add_view(AuditLogView(name="Audit log", endpoint="audit_log"))
     return admin

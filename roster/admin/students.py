@@ -31,7 +31,7 @@ from roster.models import (
     student_section,
     student_tag,
 )
-from roster.services import exporting, preferences, students
+from roster.services import audit, exporting, preferences, students
 from roster.urls import safe_next
 
 LIST_VIEW = "students"
@@ -141,6 +141,7 @@ def _label(value):
 
 class StudentView(SecuredModelView):
     list_template = "admin/roster/students_list.html"
+    details_template = "admin/roster/student_details.html"
 
     column_list = COLUMNS
     column_labels = LABELS
@@ -494,6 +495,9 @@ class StudentView(SecuredModelView):
                 column_index={c: i for i, (c, _) in enumerate(all_columns)},
                 list_columns=[(c, n) for c, n in all_columns if c in visible],
             )
-        if "details_columns" in kwargs and not can_see_private():
-            kwargs["details_columns"] = [(c, n) for c, n in kwargs["details_columns"] if c not in PRIVATE_COLUMNS]
+        if "details_columns" in kwargs:
+            if not can_see_private():
+                kwargs["details_columns"] = [(c, n) for c, n in kwargs["details_columns"] if c not in PRIVATE_COLUMNS]
+            kwargs["history"] = (audit.history("student", kwargs["model"].id, context.school_id())
+                                 if context.allowed("logs.view") else None)
         return super().render(template, **kwargs)
