@@ -46,3 +46,14 @@ def password_reset(user, token: str, expires) -> None:
         "password reset", user.email, "Reset your Roster password", "password_reset",
         user=user, reset_url=public_url(f"/reset-password/{token}"), expires=expires.strftime("%Y-%m-%d %H:%M"),
     )
+
+
+def email_changed(school, student, old_address: str | None) -> None:
+    """Confirm the new address, and tell the old one (so that a change made behind someone's back is seen)."""
+    context = {"school": school, "student": student, "old": old_address or "", "new": student.email,
+               "sign_in_url": public_url("/login")}
+    mail.queue("email changed", student.email, "Your email on Roster was changed", "email_changed",
+               school_id=school.id, to_old=False, **context)
+    if old_address:
+        mail.queue("email changed", old_address, "Your email on Roster was changed", "email_changed",
+                   school_id=school.id, to_old=True, **context)

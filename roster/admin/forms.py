@@ -89,3 +89,8 @@ def student_data(form) -> dict:
 
 def can_see_private() -> bool:
     return permissions.allows(context.role(), "students.see_private")
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = StringField("New email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
+    confirm_email = StringField("New email, again", validators=[DataRequired(), Length(max=254)], filters=[_strip])

@@ -16,7 +16,13 @@ from sqlalchemy.orm import selectinload
 from roster import permissions
 from roster.admin import context
 from roster.admin.base import SecuredModelView
-from roster.admin.forms import build_student_form, can_see_private, scoped_loaders, student_data
+from roster.admin.forms import (
+    ChangeEmailForm,
+    build_student_form,
+    can_see_private,
+    scoped_loaders,
+    student_data,
+)
 from roster.errors import Forbidden, NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import (
@@ -428,6 +434,25 @@ class StudentView(SecuredModelView):
             abort(403)
         self._activate([self._require_record(request.form.get("id")).id])
         return redirect(safe_next(request.form.get("url")) or url_for(".index_view"))
+
+    @expose("/change-email", methods=("GET", "POST"))
+    def change_email_view(self):
+        if not context.allowed("students.change_email"):
+            abort(403)
+        student = self._require_record(request.values.get("id"))
+        form = ChangeEmailForm()
+        if form.validate_on_submit():
+            try:
+                address = students.change_email(student.id, context.school_id(), form.new_email.data,
+                                                form.confirm_email.data, actor=self._actor())
+            except ValidationFailed as exc:
+                db.session.rollback()
+                for name, messages in exc.field_errors.items():
+                    form[name].errors = list(form[name].errors) + messages
+            else:
+                flash(f"{student.full_name}'s email is now {address}; both addresses were told.", "success")
+                return redirect(url_for(".details_view", id=student.id))
+        return self.render("admin/roster/change_email.html", form=form, student=student)
 
     # Export: the rows of the current filters and sort (or the selected rows), the visible columns.
     @expose("/export")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import ARRAY, Integer, any_, bindparam, insert, intersect, select
+from sqlalchemy import ARRAY, Integer, any_, bindparam, func, insert, intersect, or_, select
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from roster.models import (
     Source,
     Student,
     Tag,
+    User,
     student_name_part,
     utcnow,
 )
@@ -294,6 +295,44 @@ def activate(student_ids: list[int], school_id: int, *, actor) -> list[int]:
                 emails.account_activated(school, student)
     db.session.commit()
     return list(activated)
+
+
+def change_email(student_id: int, school_id: int, new: str, confirm: str, *, actor) -> str:
+    """Give a student a new email; their login follows when it was their email. Both addresses are told."""
+    permissions.require(actor, school_id, "students.change_email")
+    student = get(student_id, school_id, actor=actor)
+    errors: dict[str, list[str]] = {}
+    try:
+        address = normalize_email(new)
+    except ValueError as exc:
+        raise ValidationFailed({"new_email": [str(exc)]}) from exc
+    if not address:
+        errors["new_email"] = ["Enter the new email address."]
+    elif (confirm or "").strip().lower() != address:
+        errors["confirm_email"] = ["The two addresses differ."]
+    elif address == student.email:
+        errors["new_email"] = ["This is already the student's email."]
+    else:
+        taken_here = db.session.scalar(select(Student.id).where(
+            Student.school_id == school_id, Student.email == address, Student.id != student.id).limit(1))
+        account = db.session.scalar(select(User.id).where(
+            or_(User.email == address, func.lower(User.login) == address), User.id != student.user_id).limit(1))
+        if taken_here or account:
+            errors["new_email"] = ["Another student of this school or another account already uses this address."]
+    if errors:
+        raise ValidationFailed(errors)
+    old = student.email
+    student.email = address
+    if student.user is not None:
+        if student.user.login == student.user.email:
+            student.user.login = address
+        student.user.email = address
+    school = db.session.get(School, school_id)
+    audit.record("email changed", actor=actor, school_id=school_id, target=student,
+                 details={"from": old or "", "to": address})
+    emails.email_changed(school, student, old)
+    _commit_or_explain()
+    return address
 
 
 # Search conditions shared by the list filters, exports and lookups.
