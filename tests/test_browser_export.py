@@ -17,6 +17,7 @@ def test_exported_file_matches_the_screen(page, demo_site):  # noqa: F811
     row = add_filter(page, "Full name")
     row.locator("input.form-control").last.fill("smith")
     page.click("button:has-text('Apply')")
+    page.wait_for_load_state("networkidle")
     page.click("#columns-button")
     page.uncheck("#columns-form input[value=phone]")
     page.click("#columns-form button[type=submit]")
@@ -27,6 +28,7 @@ def test_exported_file_matches_the_screen(page, demo_site):  # noqa: F811
               for r in page.locator("tr[data-student-id]").all()]
     assert screen, "the filter should show some students"
 
+    page.wait_for_load_state("networkidle")
     page.click("#export-button")
     with page.expect_download() as info:
         page.click("#export-csv")

@@ -68,6 +68,7 @@ def test_school_admin_filters_chooses_columns_and_adds_a_student(page, demo_site
     # Hide the Email column with Columns; a reload keeps it hidden.
     page.goto(base + "/admin/students/")
     expect(page.locator("th.col-email")).to_have_count(1)
+    page.wait_for_load_state("networkidle")
     page.click("#columns-button")
     page.uncheck("#columns-form input[value=email]")
     page.click("#columns-form button[type=submit]")
