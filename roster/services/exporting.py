@@ -16,6 +16,7 @@ from roster import permissions
 from roster.extensions import db
 from roster.models import AccountStatus, Program, Section, Student, Tag, student_program, student_section, student_tag
 from roster.services import audit
+from roster.sql import id_in
 
 CHUNK = 1000
 LINKS = {"programs": (student_program, Program), "tags": (student_tag, Tag), "sections": (student_section, Section)}
@@ -29,6 +30,8 @@ def inert(text: str) -> str:
 
 
 def cell_text(value) -> str:
+    if type(value) is str:  # most cells: the cheap answer first
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -42,17 +45,18 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def _value(row, column: str, links: dict) -> object:
+def _getter(column: str):
+    """How to read one column from a row and its chunk's link names; chosen once per export, not per cell."""
     if column == "full_name":
-        return " ".join(p for p in (row.last_name, row.first_name, row.middle_name) if p)
+        return lambda row, links: " ".join(p for p in (row.last_name, row.first_name, row.middle_name) if p)
     if column in LINKS:
-        return links[column].get(row.id, [])
+        return lambda row, links: links[column].get(row.id, [])
     if column == "account_status":
-        return AccountStatus(row.account_status).label
+        labels = {s.value: s.label for s in AccountStatus}
+        return lambda row, links: labels.get(row.account_status, row.account_status)
     if column in ("gender", "source"):
-        value = getattr(row, column)
-        return value.replace("_", " ").capitalize() if value else ""
-    return getattr(row, column)
+        return lambda row, links: (getattr(row, column) or "").replace("_", " ").capitalize()
+    return lambda row, links: getattr(row, column)
 
 
 def _link_names(column: str, ids: list[int]) -> dict[int, list[str]]:
@@ -61,7 +65,7 @@ def _link_names(column: str, ids: list[int]) -> dict[int, list[str]]:
     rows = db.session.execute(
         select(table.c.student_id, model.name)
         .join(model, model.id == table.c[f"{model.__tablename__}_id"])
-        .where(table.c.student_id.in_(ids)).order_by(table.c.student_id, model.name))
+        .where(id_in(table.c.student_id, ids)).order_by(table.c.student_id, model.name))
     for student_id, name in rows:
         names[student_id].append(name)
     return names
@@ -74,11 +78,12 @@ def rows(query, columns: list[str]) -> Iterator[list]:
     needed = {"id", "last_name", "first_name", "middle_name"} | {c for c in columns if c in Student.__table__.c}
     statement = query.statement.with_only_columns(*(Student.__table__.c[c] for c in sorted(needed)))
     result = db.session.execute(statement.execution_options(yield_per=CHUNK))
+    getters = [_getter(c) for c in columns]
     for chunk in result.partitions(CHUNK):
         ids = [row.id for row in chunk]
         links = {c: _link_names(c, ids) for c in columns if c in LINKS}
         for row in chunk:
-            yield [_value(row, c, links) for c in columns]
+            yield [get(row, links) for get in getters]
 
 
 def record(school_id: int, *, actor, query, columns: list[str], filters: list, fmt: str, selected: int | None):

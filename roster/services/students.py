@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import ARRAY, Integer, any_, bindparam, func, insert, intersect, or_, select
 from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, insert, intersect, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
@@ -28,7 +28,7 @@ from roster.models import (
     utcnow,
 )
 from roster.services import audit
-from roster.sql import contains
+from roster.sql import contains, id_in
 from roster.text import fold, name_parts, normalize_email, normalize_phone, phone_digits, prefix_range, search_words
 
 TEXT_FIELDS = (
@@ -360,8 +360,7 @@ def name_matches(query: str, school_id: int) -> list:
     if db.session.get_bind().dialect.name == "postgresql":
         ids = db.session.scalars(ids_query.limit(NAME_MATCH_ID_LIMIT + 1)).all()
         if len(ids) <= NAME_MATCH_ID_LIMIT:
-            # One array parameter: an IN list of a thousand parameters costs more to plan than to run.
-            return [Student.id == any_(bindparam("name_ids", ids, type_=ARRAY(Integer)))]
+            return [id_in(Student.id, ids)]
     return [Student.id.in_(ids_query)]
 
 
