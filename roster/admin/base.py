@@ -3,10 +3,13 @@
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import func
 
 from roster.admin import context
+from roster.extensions import db
 
 
 def _staff_only() -> bool:
@@ -68,3 +71,43 @@ class SecuredModelView(ModelView):
 
     def inaccessible_callback(self, name, **kwargs):
         return _refuse()
+
+
+class ScopedReadOnlyView(SecuredModelView):
+    """A read-only list of one model, every query through scope(): mail log, audit log, invitations.
+
+    A record outside the scope is "not found" (404) in details too, never shown.
+    """
+
+    model_class = None
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    column_auto_select_related = False
+    page_size = 50
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(self.model_class, db, *args, **kwargs)
+
+    def scope(self) -> list:
+        raise NotImplementedError
+
+    def base_query(self, *entities):
+        return db.session.query(*entities)
+
+    def get_query(self):
+        return self.base_query(self.model_class).filter(*self.scope())
+
+    def get_count_query(self):
+        return self.base_query(func.count(self.model_class.id)).filter(*self.scope())
+
+    def get_one(self, id):
+        try:
+            return self.get_query().filter(self.model_class.id == int(id)).one_or_none()
+        except (TypeError, ValueError):
+            return None
+
+    @expose("/details/")
+    def details_view(self):
+        if self.get_one(get_mdict_item_or_list(request.args, "id")) is None:
+            abort(404)
+        return super().details_view()

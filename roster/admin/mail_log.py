@@ -1,18 +1,14 @@
 """The mail log: every outgoing mail with its status, its body, and Resend for the failed ones."""
 
-from flask import abort, flash, request
-from flask_admin import expose
+from flask import flash
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
-from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func
 
 from roster.admin import context
-from roster.admin.base import SecuredModelView
+from roster.admin.base import ScopedReadOnlyView
 from roster.errors import NotFound
-from roster.extensions import db
 from roster.models import MailMessage, MailStatus
 from roster.services import mail
 
@@ -23,10 +19,9 @@ def _status(view, context_, model, name):
     return Markup('<span class="badge {} mail-{}">{}</span>').format(css, model.status.replace(" ", "-"), text)
 
 
-class MailLogView(SecuredModelView):
+class MailLogView(ScopedReadOnlyView):
+    model_class = MailMessage
     permission = "logs.view"
-    can_create = can_edit = can_delete = False
-    can_view_details = True
     column_list = ["created_at", "to_address", "subject", "kind", "status", "attempts", "last_error"]
     column_details_list = ["created_at", "sent_at", "to_address", "subject", "kind", "status", "attempts",
                            "last_error", "body_text"]
@@ -45,32 +40,9 @@ class MailLogView(SecuredModelView):
         sqla_filters.FilterLike(MailMessage.kind, "Kind"),
         sqla_filters.FilterLike(MailMessage.to_address, "To"),
     ]
-    column_auto_select_related = False
-    page_size = 50
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(MailMessage, db, *args, **kwargs)
-
-    def _scope(self):
+    def scope(self):
         return mail.visible(context.school_id(), context.role())
-
-    def get_query(self):
-        return db.session.query(MailMessage).filter(*self._scope())
-
-    def get_count_query(self):
-        return db.session.query(func.count(MailMessage.id)).filter(*self._scope())
-
-    def get_one(self, id):
-        try:
-            return self.get_query().filter(MailMessage.id == int(id)).one_or_none()
-        except (TypeError, ValueError):
-            return None
-
-    @expose("/details/")
-    def details_view(self):
-        if self.get_one(get_mdict_item_or_list(request.args, "id")) is None:
-            abort(404)
-        return super().details_view()
 
     @action("resend", "Resend", "Send the selected failed mails again?")
     def action_resend(self, ids):
