@@ -12,6 +12,7 @@ from roster.extensions import db
 from tests import factories
 
 DATABASE_URL = os.environ.get("ROSTER_TEST_DATABASE_URL")
+LIVE_APPS = []  # the apps of the running test, whose background mail threads must end before servers stop
 
 
 def app_config(database_url: str, **extra) -> dict:
@@ -45,9 +46,14 @@ def _schema(database_url):
 
 @pytest.fixture
 def app(database_url, _schema):
+    from roster import tasks
+
     app = create_app(app_config(database_url))
     app.jinja_env.undefined = StrictUndefined
+    LIVE_APPS.append(app)
     yield app
+    LIVE_APPS.remove(app)
+    tasks.wait_for_background_work(app)  # no mail thread may outlive its test
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]
@@ -68,10 +74,15 @@ def make_app(database_url, _schema):
     def make(**config):
         extra = create_app(app_config(database_url, **config))
         made.append(extra)
+        LIVE_APPS.append(extra)
         return extra
 
     yield make
+    from roster import tasks
+
     for extra in made:
+        LIVE_APPS.remove(extra)
+        tasks.wait_for_background_work(extra)
         with extra.app_context():
             db.engine.dispose()
 
@@ -227,6 +238,10 @@ def outbox(smtp_port):
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     yield inbox
+    from roster import tasks
+
+    for live in LIVE_APPS:
+        tasks.wait_for_background_work(live)
     controller.stop()
 
 
