@@ -8,6 +8,7 @@ from roster.admin.base import HomeView
 from roster.admin.invitations import InvitationView
 from roster.admin.invite import InviteView
 from roster.admin.mail_log import MailLogView
+from roster.admin.sections import SectionView
 from roster.admin.students import StudentView
 
 
@@ -21,6 +22,7 @@ def init_admin(app) -> Admin:
     admin.add_view(StudentView(name="Students", endpoint="students"))
     admin.add_view(InviteView(name="Invite", endpoint="invite", url="/admin/invite"))
     admin.add_view(InvitationView(name="Invitations", endpoint="invitations"))
+    admin.add_view(SectionView(name="Sections", endpoint="sections"))
     admin.add_view(MailLogView(name="Mail log", endpoint="mail_log"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit_log"))
     return admin

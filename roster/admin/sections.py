@@ -1,0 +1,106 @@
+"""Sections of the selected school and their teachers; a teacher's Students list follows them at once."""
+
+from flask import abort, request
+from flask_admin import expose
+from flask_admin.form.widgets import Select2Widget
+from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func
+from wtforms import SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length
+
+from roster.admin import context
+from roster.admin.base import SecuredModelView
+from roster.errors import Forbidden, NotFound, ValidationFailed
+from roster.extensions import db
+from roster.models import Section
+from roster.services import schools
+
+
+class _TeacherSelect(Select2Widget):
+    # Flask-Admin's form template compares input_type on a field that has errors; a select has none.
+    input_type = "select"
+
+
+class SectionForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    teachers = SelectMultipleField("Teachers", coerce=int, validate_choice=False,
+                                   widget=_TeacherSelect(multiple=True))
+
+
+class SectionView(SecuredModelView):
+    permission = "staff.manage"
+    form = SectionForm
+    column_list = ["name", "teachers"]
+    column_sortable_list = ["name"]
+    column_default_sort = [("name", False), ("id", False)]
+    column_formatters = {"teachers": lambda v, c, m, n: ", ".join(t.full_name for t in m.teachers)}
+    column_auto_select_related = False
+    can_view_details = False
+    page_size = 50
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(Section, db, *args, **kwargs)
+
+    def get_query(self):
+        return db.session.query(Section).filter(Section.school_id == context.school_id())
+
+    def get_count_query(self):
+        return db.session.query(func.count(Section.id)).filter(Section.school_id == context.school_id())
+
+    def get_one(self, id):
+        try:
+            return self.get_query().filter(Section.id == int(id)).one_or_none()
+        except (TypeError, ValueError):
+            return None
+
+    def _with_teacher_choices(self, form):
+        form.teachers.choices = [(t.id, t.full_name) for t in schools.school_teachers(context.school_id())]
+        return form
+
+    def create_form(self, obj=None):
+        return self._with_teacher_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        form = self._with_teacher_choices(super().edit_form(obj))
+        if request.method == "GET" and obj is not None:
+            form.teachers.data = [t.id for t in obj.teachers]
+        return form
+
+    def _save(self, form, section_id):
+        try:
+            return schools.save_section(context.school_id(), section_id, form.name.data, form.teachers.data or [],
+                                        actor=current_user._get_current_object())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for name, messages in exc.field_errors.items():
+                form[name].errors = list(form[name].errors) + messages
+            return None
+        except Forbidden:
+            abort(403)
+
+    def create_model(self, form):
+        return self._save(form, None) or False
+
+    def update_model(self, form, model):
+        return self._save(form, model.id) is not None
+
+    def delete_model(self, model):
+        try:
+            schools.delete_section(context.school_id(), model.id, actor=current_user._get_current_object())
+        except NotFound:
+            abort(404)
+        return True
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if self.get_one(get_mdict_item_or_list(request.args, "id")) is None:
+            abort(404)
+        return super().edit_view()
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        if self.get_one(request.form.get("id")) is None:
+            abort(404)
+        return super().delete_view()

@@ -1,0 +1,57 @@
+"""Sections (school admins): create, rename, delete, assign teachers; a teacher's list follows at once."""
+
+import re
+
+from sqlalchemy import select
+
+from roster.extensions import db
+from roster.models import AuditEvent, Section, Student, User
+from roster.services import students
+
+
+def listing_ids(client):
+    html = client.get("/admin/students/").get_data(as_text=True)
+    return [int(i) for i in re.findall(r'data-student-id="(\d+)"', html)]
+
+
+def test_admin_manages_sections_and_the_teachers_list_follows(app, as_role, world):
+    admin, teacher = as_role("admin_a"), as_role("teacher_a")
+    assert set(listing_ids(teacher)) == {world.in_section.id}
+    page = admin.get("/admin/sections/new/").get_data(as_text=True)
+    assert "teacher@alpha.example" in page or "teacher" in page
+    response = admin.post("/admin/sections/new/", {"name": " 3B ", "teachers": [world.teacher_a.id]})
+    assert response.status_code == 302
+    with app.app_context():
+        section = db.session.scalar(select(Section).where(Section.name == "3B"))
+        students.update(world.out_section.id, world.school_a.id, {"section_ids": [section.id]},
+                        actor=db.session.get(User, world.platform.id))
+        section_id = section.id
+    assert set(listing_ids(teacher)) == {world.in_section.id, world.out_section.id}
+
+    assert admin.post(f"/admin/sections/edit/?id={section_id}", {"name": "3C"}).status_code == 302  # no teachers
+    assert set(listing_ids(teacher)) == {world.in_section.id}
+    assert "already has a section" in admin.post(
+        f"/admin/sections/edit/?id={section_id}", {"name": "1A"}).get_data(as_text=True)
+
+    assert admin.post("/admin/sections/delete/", {"id": section_id}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Section, section_id) is None
+        assert db.session.get(Student, world.out_section.id) is not None
+        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.target_type == "section")).all()
+        assert actions == ["section created", "section changed", "section deleted"]
+
+
+def test_sections_are_for_school_admins_of_that_school(app, as_role, world):
+    assert as_role("teacher_a").get("/admin/sections/").status_code == 403
+    assert as_role("teacher_a").post("/admin/sections/new/", {"name": "X"}).status_code == 403
+    admin_b = as_role("admin_b")
+    assert "1A" not in admin_b.get("/admin/sections/").get_data(as_text=True)
+    assert admin_b.get(f"/admin/sections/edit/?id={world.section_a1.id}").status_code == 404
+    assert admin_b.post("/admin/sections/delete/", {"id": world.section_a1.id}).status_code == 404
+    # A teacher of another school cannot be assigned.
+    page = admin_b.post("/admin/sections/new/", {"name": "B1", "teachers": [world.teacher_a.id]}).get_data(
+        as_text=True)
+    assert "Choose among this school" in page
+    with app.app_context():
+        assert db.session.get(Section, world.section_a1.id) is not None
+        assert db.session.scalar(select(Section).where(Section.name == "B1")) is None
