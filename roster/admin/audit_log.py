@@ -2,6 +2,7 @@
 
 from flask_admin.contrib.sqla import filters as sqla_filters
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
@@ -40,6 +41,10 @@ class AuditLogView(ScopedReadOnlyView):
 
     def scope(self):
         return audit.visible(context.school_id(), context.role())
+
+    def get_query(self):
+        # Who and which school, for a page of events in two queries, not two a row.
+        return super().get_query().options(selectinload(AuditEvent.actor), selectinload(AuditEvent.school))
 
     def base_query(self, *entities):
         return db.session.query(*entities).outerjoin(User, User.id == AuditEvent.actor_id)

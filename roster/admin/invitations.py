@@ -3,6 +3,7 @@
 from flask import flash
 from flask_admin.actions import action
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
@@ -26,6 +27,9 @@ class InvitationView(ScopedReadOnlyView):
 
     def scope(self):
         return [Invitation.school_id == context.school_id()]
+
+    def get_query(self):
+        return super().get_query().options(selectinload(Invitation.invited_by))
 
     @action("resend", "Resend", "Send these invitations again? Their earlier links stop working.")
     def action_resend(self, ids):

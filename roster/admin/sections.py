@@ -7,6 +7,7 @@ from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -44,7 +45,8 @@ class SectionView(SecuredModelView):
         super().__init__(Section, db, *args, **kwargs)
 
     def get_query(self):
-        return db.session.query(Section).filter(Section.school_id == context.school_id())
+        return (db.session.query(Section).filter(Section.school_id == context.school_id())
+                .options(selectinload(Section.teachers)))
 
     def get_count_query(self):
         return db.session.query(func.count(Section.id)).filter(Section.school_id == context.school_id())
