@@ -57,3 +57,12 @@ def email_changed(school, student, old_address: str | None) -> None:
     if old_address:
         mail.queue("email changed", old_address, "Your email on Roster was changed", "email_changed",
                    school_id=school.id, to_old=True, **context)
+
+
+def credentials(school, student, *, login: str, password: str) -> None:
+    """The login and a password: the password is the mail's secret, never written into the log."""
+    mail.queue(
+        "credentials", student.email, f"Your Roster sign-in for {school.name}", "credentials",
+        school_id=school.id, secret=password, school=school, student=student, login=login,
+        sign_in_url=public_url("/login"),
+    )

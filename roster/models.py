@@ -331,6 +331,9 @@ class Invitation(db.Model):
         return "expired" if self.expires_at <= utcnow() else "pending"
 
 
+SECRET_PLACEHOLDER = "[password hidden]"
+
+
 class MailStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"
@@ -356,8 +359,15 @@ class MailMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A password the mail carries: the bodies hold a placeholder in its place, and this is erased once the
+    # mail is sent, has finally failed or cannot be sent, so that no password stays at rest.
+    secret: Mapped[str | None] = mapped_column(String(200))
 
     school: Mapped[School | None] = relationship()
+
+    @property
+    def secret_erased(self) -> bool:
+        return SECRET_PLACEHOLDER in self.body_text and self.secret is None
 
 
 class ListPreference(db.Model):

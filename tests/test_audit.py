@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from roster import tasks
 from roster.extensions import db
 from roster.models import AuditEvent, Invitation, PasswordReset, Student, User
-from roster.services import accounts, exporting, invitations, schools, students
+from roster.services import accounts, credentials, exporting, invitations, schools, students
 from tests.factories import PASSWORD
 
 SECRET = "the students secret pass"
@@ -50,6 +50,9 @@ SERVICES = {
     "password reset": lambda w, ctx: accounts.reset_password(ctx["reset"], new=SECRET, confirm=SECRET),
     "invitation revoked": lambda w, ctx: invitations.revoke(
         [db.session.scalar(select(Invitation.id))], w.school_a.id, actor=actor(w, "admin_a")),
+    "credentials issued": lambda w, ctx: credentials.issue(
+        w.in_section.id, w.school_a.id, login="", email="inside@alpha.example", password=SECRET,
+        actor=actor(w, "teacher_a")),
     "school created": lambda w, ctx: schools.create("Gamma School", actor=actor(w, "platform")),
     "staff added": lambda w, ctx: schools.add_staff(w.school_b.id, w.teacher_a.id, "teacher",
                                                     actor=actor(w, "platform")),

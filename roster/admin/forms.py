@@ -94,3 +94,10 @@ def can_see_private() -> bool:
 class ChangeEmailForm(FlaskForm):
     new_email = StringField("New email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
     confirm_email = StringField("New email, again", validators=[DataRequired(), Length(max=254)], filters=[_strip])
+
+
+class CredentialsForm(FlaskForm):
+    login = StringField("Login", validators=[Length(max=254)], filters=[_strip])
+    email = StringField("Email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
+    # Shown in clear: the admin reads it, maybe copies it; it is mailed and never stored.
+    password = StringField("Password", validators=[Length(max=128)])

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
-from roster.errors import NotFound
+from roster.errors import NotFound, RosterError
 from roster.models import MailMessage, MailStatus
 from roster.services import mail
 
@@ -50,5 +50,8 @@ class MailLogView(ScopedReadOnlyView):
             count = mail.resend(ids, context.school_id(), actor=current_user._get_current_object())
         except NotFound:
             flash("None of the selected mails has failed; only failed or unsent mails are sent again.", "warning")
+            return
+        except RosterError as exc:
+            flash(str(exc), "error")
             return
         flash(f"{count} mail{'s' if count != 1 else ''} queued again.", "success")

@@ -18,6 +18,7 @@ from roster.admin import context
 from roster.admin.base import SecuredModelView
 from roster.admin.forms import (
     ChangeEmailForm,
+    CredentialsForm,
     build_student_form,
     can_see_private,
     scoped_loaders,
@@ -37,7 +38,7 @@ from roster.models import (
     student_section,
     student_tag,
 )
-from roster.services import audit, exporting, preferences, students
+from roster.services import audit, credentials, exporting, preferences, students
 from roster.urls import safe_next
 
 LIST_VIEW = "students"
@@ -239,6 +240,8 @@ class StudentView(SecuredModelView):
             return context.allowed("students.activate")
         if name == "export":
             return context.allowed("students.export")
+        if name == "send_credentials":
+            return context.allowed("students.credentials")
         return super().is_action_allowed(name)
 
     def _actor(self):
@@ -453,6 +456,46 @@ class StudentView(SecuredModelView):
                 flash(f"{student.full_name}'s email is now {address}; both addresses were told.", "success")
                 return redirect(url_for(".details_view", id=student.id))
         return self.render("admin/roster/change_email.html", form=form, student=student)
+
+    @expose("/credentials", methods=("GET", "POST"))
+    def credentials_view(self):
+        """Login, email and password for one student; Change puts a generated password in the field."""
+        if not context.allowed("students.credentials"):
+            abort(403)
+        student = self._require_record(request.values.get("id"))
+        form = CredentialsForm()
+        if request.method == "GET":
+            form.email.data = student.email or ""
+            form.login.data = student.user.login if student.user else (student.email or "")
+        elif "change" in request.form:
+            form.validate_on_submit()  # checks the CSRF token before anything is shown back
+            form.password.data = credentials.generate_password()
+            form.login.errors, form.email.errors, form.password.errors = [], [], []
+        elif form.validate_on_submit():
+            try:
+                issued = credentials.issue(student.id, context.school_id(), login=form.login.data,
+                                           email=form.email.data, password=form.password.data or "",
+                                           actor=self._actor())
+            except ValidationFailed as exc:
+                db.session.rollback()
+                for name, messages in exc.field_errors.items():
+                    form[name].errors = list(form[name].errors) + messages
+            else:
+                flash(f"Credentials sent to {issued.email} (login: {issued.login}). "
+                      "The student sets a new password at first sign-in.", "success")
+                return redirect(url_for(".details_view", id=student.id))
+        return self.render("admin/roster/credentials.html", form=form, student=student)
+
+    @action("send_credentials", "Send credentials",
+            "Mail each selected student with an email a new generated password?")
+    def action_send_credentials(self, ids):
+        result = credentials.issue_many(ids, context.school_id(), actor=self._actor())
+        if result.sent:
+            flash(f"Credentials sent to {len(result.sent)} student{'s' if len(result.sent) != 1 else ''}.",
+                  "success")
+        if result.skipped:
+            flash(Markup("Skipped {}: {}").format(
+                len(result.skipped), "; ".join(f"{name} ({why})" for name, why in result.skipped)), "warning")
 
     # Export: the rows of the current filters and sort (or the selected rows), the visible columns.
     @expose("/export")

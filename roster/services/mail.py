@@ -11,13 +11,14 @@ import smtplib
 
 import flask_mail
 from flask import current_app
+from markupsafe import escape
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from roster import permissions
-from roster.errors import NotFound
+from roster.errors import NotFound, RosterError
 from roster.extensions import db
-from roster.models import MailMessage, MailStatus, utcnow
+from roster.models import SECRET_PLACEHOLDER, MailMessage, MailStatus, utcnow
 from roster.services import audit
 
 log = logging.getLogger(__name__)
@@ -25,13 +26,19 @@ PENDING = "roster_mail_pending"  # ids of committed-to-be mails, dispatched afte
 UNFLUSHED = "roster_mail_unflushed"
 
 
-def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | None = None, **context) -> MailMessage:
+def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | None = None, secret: str | None = None,
+          **context) -> MailMessage:
     """Render templates/email/<template>.txt and .html and add the mail to the current transaction.
+
+    A `secret` (a password) is rendered as a placeholder, kept aside and put in only when the mail goes out: the
+    log never shows it, and it is erased once delivery is over.
 
     Rendered straight from the Jinja environment: a mail depends only on its own context (never on the request
     that caused it), and an invitation of 1,000 addresses renders 2,000 of them.
     """
     env = current_app.jinja_env
+    if secret is not None:
+        context["secret"] = SECRET_PLACEHOLDER
     message = MailMessage(
         kind=kind,
         to_address=to,
@@ -40,6 +47,7 @@ def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | N
         body_html=env.get_template(f"email/{template}.html").render(context),
         school_id=school_id,
         status=MailStatus.QUEUED.value,
+        secret=secret,
     )
     db.session.add(message)
     db.session.info.setdefault(UNFLUSHED, []).append(message)
@@ -100,6 +108,7 @@ def keep_unsent(message_ids: list[int]) -> None:
     for message in messages:
         message.status = MailStatus.NOT_SENT.value
         message.last_error = "no mail server"
+        message.secret = None
         log.info("Mail not sent (no MAIL_SERVER): to %s, subject %r\n%s",
                  message.to_address, message.subject, message.body_text)
     db.session.commit()
@@ -120,9 +129,10 @@ def deliver(message_id: int, *, final: bool) -> bool:
     message.attempts += 1
     try:
         mail_state = current_app.extensions["mail"]
+        body_text, body_html = _with_secret(message)
         envelope = flask_mail.Message(
-            subject=message.subject, recipients=[message.to_address], body=message.body_text,
-            html=message.body_html or None, sender=current_app.config["MAIL_DEFAULT_SENDER"],
+            subject=message.subject, recipients=[message.to_address], body=body_text,
+            html=body_html or None, sender=current_app.config["MAIL_DEFAULT_SENDER"],
         )
         with _TimedConnection(mail_state) as connection:
             connection.send(envelope)
@@ -130,6 +140,7 @@ def deliver(message_id: int, *, final: bool) -> bool:
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if final:
             message.status = MailStatus.FAILED.value
+            message.secret = None
         db.session.commit()
         log.warning("Mail %s to %s failed (attempt %s): %s", message.id, message.to_address,
                     message.attempts, message.last_error)
@@ -137,8 +148,17 @@ def deliver(message_id: int, *, final: bool) -> bool:
     message.status = MailStatus.SENT.value
     message.sent_at = utcnow()
     message.last_error = ""
+    message.secret = None
     db.session.commit()
     return True
+
+
+def _with_secret(message: MailMessage) -> tuple[str, str]:
+    if message.secret is None:
+        return message.body_text, message.body_html
+    html_secret = str(escape(message.secret))
+    return (message.body_text.replace(SECRET_PLACEHOLDER, message.secret),
+            message.body_html.replace(SECRET_PLACEHOLDER, html_secret))
 
 
 def visible(school_id: int | None, role: str | None) -> list:
@@ -161,6 +181,9 @@ def resend(message_ids: list[int], school_id: int | None, *, actor) -> int:
     messages = db.session.scalars(query).all()
     if not messages:
         raise NotFound("No failed mail among those chosen.")
+    if any(m.secret_erased for m in messages):
+        raise RosterError("A credentials mail cannot be sent again: its password is no longer kept. "
+                          "Use Credentials on the student to send a new one.")
     for message in messages:
         message.status = MailStatus.QUEUED.value
         message.last_error = ""

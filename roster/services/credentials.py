@@ -1,0 +1,147 @@
+"""Credentials: give a student a login and a password by mail (flow 3 of design.md).
+
+The password goes out in one mail and is never kept: the account stores its hash, the mail log a placeholder.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from roster import emails, permissions
+from roster.errors import ValidationFailed
+from roster.extensions import db
+from roster.models import AccountStatus, School, Student, User, UserSession
+from roster.services import accounts, audit
+from roster.services import students as student_service
+from roster.text import normalize_email
+
+# No look-alikes (0/O/o, 1/l/I, 5/S, 2/Z, 8/B, quotes): the student types it from a mail, maybe from paper.
+PASSWORD_ALPHABETS = ("abcdefghijkmnpqrstuvwxyz", "ACDEFGHJKLMNPQRTUVWXY", "34679", "#%+=?@")
+PASSWORD_LENGTH = 16
+
+
+def generate_password(length: int = PASSWORD_LENGTH) -> str:
+    """A random password with lower and upper case letters, digits and a sign, none of them look-alikes."""
+    everything = "".join(PASSWORD_ALPHABETS)
+    chars = [secrets.choice(alphabet) for alphabet in PASSWORD_ALPHABETS]
+    chars += [secrets.choice(everything) for _ in range(length - len(chars))]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+@dataclass
+class Issued:
+    student_id: int
+    login: str
+    email: str
+    created_account: bool
+
+
+@dataclass
+class BulkResult:
+    sent: list[Issued] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (student's name, why)
+
+
+def _account_conflict(login: str, email: str, own_user_id: int | None) -> bool:
+    query = select(User.id).where(
+        or_(func.lower(User.login).in_({login, email}), User.email.in_({login, email})))
+    if own_user_id is not None:
+        query = query.where(User.id != own_user_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _give(student: Student, school: School, *, login: str, email: str, password: str, actor) -> Issued:
+    """Create or update the student's account with this password and queue the mail; the caller commits."""
+    user = student.user
+    created = user is None
+    if created:
+        user = accounts.create_user(email, login=login, password=password, last_name=student.last_name,
+                                    first_name=student.first_name, middle_name=student.middle_name,
+                                    phone=student.phone, must_change_password=True)
+        student.user = user
+    else:
+        user.login, user.email = login, email
+        user.password_hash = accounts.hash_password(password)
+        user.must_change_password = True
+        user.is_enabled = True
+        # New credentials replace the old ones everywhere: whoever was signed in with them is signed out.
+        db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    student.email = email
+    student.account_status = AccountStatus.ACTIVE.value
+    audit.record("credentials issued", actor=actor, school_id=school.id, target=student,
+                 details={"login": login, "email": email, "account": "created" if created else "updated"})
+    emails.credentials(school, student, login=login, password=password)
+    return Issued(student.id, login, email, created)
+
+
+def issue(student_id: int, school_id: int, *, login: str, email: str, password: str, actor) -> Issued:
+    """Give one student the login and password the form holds, and mail them."""
+    role = permissions.require(actor, school_id, "students.credentials")
+    student = student_service.get(student_id, school_id, actor=actor)
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalize_email(email)
+    except ValueError as exc:
+        errors["email"] = [str(exc)]
+    else:
+        if not email:
+            errors["email"] = ["Enter the email the credentials go to."]
+        elif email != student.email:
+            if not permissions.allows(role, "students.change_email"):
+                errors["email"] = ["Only a school admin can give the student another email."]
+            elif db.session.scalar(select(Student.id).where(
+                    Student.school_id == school_id, Student.email == email, Student.id != student.id).limit(1)):
+                errors["email"] = ["Another student of this school already has this email."]
+    login = " ".join((login or "").split()).lower() or (email if "email" not in errors else "")
+    if not login:
+        errors["login"] = ["Enter a login."]
+    elif len(login) > 254:
+        errors["login"] = ["Use at most 254 characters."]
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        errors["password"] = [f"Use at least {minimum} characters, or press Change for a generated password."]
+    if not errors and _account_conflict(login, email, student.user_id):
+        errors["login"] = ["Another account already uses this login or email."]
+    if errors:
+        raise ValidationFailed(errors)
+    issued = _give(student, db.session.get(School, school_id), login=login, email=email, password=password,
+                   actor=actor)
+    db.session.commit()
+    return issued
+
+
+def issue_many(student_ids: list[int], school_id: int, *, actor) -> BulkResult:
+    """Mail each chosen student with an email a generated password; say who was skipped and why."""
+    role = permissions.require(actor, school_id, "students.credentials")
+    chosen = db.session.scalars(
+        select(Student).where(Student.id.in_([int(i) for i in student_ids]),
+                              *permissions.visible_students(school_id, actor, role))
+        .order_by(Student.search_key, Student.id).options(selectinload(Student.user))
+    ).all()
+    school = db.session.get(School, school_id)
+    addresses = {s.email for s in chosen if s.email}
+    # Who already uses each address, in one query rather than one per student.
+    holders: dict[str, set[int]] = {}
+    for user_id, login, email in db.session.execute(select(User.id, func.lower(User.login), User.email).where(
+            or_(func.lower(User.login).in_(addresses), User.email.in_(addresses)))):
+        for key in {login, email}:
+            holders.setdefault(key, set()).add(user_id)
+    result = BulkResult()
+    for student in chosen:
+        if not student.email:
+            result.skipped.append((student.full_name, "no email"))
+            continue
+        login = student.user.login if student.user else student.email
+        if holders.get(student.email, set()) - {student.user_id}:
+            result.skipped.append((student.full_name, "another account already uses this email"))
+            continue
+        result.sent.append(_give(student, school, login=login, email=student.email,
+                                 password=generate_password(), actor=actor))
+    db.session.commit()
+    return result

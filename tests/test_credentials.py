@@ -1,0 +1,176 @@
+"""Credentials: a login and a generated password by mail, never stored in plaintext; bulk sending."""
+
+import re
+
+from sqlalchemy import select
+
+from roster import tasks
+from roster.extensions import db
+from roster.models import SECRET_PLACEHOLDER, AccountStatus, AuditEvent, MailMessage, Student, User
+from roster.services import credentials
+from tests import factories
+from tests.conftest import Browser, csrf_from, mail_config
+
+LOOK_ALIKES = set("0Oo1lI|5S2Z8B'\"`")
+
+
+def test_generated_passwords_are_strong_and_readable():
+    seen = {credentials.generate_password() for _ in range(200)}
+    assert len(seen) == 200
+    for password in seen:
+        assert len(password) >= 12
+        assert not LOOK_ALIKES & set(password)
+        assert re.search("[a-z]", password) and re.search("[A-Z]", password) and re.search("[0-9]", password)
+
+
+def open_form(admin, sid):
+    return admin.get(f"/admin/students/credentials?id={sid}").get_data(as_text=True)
+
+
+def press_change(admin, sid, page):
+    return admin.client.post(f"/admin/students/credentials?id={sid}", data={
+        "csrf_token": csrf_from(page), "id": sid, "login": "", "email": "", "password": "", "change": "1",
+    }).get_data(as_text=True)
+
+
+def submit(admin, sid, **fields):
+    return admin.post(f"/admin/students/credentials?id={sid}", {"id": sid, **fields})
+
+
+def test_credentials_create_an_account_and_mail_the_password_once(make_app, world, outbox, smtp_port):
+    app = make_app(**mail_config(smtp_port))
+    admin = Browser(app)
+    admin.sign_in("admin@alpha.example")
+    with app.app_context():  # a student with an email and no account yet
+        sid = factories.student(_school(world), world.platform, last_name="Newman", first_name="Nina",
+                                email="nina@alpha.example").id
+    page = open_form(admin, sid)
+    assert 'value="nina@alpha.example"' in page  # email and login pre-filled
+    changed = press_change(admin, sid, page)
+    password = re.search(r'<input [^>]*name="password" [^>]*value="([^"]+)"', changed).group(1)
+    assert len(password) >= 16
+    response = submit(admin, sid, login="nina@alpha.example", email="nina@alpha.example", password=password)
+    assert response.status_code == 302
+    assert "Credentials sent to nina@alpha.example" in admin.get(response.location).get_data(as_text=True)
+    tasks.wait_for_background_work(app)
+    (message,) = outbox.wait_for(1)
+    assert message["To"] == "nina@alpha.example"
+    assert password in message.get_body(("plain",)).get_content()
+    with app.app_context():
+        student = db.session.get(Student, sid)
+        assert student.account_status == AccountStatus.ACTIVE.value
+        user = student.user
+        assert (user.login, user.email, user.must_change_password) == ("nina@alpha.example",) * 2 + (True,)
+        assert password not in user.password_hash
+        logged = db.session.scalar(select(MailMessage).where(MailMessage.kind == "credentials"))
+        assert logged.status == "sent" and logged.secret is None
+        assert password not in logged.body_text + logged.body_html
+        assert SECRET_PLACEHOLDER in logged.body_text
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "credentials issued"))
+        assert password not in str(event.details) and event.details["account"] == "created"
+    # The student signs in with the mailed password and is sent to set a new one.
+    student_browser = Browser(app)
+    response = student_browser.sign_in("nina@alpha.example", password)
+    assert "/settings/security" in response.location
+    assert student_browser.get("/account").status_code == 302
+
+
+def _school(world):
+    from roster.models import School
+
+    return db.session.get(School, world.school_a.id)
+
+
+def test_credentials_update_an_existing_account_and_end_its_sessions(app, world, as_role):
+    pupil = Browser(app)
+    pupil.sign_in("pupil@alpha.example")
+    admin = as_role("admin_a")
+    sid = world.in_section.id
+    response = submit(admin, sid, login="ivan.inside", email="inside@alpha.example", password="x" * 14)
+    assert response.status_code == 302
+    assert pupil.get("/account").status_code == 302  # signed out everywhere
+    with app.app_context():
+        user = db.session.get(User, world.student_user.id)
+        assert (user.login, user.email, user.must_change_password) == ("ivan.inside", "inside@alpha.example", True)
+        # No mail server here: the mail is kept as "not sent" and its password is already gone.
+        tasks.wait_for_background_work(app)
+        db.session.expire_all()
+        logged = db.session.scalar(select(MailMessage).where(MailMessage.kind == "credentials"))
+        assert logged.status == "not sent" and logged.secret is None and "x" * 14 not in logged.body_text
+    Browser(app).sign_in("ivan.inside", "x" * 14)
+
+
+def test_credentials_validation(app, world, as_role):
+    admin = as_role("admin_a")
+    sid = world.out_section.id  # no email
+    page = submit(admin, sid, login="", email="", password="").get_data(as_text=True)
+    assert "This field is required." in page
+    page = submit(admin, sid, login="", email="not-an-address", password="y" * 14).get_data(as_text=True)
+    assert "valid email" in page
+    page = submit(admin, sid, login="", email="olga@alpha.example", password="short").get_data(as_text=True)
+    assert "at least 12 characters" in page
+    page = submit(admin, sid, login="", email="admin@beta.example", password="y" * 14).get_data(as_text=True)
+    assert "Another account already uses this login or email." in page
+    page = submit(admin, sid, login="", email="inside@alpha.example", password="y" * 14).get_data(as_text=True)
+    assert "Another student of this school already has this email." in page
+    with app.app_context():
+        assert db.session.get(Student, sid).user_id is None
+        assert db.session.scalar(select(MailMessage).where(MailMessage.kind == "credentials")) is None
+
+
+def test_credentials_permissions(app, world, as_role):
+    teacher = as_role("teacher_a")
+    assert teacher.get(f"/admin/students/credentials?id={world.in_section.id}").status_code == 200
+    assert teacher.get(f"/admin/students/credentials?id={world.out_section.id}").status_code == 404
+    # A teacher may send credentials to their students' own address, not move it elsewhere.
+    page = submit(teacher, world.in_section.id, login="", email="elsewhere@example.org",
+                  password="z" * 14).get_data(as_text=True)
+    assert "Only a school admin can give the student another email." in page
+    assert submit(as_role("admin_b"), world.in_section.id, login="", email="inside@alpha.example",
+                  password="z" * 14).status_code == 404
+    assert submit(as_role("student_user"), world.in_section.id, login="", email="inside@alpha.example",
+                  password="z" * 14).status_code in (302, 403)
+    with app.app_context():
+        assert db.session.get(User, world.student_user.id).must_change_password is False
+
+
+def test_bulk_send_credentials_lists_who_was_skipped(app, world, as_role):
+    admin = as_role("admin_a")
+    with app.app_context():
+        extra = factories.student(_school(world), world.platform, last_name="Extra", first_name="Eve",
+                                  email="eve@alpha.example").id
+    ids = [world.in_section.id, world.out_section.id, extra, world.b_student.id]
+    response = admin.post("/admin/students/action/", {"action": "send_credentials", "rowid": ids,
+                                                      "url": "/admin/students/"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Credentials sent to 2 students." in page
+    assert "Skipped 1: Outside Olga (no email)" in page
+    with app.app_context():
+        sent = db.session.scalars(select(MailMessage.to_address).where(MailMessage.kind == "credentials")).all()
+        assert sorted(sent) == ["eve@alpha.example", "inside@alpha.example"]
+        assert db.session.get(Student, world.b_student.id).user_id is None  # another school's: untouched
+        assert db.session.get(Student, extra).user.must_change_password
+    assert as_role("teacher_a").post("/admin/students/action/", {
+        "action": "send_credentials", "rowid": [world.out_section.id], "url": "/admin/students/"},
+        follow_redirects=True).status_code == 200
+    with app.app_context():
+        assert db.session.get(Student, world.out_section.id).user_id is None
+
+
+def test_a_failed_credentials_mail_forgets_its_password_and_is_not_resent(make_app, world):
+    from tests.conftest import free_port
+
+    app = make_app(**mail_config(free_port()))  # nobody listens there: every attempt fails
+    admin = Browser(app)
+    admin.sign_in("admin@alpha.example")
+    submit(admin, world.in_section.id, login="", email="inside@alpha.example", password="w" * 14)
+    tasks.wait_for_background_work(app)
+    with app.app_context():
+        logged = db.session.scalar(select(MailMessage).where(MailMessage.kind == "credentials"))
+        assert (logged.status, logged.secret, logged.attempts) == ("failed", None, 3)
+        message_id = logged.id
+    page = admin.post("/admin/mail_log/action/", {"action": "resend", "rowid": [message_id],
+                                                   "url": "/admin/mail_log/"}, follow_redirects=True)
+    assert "its password is no longer kept" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(MailMessage, message_id).status == "failed"
