@@ -1,12 +1,17 @@
 """`flask roster ...`: thin commands over the services."""
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from roster import permissions
 from roster.errors import RosterError
 from roster.extensions import db
-from roster.services import accounts, demo
+from roster.models import School
+from roster.services import accounts, demo, importing
 
 
 @click.group("roster", cls=AppGroup)
@@ -39,3 +44,37 @@ def create_platform_admin(email, password):
     except (RosterError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Platform admin {email} created.")
+
+
+@roster_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--school", "slug", required=True, help="The school's slug.")
+@click.option("--dry-run", is_flag=True, help="Check and report only; write nothing.")
+def import_command(path, slug, dry_run):
+    """Import a CSV or XLSX student list into a school; exit 1 when rows failed."""
+    school = db.session.scalar(select(School).where(School.slug == slug))
+    if school is None:
+        raise click.ClickException(f"No school with the slug {slug!r}.")
+    data = path.read_bytes()
+    try:
+        if dry_run:
+            result = importing.import_students(importing.read_file(data, path.name), school.id, dry_run=True,
+                                               actor=permissions.SYSTEM, file_name=path.name)
+            totals = result.totals
+            errors = [(r.number, r.errors) for r in result.rows if r.status == "error"]
+            click.echo(f"{totals['rows']} rows: {totals['new']} new, {totals['update']} to update, "
+                       f"{totals['unchanged']} unchanged, {totals['error']} with errors (dry run: nothing written)")
+        else:
+            job = importing.run_now(school.id, path.name, data, actor=permissions.SYSTEM)
+            if job.status == "failed":
+                raise click.ClickException(job.message)
+            errors = [(r["number"], r["errors"]) for r in (job.report or {}).get("errors", [])]
+            click.echo(f"{job.total_rows} rows: {job.created_count} created, {job.updated_count} updated, "
+                       f"{job.unchanged_count} unchanged, {job.error_count} with errors")
+    except RosterError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for number, messages in errors:
+        for column, message in messages:
+            click.echo(f"  row {number}, {column}: {message}" if column else f"  row {number}: {message}", err=True)
+    if errors:
+        raise SystemExit(1)

@@ -39,6 +39,10 @@ class Defaults:
     RESET_LIMIT_PER_ADDRESS = "10 per hour"
     RESET_LIMIT_PER_EMAIL = "3 per hour"
     INVITE_MAX_ADDRESSES = 1000
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    IMPORT_MAX_ROWS = 100_000
+    IMPORT_MAX_UNPACKED_BYTES = 300 * 1024 * 1024  # an XLSX's unzipped size, checked before it is parsed
+    IMPORT_PREVIEW_ROWS = 100  # rows shown in a preview besides the errors
     SIGN_UP_LIMIT_PER_ADDRESS = "20 per hour"
     SIGN_UP_LIMIT_PER_EMAIL = "5 per hour"
     # Where people reach Roster: the links in mails start with it.

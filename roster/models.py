@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -368,6 +369,57 @@ class MailMessage(db.Model):
     @property
     def secret_erased(self) -> bool:
         return SECRET_PLACEHOLDER in self.body_text and self.secret is None
+
+
+class ImportStatus(enum.StrEnum):
+    UPLOADED = "uploaded"  # stored; the preview (a dry run) is being made
+    VALIDATED = "validated"  # the preview is ready: Confirm or Cancel
+    RUNNING = "running"
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed with errors"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return {"uploaded": "Checking", "validated": "Ready to confirm"}.get(self.value, self.value.capitalize())
+
+
+class ImportJob(db.Model):
+    """One uploaded file and what became of it. The bytes live here so that a worker on another machine can
+    read them; they are deleted when the job ends."""
+
+    __tablename__ = "import_job"
+    __table_args__ = (Index("ix_import_job_school_id_created_at", "school_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(30), default=ImportStatus.UPLOADED.value)
+    message: Mapped[str] = mapped_column(Text, default="")  # why it failed
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    done_rows: Mapped[int] = mapped_column(Integer, default=0)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_count: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The last run's (preview's or import's) report: unknown columns, first rows, errors, the failed rows' cells.
+    report: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    school: Mapped[School] = relationship()
+    uploaded_by: Mapped[User | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return ImportStatus(self.status).label
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (ImportStatus.UPLOADED.value, ImportStatus.RUNNING.value)
 
 
 class ListPreference(db.Model):

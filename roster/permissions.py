@@ -14,6 +14,20 @@ ADMIN = Role.ADMIN.value
 TEACHER = Role.TEACHER.value
 
 STAFF = {PLATFORM, ADMIN}
+
+
+class _System:
+    """The actor of `flask roster` commands and of jobs whose user is gone: the operator, trusted everywhere.
+
+    Audit events name no user for it (actor_id is empty).
+    """
+
+    id = None
+    is_authenticated = True
+    is_platform_admin = True
+
+
+SYSTEM = _System()
 EVERYONE = {PLATFORM, ADMIN, TEACHER}
 
 TABLE = {

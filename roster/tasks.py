@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from celery import Celery, Task, shared_task
 from flask import Flask, current_app
 
-from roster.services import mail
+from roster.services import importing, mail
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -51,6 +51,26 @@ def _deliver_in_process(app: Flask, message_ids: list[int]) -> None:
                 if mail.deliver(message_id, final=attempt == len(delays)):
                     break
                 time.sleep(delays[attempt])
+
+
+@shared_task(ignore_result=True)
+def run_import(job_id: int, dry_run: bool) -> None:
+    importing.run_job(job_id, dry_run=dry_run)
+
+
+def _run_import_in_process(app: Flask, job_id: int, dry_run: bool) -> None:
+    with app.app_context():
+        importing.run_job(job_id, dry_run=dry_run)
+
+
+def start_import(job_id: int, *, dry_run: bool) -> None:
+    """Make an import's preview or run it: on the Celery worker where a broker is configured, else in a thread."""
+    app = current_app._get_current_object()
+    if app.config["CELERY_BROKER_URL"]:
+        run_import.delay(job_id, dry_run)
+        return
+    future = app.extensions["roster_executor"].submit(_run_import_in_process, app, job_id, dry_run)
+    app.extensions["roster_futures"].append(future)
 
 
 def dispatch(message_ids: list[int]) -> None:

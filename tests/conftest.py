@@ -192,6 +192,23 @@ def live_server(app):
     thread.join(5)
 
 
+@pytest.fixture
+def mail_site(make_app, world, outbox, smtp_port):
+    """The app over real HTTP, mailing to the test's SMTP server, its links pointing at itself: (app, base URL)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = make_app(**mail_config(smtp_port))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, app.config["PUBLIC_URL"]
+    server.shutdown()
+    thread.join(5)
+
+
 # Mail: a real SMTP server (aiosmtpd) on a free port.
 
 def free_port() -> int:

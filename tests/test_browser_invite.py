@@ -6,28 +6,11 @@ import pytest
 from playwright.sync_api import expect
 
 from roster import tasks
-from tests.conftest import mail_config
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 STUDENT_PASSWORD = "my own long passphrase"
-
-
-@pytest.fixture
-def site(make_app, world, outbox, smtp_port):
-    import threading
-
-    from werkzeug.serving import make_server
-
-    app = make_app(**mail_config(smtp_port))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, app.config["PUBLIC_URL"]
-    server.shutdown()
-    thread.join(5)
 
 
 def sign_in(page, base, login, password):
@@ -37,8 +20,8 @@ def sign_in(page, base, login, password):
     page.click("button[type=submit]")
 
 
-def test_invite_sign_up_activate(page, site, outbox):
-    app, base = site
+def test_invite_sign_up_activate(page, mail_site, outbox):
+    app, base = mail_site
     sign_in(page, base, "admin@alpha.example", PASSWORD)
     page.click("#invite-button")
     expect(page.locator("#signup-link")).to_have_value(re.compile(r"/join/"))

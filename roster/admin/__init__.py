@@ -5,6 +5,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from roster.admin.audit_log import AuditLogView
 from roster.admin.base import HomeView
+from roster.admin.imports import ImportView
 from roster.admin.invitations import InvitationView
 from roster.admin.invite import InviteView
 from roster.admin.mail_log import MailLogView
@@ -22,6 +23,7 @@ def init_admin(app) -> Admin:
     admin.add_view(StudentView(name="Students", endpoint="students"))
     admin.add_view(InviteView(name="Invite", endpoint="invite", url="/admin/invite"))
     admin.add_view(InvitationView(name="Invitations", endpoint="invitations"))
+    admin.add_view(ImportView(name="Imports", endpoint="imports", url="/admin/imports"))
     admin.add_view(SectionView(name="Sections", endpoint="sections"))
     admin.add_view(MailLogView(name="Mail log", endpoint="mail_log"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit_log"))

@@ -62,6 +62,33 @@ def _clean_text(value, *, one_line: bool) -> str:
 
 def clean(school_id: int, data: dict, *, student_id: int | None = None) -> dict:
     """Check and normalise a student's fields; raise ValidationFailed with a message per field."""
+    out, errors = clean_fields(data)
+
+    def fail(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    for key, (_, model) in LINKS.items():
+        if key in data:
+            ids = sorted({int(i) for i in data[key] or []})
+            known = set(db.session.scalars(select(model.id).where(model.school_id == school_id, model.id.in_(ids))))
+            if set(ids) - known:
+                fail(key, "Choose from this school's list.")
+            out[key] = ids
+    _check_unique(school_id, out, student_id, fail)
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def _max_length(model, field: str) -> int | None:
+    return getattr(model.__table__.c[field].type, "length", None)
+
+
+def clean_fields(data: dict) -> tuple[dict, dict[str, list[str]]]:
+    """Check and normalise the fields given, without the database: (cleaned values, messages per field).
+
+    The manual form and the import share it, so a value one accepts the other accepts too.
+    """
     errors: dict[str, list[str]] = {}
     out: dict = {}
 
@@ -108,24 +135,16 @@ def clean(school_id: int, data: dict, *, student_id: int | None = None) -> dict:
     for field in ("is_inclusive", "is_individual"):
         if field in data:
             out[field] = bool(data[field])
+    for field, value in out.items():
+        limit = _max_length(Student, field) if isinstance(value, str) else None
+        if limit and len(value) > limit and field not in errors:
+            fail(field, f"Use at most {limit} characters.")
     for field in NULLABLE:
         if field in out and out[field] in ("", None):
             out[field] = None
-
-    for key, (_, model) in LINKS.items():
-        if key in data:
-            ids = sorted({int(i) for i in data[key] or []})
-            known = set(db.session.scalars(select(model.id).where(model.school_id == school_id, model.id.in_(ids))))
-            if set(ids) - known:
-                fail(key, "Choose from this school's list.")
-            out[key] = ids
     if "guardians" in data:
         out["guardians"] = _clean_guardians(data["guardians"] or [], fail)
-
-    _check_unique(school_id, out, student_id, fail)
-    if errors:
-        raise ValidationFailed(errors)
-    return out
+    return out, errors
 
 
 def _clean_guardians(guardians: list[dict], fail) -> list[dict]:
@@ -135,6 +154,10 @@ def _clean_guardians(guardians: list[dict], fail) -> list[dict]:
         if not any(row.values()):
             continue
         prefix = f"guardians-{number}-"
+        for field, value in row.items():
+            limit = _max_length(Guardian, field)
+            if limit and len(value) > limit:
+                fail(prefix + field, f"Use at most {limit} characters.")
         if not row["full_name"]:
             fail(prefix + "full_name", "Enter the guardian's name.")
         try:

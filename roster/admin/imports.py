@@ -1,0 +1,145 @@
+"""Students → Import: past imports, upload, preview (Confirm or Cancel), progress, failed rows, templates."""
+
+from datetime import date
+
+from flask import Response, abort, current_app, flash, jsonify, redirect, url_for
+from flask_admin import expose
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup
+from sqlalchemy.orm import selectinload
+
+from roster import tasks
+from roster.admin import context
+from roster.admin.base import ScopedReadOnlyView
+from roster.errors import NotFound, RosterError
+from roster.models import ImportJob
+from roster.services import exporting, importing
+
+STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "failed": "danger",
+                 "validated": "info", "uploaded": "secondary", "running": "primary"}
+
+
+class UploadForm(FlaskForm):
+    file = FileField("File", validators=[FileRequired("Choose a CSV or XLSX file.")])
+
+
+def _file_name(view, context_, model, name):
+    return Markup('<a href="{}">{}</a>').format(url_for(".job_view", job_id=model.id), model.file_name)
+
+
+def _status(view, context_, model, name):
+    return Markup('<span class="badge badge-{}">{}</span>').format(STATUS_BADGES.get(model.status, "light"),
+                                                                   model.status_label)
+
+
+class ImportView(ScopedReadOnlyView):
+    model_class = ImportJob
+    permission = "students.import"
+    list_template = "admin/roster/imports_list.html"
+    can_view_details = False
+    column_list = ["file_name", "uploaded_by", "created_at", "status", "total_rows", "created_count",
+                   "updated_count", "unchanged_count", "error_count"]
+    column_labels = {"file_name": "File", "uploaded_by": "Who", "created_at": "When", "total_rows": "Rows",
+                     "created_count": "Created", "updated_count": "Updated", "unchanged_count": "Unchanged",
+                     "error_count": "Errors"}
+    column_sortable_list = ["file_name", "created_at", "status"]
+    column_default_sort = [("created_at", True), ("id", True)]
+    column_formatters = {
+        "file_name": _file_name,
+        "status": _status,
+        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M"),
+        "uploaded_by": lambda v, c, m, n: m.uploaded_by.email if m.uploaded_by else "command line",
+    }
+
+    def scope(self):
+        return [ImportJob.school_id == context.school_id()]
+
+    def get_query(self):
+        # The list never loads the stored files or reports.
+        return super().get_query().options(selectinload(ImportJob.uploaded_by))
+
+    def _actor(self):
+        return current_user._get_current_object()
+
+    def _job(self, job_id: int) -> ImportJob:
+        try:
+            return importing.get_job(job_id, context.school_id(), actor=self._actor())
+        except NotFound:
+            abort(404)
+
+    @expose("/new", methods=("GET", "POST"))
+    def upload_view(self):
+        form = UploadForm()
+        if form.validate_on_submit():
+            upload = form.file.data
+            try:
+                job_id = importing.create_job(context.school_id(), upload.filename or "upload", upload.read(),
+                                              actor=self._actor())
+            except RosterError as exc:
+                form.file.errors = [str(exc)]
+            else:
+                tasks.start_import(job_id, dry_run=True)
+                return redirect(url_for(".job_view", job_id=job_id))
+        return self.render("admin/roster/import_upload.html", form=form, columns=importing.COLUMNS,
+                           max_mb=current_app.config["IMPORT_MAX_BYTES"] // 1048576,
+                           max_rows=current_app.config["IMPORT_MAX_ROWS"])
+
+    @expose("/<int:job_id>")
+    def job_view(self, job_id):
+        job = self._job(job_id)
+        return self.render("admin/roster/import_job.html", job=job, report=job.report or {}, form=FlaskForm())
+
+    @expose("/<int:job_id>/progress")
+    def progress_view(self, job_id):
+        job = self._job(job_id)
+        return jsonify(status=job.status, label=job.status_label, done=job.done_rows, total=job.total_rows,
+                       working=job.is_working)
+
+    @expose("/<int:job_id>/confirm", methods=("POST",))
+    def confirm_view(self, job_id):
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        self._job(job_id)
+        if importing.confirm_job(job_id, context.school_id(), actor=self._actor()):
+            tasks.start_import(job_id, dry_run=False)
+        return redirect(url_for(".job_view", job_id=job_id))
+
+    @expose("/<int:job_id>/cancel", methods=("POST",))
+    def cancel_view(self, job_id):
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        self._job(job_id)
+        try:
+            importing.cancel_job(job_id, context.school_id(), actor=self._actor())
+        except RosterError as exc:
+            flash(str(exc), "warning")
+            return redirect(url_for(".job_view", job_id=job_id))
+        flash("Import cancelled; nothing was changed.", "info")
+        return redirect(url_for(".index_view"))
+
+    @expose("/<int:job_id>/failed.<fmt>")
+    def failed_rows_view(self, job_id, fmt):
+        job = self._job(job_id)
+        dataset = importing.failed_rows(job)
+        stem = job.file_name.rsplit(".", 1)[0] or "import"
+        return self._download(dataset.headers, dataset, fmt, f"{stem}-errors")
+
+    @expose("/template.<fmt>")
+    def template_view(self, fmt):
+        dataset = importing.template()
+        return self._download(dataset.headers, dataset, fmt, "students-template")
+
+    @staticmethod
+    def _download(headers, rows, fmt, stem):
+        if fmt == "csv":
+            body, mimetype = exporting.csv_stream(headers, iter(rows)), "text/csv; charset=utf-8"
+        elif fmt == "xlsx":
+            body = exporting.xlsx_stream(headers, iter(rows))
+            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            abort(404)
+        return Response(body, mimetype=mimetype, headers={
+            "Content-Disposition": f'attachment; filename="{stem}-{date.today().isoformat()}.{fmt}"'})
+

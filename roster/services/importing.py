@@ -1,0 +1,795 @@
+"""Importing a student list from CSV or XLSX (flow 2 of design.md).
+
+read_file() turns an upload into a tablib.Dataset, or says clearly why it cannot. import_students() checks every
+row, matches it to the school's students (personal file number, else email) and writes the file in bulk, in
+one transaction: a dry run (the preview) is the very same code, rolled back. Jobs (ImportJob) carry a file from
+the upload through the preview to the run, on a Celery worker or in a thread of the web process.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import tablib
+from flask import current_app
+from sqlalchemy import delete, insert, select, update
+
+from roster import permissions
+from roster.errors import NotFound, RosterError
+from roster.extensions import db
+from roster.models import (
+    AccountStatus,
+    Guardian,
+    ImportJob,
+    ImportStatus,
+    Program,
+    Section,
+    Source,
+    Student,
+    Tag,
+    student_name_part,
+    student_program,
+    student_section,
+    student_tag,
+    utcnow,
+)
+from roster.services import audit
+from roster.services import students as student_service
+from roster.services.exporting import DANGEROUS_STARTS
+from roster.text import fold, name_parts, name_search_key
+
+log = logging.getLogger(__name__)
+
+GUARDIAN_COLUMNS = (("full_name", "full name"), ("relation", "relation"), ("phone", "phone"), ("email", "email"),
+                    ("workplace", "workplace"), ("position", "position"))
+# The template's columns, in its order: (field, label shown in the app).
+COLUMNS: list[tuple[str, str]] = [
+    ("last_name", "Last name"), ("first_name", "First name"), ("middle_name", "Middle name"),
+    ("email", "Email"), ("phone", "Phone"), ("personal_file_number", "Personal file number"),
+    ("gender", "Gender"), ("birth_date", "Date of birth"),
+    ("is_inclusive", "Is inclusive"), ("is_individual", "Is individual"),
+    ("address", "Address"), ("extra_phone", "Extra phone"), ("extra_email", "Extra email"),
+    ("dropout_date", "Drop-out date"), ("dropout_reason", "Drop-out reason"), ("dropout_note", "Drop-out note"),
+    ("programs", "Programs"), ("tags", "Tags"), ("sections", "Sections"),
+] + [(f"guardian{n}_{key}", f"Guardian {n} {label}") for n in (1, 2) for key, label in GUARDIAN_COLUMNS]
+LABELS = dict(COLUMNS)
+ERROR_COLUMN = "Error"
+LINKS = {"programs": (Program, student_program), "tags": (Tag, student_tag), "sections": (Section, student_section)}
+LINK_SEPARATOR = ";"
+CHUNK = 1000  # ids per IN (...) and rows per progress report: SQLite takes at most 32,766 parameters
+
+
+def _header_key(text) -> str:
+    """"Date of birth", "date_of_birth" and "DATE OF BIRTH:" all give "dateofbirth"."""
+    return re.sub(r"[\W_]+", "", fold(str(text or "")))
+
+
+HEADER_ALIASES = {_header_key(name): name for name, _ in COLUMNS}
+HEADER_ALIASES |= {_header_key(label): name for name, label in COLUMNS}
+HEADER_ALIASES |= {_header_key(alias): name for alias, name in (
+    ("Surname", "last_name"), ("Patronymic", "middle_name"), ("Birth date", "birth_date"), ("Sex", "gender"),
+    ("File number", "personal_file_number"), ("Guardian 1 name", "guardian1_full_name"),
+    ("Guardian 2 name", "guardian2_full_name"),
+)}
+
+
+class FileNotAccepted(RosterError):
+    """The file as a whole cannot be imported; the message says why and what to do."""
+
+
+# Reading files.
+
+def read_file(data: bytes, file_name: str) -> tablib.Dataset:
+    """Read a CSV (UTF-8, UTF-8 with BOM or Windows-1251; comma, semicolon or tab) or XLSX upload."""
+    return _dataset(_rows(data, file_name))
+
+
+def check_file(data: bytes, file_name: str) -> list[str]:
+    """Check an upload without reading all of it: its kind, size, header and at least one student; the header."""
+    dataset = _dataset(_rows(data, file_name), stop_after=1)
+    match_headers(dataset.headers)
+    if not len(dataset):
+        raise FileNotAccepted("The file has a header row but no students under it.")
+    return dataset.headers
+
+
+def _rows(data: bytes, file_name: str):
+    cfg = current_app.config
+    if len(data) > cfg["IMPORT_MAX_BYTES"]:
+        raise FileNotAccepted(f"The file is {len(data) / 1048576:.1f} MB; files up to "
+                              f"{cfg['IMPORT_MAX_BYTES'] // 1048576} MB are taken. Split it into smaller files.")
+    if not data.strip():
+        raise FileNotAccepted("The file is empty.")
+    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if extension == "xlsx":
+        rows = _xlsx_rows(data)
+    elif extension in ("csv", "txt", "tsv"):
+        rows = _csv_rows(data)
+    else:
+        raise FileNotAccepted("Upload a CSV or XLSX file (File → Save as → CSV or Excel workbook).")
+    return rows
+
+
+def _csv_rows(data: bytes):
+    if b"\x00" in data[:8192] or data.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise FileNotAccepted("This file is not a CSV text file, whatever its name says. Save the list as CSV "
+                              "(or XLSX) from your spreadsheet program and upload that.")
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = data[3:].decode("utf-8", errors="replace")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                # A Russian-locale spreadsheet saves Windows-1251.
+                text = data.decode("cp1251")
+            except UnicodeDecodeError:
+                raise FileNotAccepted("The file's text encoding is not UTF-8 or Windows-1251. "
+                                      "Save it as CSV UTF-8 and upload it again.") from None
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max(";,\t", key=first_line.count)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _xlsx_rows(data: bytes):
+    import openpyxl
+
+    if not data.startswith(b"PK\x03\x04"):
+        raise FileNotAccepted("This file is not an XLSX workbook, whatever its name says. "
+                              "Save it as Excel workbook (.xlsx) or CSV and upload it again.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # Sizes as the archive declares them; the reader never inflates an entry beyond its declared size.
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile:
+        raise FileNotAccepted("This XLSX file is damaged and cannot be opened.") from None
+    limit = current_app.config["IMPORT_MAX_UNPACKED_BYTES"]
+    if unpacked > limit:
+        raise FileNotAccepted(f"This XLSX file unpacks to {unpacked / 1048576:,.0f} MB, more than the "
+                              f"{limit // 1048576} MB allowed. Remove what is not the list, or save it as CSV.")
+    try:
+        # Not data_only: a formula cell comes as its text ("=A1+1"), to be stored as plain text, never run.
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise FileNotAccepted("This XLSX file is damaged and cannot be opened.") from exc
+    try:
+        yield from book.worksheets[0].iter_rows(values_only=True)
+    finally:
+        book.close()
+
+
+def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
+    limit = current_app.config["IMPORT_MAX_ROWS"]
+    dataset = tablib.Dataset()
+    header = None
+    count = 0
+    for row in rows:
+        if header is None:
+            header = [_plain(value) for value in row]
+            while header and not header[-1]:
+                header.pop()
+            if not header:
+                raise FileNotAccepted("The first row is empty: it should name the columns, as in the template.")
+            dataset.headers = header
+            continue
+        values = list(row[:len(header)])
+        values += [None] * (len(header) - len(values))
+        if any(v not in (None, "") for v in values):
+            count += 1
+            if count > limit:
+                raise FileNotAccepted(f"The file has more than {limit:,} rows of students; import at most "
+                                      f"{limit:,} at a time.")
+        dataset.append(values)  # blank rows stay, so that row numbers stay the file's own
+        if stop_after is not None and count >= stop_after:
+            break
+    if header is None:
+        raise FileNotAccepted("The file is empty.")
+    return dataset
+
+
+def _plain(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+# Reading values.
+
+TRUE_WORDS = {"yes", "y", "true", "t", "1", "да", "д", "+", "x", "on"}
+FALSE_WORDS = {"no", "n", "false", "f", "0", "нет", "н", "-", "", "off"}
+GENDER_WORDS = {"male": "male", "m": "male", "м": "male", "муж": "male", "мужской": "male", "boy": "male",
+                "female": "female", "f": "female", "ж": "female", "жен": "female", "женский": "female",
+                "girl": "female", "": ""}
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d.%m.%y")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet's 12345.0 is the number 12345 (file numbers, phones)
+    if isinstance(value, datetime):
+        value = value.date() if value.time() == datetime.min.time() else value
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    # Our own exports and error reports put an apostrophe before a formula character: take it off again.
+    if text[:1] == "'" and text[1:2] and text[1:2] in DANGEROUS_STARTS:
+        text = text[1:]
+    return text
+
+
+def _date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    if not text:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"“{text[:40]}” is not a date: write it as YYYY-MM-DD or DD.MM.YYYY.")
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = fold(_text(value))
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"“{_text(value)[:40]}” is not yes or no.")
+
+
+def _gender(value) -> str:
+    word = fold(_text(value)).rstrip(".")
+    if word in GENDER_WORDS:
+        return GENDER_WORDS[word]
+    raise ValueError(f"“{_text(value)[:40]}” is not a gender: write male or female (or m, f).")
+
+
+def _names(value) -> list[str]:
+    seen, names = set(), []
+    for name in _text(value).split(LINK_SEPARATOR):
+        name = " ".join(name.split())
+        if name and fold(name) not in seen:
+            seen.add(fold(name))
+            names.append(name)
+    return names
+
+
+CONVERTERS: dict[str, Callable] = {"birth_date": _date, "dropout_date": _date, "is_inclusive": _bool,
+                                   "is_individual": _bool, "gender": _gender}
+
+
+# Results.
+
+@dataclass
+class RowResult:
+    number: int  # the row's number in the file (the header is row 1)
+    status: str  # new | update | unchanged | error
+    cells: list = field(default_factory=list)  # as in the file, for the report of failed rows
+    name: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column label, message)
+    changes: list[str] = field(default_factory=list)  # labels of the fields an update changes
+    student_id: int | None = None
+
+
+@dataclass
+class ImportResult:
+    headers: list[str]
+    rows: list[RowResult]
+    unknown_columns: list[str]
+    new_names: dict[str, list[str]]  # programs, tags, sections the file creates
+
+    def count(self, status: str) -> int:
+        return sum(1 for row in self.rows if row.status == status)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {"rows": len(self.rows), "new": self.count("new"), "update": self.count("update"),
+                "unchanged": self.count("unchanged"), "error": self.count("error")}
+
+
+@dataclass
+class _Row:
+    result: RowResult
+    values: dict = field(default_factory=dict)  # cleaned student fields
+    links: dict = field(default_factory=dict)  # programs/tags/sections -> names
+    guardians: dict | list | None = None  # the file's {position: guardian}; after _compare, the full list
+    match: dict | None = None  # the existing student's current values
+
+
+# Matching headers.
+
+def match_headers(headers: list[str]) -> tuple[dict[int, str], list[str]]:
+    """Map column positions to fields; return the map and the names of the columns nobody knows."""
+    mapping: dict[int, str] = {}
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    for position, header in enumerate(headers):
+        key = _header_key(header)
+        name = HEADER_ALIASES.get(key)
+        if name is None:
+            if header and key != _header_key(ERROR_COLUMN):  # our error report's own column: expected back
+                unknown.append(header)
+            continue
+        if name in seen:
+            raise FileNotAccepted(f"The columns “{seen[name]}” and “{header}” both hold {LABELS[name]}; "
+                                  "keep one of them.")
+        seen[name] = header
+        mapping[position] = name
+    if not mapping:
+        raise FileNotAccepted("No column of this file is one we know: the first row should name the columns, "
+                              "as in the template (Last name, First name, Email…).")
+    missing = [LABELS[name] for name in student_service.REQUIRED if name not in seen]
+    if missing:
+        raise FileNotAccepted(f"The file has no {' and no '.join(missing)} column; every student needs one.")
+    return mapping, unknown
+
+
+# The import.
+
+Progress = Callable[[int, int], None]
+
+
+def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, actor, file_name: str = "",
+                    progress: Progress | None = None) -> ImportResult:
+    """Check, match and write every row of the file in one transaction; roll it back when dry_run.
+
+    Never stops at a bad row: each row gets its result, and the good ones are written.
+    """
+    permissions.require(actor, school_id, "students.import")
+    mapping, unknown = match_headers(dataset.headers)
+    fields = set(mapping.values())
+    rows: list[_Row] = []
+    total = len(dataset)
+    for index, cells in enumerate(dataset):
+        if not any(value not in (None, "") for value in cells):
+            continue
+        rows.append(_parse_row(index + 2, cells, mapping))
+        if progress and len(rows) % CHUNK == 0:
+            progress(index + 1, total)
+    _match(rows, school_id)
+    _compare(rows, fields, school_id)
+    if progress:
+        progress(total, total)
+    result = ImportResult(list(dataset.headers), [row.result for row in rows], unknown, {})
+    try:
+        result.new_names = _write(rows, fields, school_id)
+        if not dry_run:
+            totals = result.totals
+            audit.record("students imported", actor=actor, school_id=school_id, details={
+                "file": file_name, "rows": totals["rows"], "created": totals["new"], "updated": totals["update"],
+                "unchanged": totals["unchanged"], "errors": totals["error"]})
+    except BaseException:
+        db.session.rollback()
+        raise
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return result
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _parse_row(number: int, cells, mapping: dict[int, str]) -> _Row:
+    """Read one row's cells. An empty cell leaves the student's value as it is (only names are required)."""
+    row = _Row(RowResult(number, "new", list(cells)))
+    raw: dict = {}
+    guardians: dict[int, dict] = {}
+    for position, name in mapping.items():
+        value = cells[position]
+        if _blank(value) and name not in student_service.REQUIRED:
+            continue
+        try:
+            if name in CONVERTERS:
+                raw[name] = CONVERTERS[name](value)
+            elif name in LINKS:
+                row.links[name] = _names(value)
+            elif name.startswith("guardian"):
+                guardians.setdefault(int(name[8]), {})[name[10:]] = _text(value)
+            else:
+                raw[name] = _text(value)
+        except ValueError as exc:
+            row.result.errors.append((LABELS[name], str(exc)))
+    positions = sorted(guardians)
+    if guardians:
+        raw["guardians"] = [guardians[n] for n in positions]
+    values, errors = student_service.clean_fields(raw)
+    for name, messages in errors.items():
+        label = LABELS.get(name) or _guardian_label(name)
+        row.result.errors.extend((label, message) for message in messages)
+    for name, names in row.links.items():
+        if any(len(n) > 120 for n in names):
+            row.result.errors.append((LABELS[name], "A name is longer than 120 characters."))
+    if "guardians" in values:
+        # Guardian n of the file is the student's guardian n; the cleaned list keeps the file's order.
+        row.guardians = dict(zip(positions, values.pop("guardians"), strict=True))
+    row.values = values
+    row.result.name = " ".join(values.get(n) or "" for n in ("last_name", "first_name", "middle_name")).strip()
+    if row.result.errors:
+        row.result.status = "error"
+    return row
+
+
+def _guardian_label(key: str) -> str:
+    # "guardians-0-email" -> "Guardian 1 email"
+    _, number, name = key.split("-", 2)
+    return LABELS[f"guardian{int(number) + 1}_{name}"]
+
+
+# A new student's values for the columns a file leaves empty: every row of one bulk INSERT has the same keys.
+NEW_STUDENT = {"middle_name": "", "email": None, "phone": "", "phone_normalized": "", "personal_file_number": None,
+               "gender": None, "birth_date": None, "is_inclusive": False, "is_individual": False, "address": "",
+               "extra_phone": "", "extra_email": "", "dropout_date": None, "dropout_reason": "", "dropout_note": ""}
+STUDENT_COLUMNS = ("id", "last_name", "first_name", "middle_name", "email", "phone", "phone_normalized",
+                   "personal_file_number", "gender", "birth_date", "is_inclusive", "is_individual", "address",
+                   "extra_phone", "extra_email", "dropout_date", "dropout_reason", "dropout_note")
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _match(rows: list[_Row], school_id: int) -> None:
+    """Find each row's student: by personal file number, else by email; one query per thousand keys."""
+    numbers = sorted({r.values["personal_file_number"] for r in rows if r.values.get("personal_file_number")})
+    addresses = sorted({r.values["email"] for r in rows if r.values.get("email")})
+    columns = [getattr(Student, c) for c in STUDENT_COLUMNS]
+    by_number, by_email = {}, {}
+    for key, found, wanted in (("personal_file_number", by_number, numbers), ("email", by_email, addresses)):
+        for chunk in _chunks(wanted):
+            for student in db.session.execute(select(*columns).where(
+                    Student.school_id == school_id, getattr(Student, key).in_(chunk))).mappings():
+                found[student[key]] = dict(student)
+
+    rows_of: dict[tuple, list[_Row]] = defaultdict(list)
+    for row in rows:
+        number, address = row.values.get("personal_file_number"), row.values.get("email")
+        if row.result.status == "error":
+            continue
+        numbered, mailed = by_number.get(number), by_email.get(address)
+        if numbered and mailed and numbered["id"] != mailed["id"]:
+            row.result.errors.append((LABELS["email"], f"The personal file number is {_name(numbered)}'s, the "
+                                                       f"email {_name(mailed)}'s: two different students."))
+        elif not numbered and mailed and number and mailed["personal_file_number"]:
+            row.result.errors.append((LABELS["email"], f"This email is {_name(mailed)}'s, whose personal file "
+                                                       f"number is {mailed['personal_file_number']}."))
+        else:
+            row.match = numbered or mailed
+        # Two rows of one file for one student: by the student they match, or by the keys of a new one.
+        if row.match:
+            rows_of[("id", row.match["id"])].append(row)
+        else:
+            for key in (("number", number), ("email", address)):
+                if key[1]:
+                    rows_of[key].append(row)
+    for same in rows_of.values():
+        if len(same) > 1:
+            numbers_text = ", ".join(str(r.result.number) for r in same)
+            for row in same:
+                row.result.errors.append(("", f"Rows {numbers_text} are the same student; keep one of them."))
+    for row in rows:
+        if row.result.errors:
+            row.result.status, row.match = "error", None
+
+
+def _name(student: dict) -> str:
+    return " ".join(student[n] for n in ("last_name", "first_name") if student[n])
+
+
+def _compare(rows: list[_Row], fields: set[str], school_id: int) -> None:
+    """Mark each matched row update or unchanged, with the labels of what it changes."""
+    matched = [row for row in rows if row.match]
+    ids = [row.match["id"] for row in matched]
+    current_links = {name: _link_names(link_table, model, ids) for name, (model, link_table) in LINKS.items()
+                     if name in fields}
+    guardians = _guardians_of(ids) if any(f.startswith("guardian") for f in fields) else {}
+    for row in matched:
+        student = row.match
+        row.result.student_id = student["id"]
+        changes = []
+        for name, value in row.values.items():
+            if name == "phone_normalized":
+                continue
+            current = student[name]
+            if name == "phone":
+                same = student["phone_normalized"] == row.values.get("phone_normalized", "")
+            elif name in ("is_inclusive", "is_individual"):
+                same = bool(current) == value
+            else:
+                same = (current or None) == (value or None)
+            if not same:
+                changes.append(LABELS[name])
+        for name in row.links:
+            if {fold(n) for n in row.links[name]} != {fold(n) for n in current_links[name].get(student["id"], [])}:
+                changes.append(LABELS[name])
+        if row.guardians is not None:
+            merged = list(guardians.get(student["id"], []))
+            for position, guardian in sorted(row.guardians.items()):
+                if position <= len(merged):
+                    old = merged[position - 1]
+                    merged[position - 1] = {f: guardian[f] or old[f] for f in student_service.GUARDIAN_FIELDS}
+                else:
+                    merged.append(guardian)
+            if [_guardian_key(g) for g in merged] != [_guardian_key(g) for g in guardians.get(student["id"], [])]:
+                changes.append("Guardians")
+            row.guardians = merged  # guardians the file does not name (a third, added by hand) stay
+        row.result.changes = changes
+        row.result.status = "update" if changes else "unchanged"
+
+
+def _guardian_key(guardian: dict) -> tuple:
+    return tuple(guardian.get(f) or "" for f in student_service.GUARDIAN_FIELDS)
+
+
+def _link_names(link_table, model, ids: list[int]) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = defaultdict(list)
+    other = link_table.c[f"{model.__tablename__}_id"]
+    for chunk in _chunks(ids):
+        for student_id, name in db.session.execute(
+                select(link_table.c.student_id, model.name).join(model, model.id == other)
+                .where(link_table.c.student_id.in_(chunk))):
+            names[student_id].append(name)
+    return names
+
+
+def _guardians_of(ids: list[int]) -> dict[int, list[dict]]:
+    found: dict[int, list[dict]] = defaultdict(list)
+    columns = [Guardian.student_id] + [getattr(Guardian, f) for f in student_service.GUARDIAN_FIELDS]
+    for chunk in _chunks(ids):
+        for row in db.session.execute(select(*columns).where(Guardian.student_id.in_(chunk))
+                                      .order_by(Guardian.student_id, Guardian.id)).mappings():
+            found[row["student_id"]].append({f: row[f] for f in student_service.GUARDIAN_FIELDS})
+    return found
+
+
+def _write(rows: list[_Row], fields: set[str], school_id: int) -> dict[str, list[str]]:
+    """Write the new and changed rows in bulk: a statement per kind of change, never one per row."""
+    new = [row for row in rows if row.result.status == "new"]
+    changed = [row for row in rows if row.result.status == "update"]
+    now = utcnow()
+    link_ids, new_names = _ensure_names(new + changed, fields, school_id)
+
+    if new:
+        records = []
+        for row in new:
+            record = {**NEW_STUDENT, **row.values}
+            record.update(school_id=school_id, source=Source.IMPORT.value, created_at=now, updated_at=now,
+                          account_status=AccountStatus.NO_ACCOUNT.value,
+                          search_key=name_search_key(record["last_name"], record["first_name"],
+                                                     record["middle_name"]))
+            records.append(record)
+        ids = db.session.scalars(insert(Student).returning(Student.id, sort_by_parameter_order=True),
+                                 records).all()
+        for row, student_id in zip(new, ids, strict=True):
+            row.result.student_id = student_id
+        parts = [{"student_id": sid, "school_id": school_id, "part": part}
+                 for record, sid in zip(records, ids, strict=True) for part in name_parts(record["search_key"])]
+        if parts:
+            db.session.execute(insert(student_name_part), parts)
+
+    if changed:
+        names_changed = []
+        updates = []
+        for row in changed:
+            record = {**row.match, **row.values, "updated_at": now}
+            record["search_key"] = name_search_key(record["last_name"], record["first_name"],
+                                                   record["middle_name"] or "")
+            if record["search_key"] != name_search_key(row.match["last_name"], row.match["first_name"],
+                                                       row.match["middle_name"] or ""):
+                names_changed.append((record["id"], school_id, record["search_key"]))
+            updates.append(record)
+        db.session.execute(update(Student), updates)
+        for chunk in _chunks(names_changed):
+            student_service.index_names(chunk)
+
+    written = new + changed
+    for name, (model, link_table) in LINKS.items():
+        named = [row for row in written if name in row.links]
+        other = f"{model.__tablename__}_id"
+        for chunk in _chunks([row.result.student_id for row in named if row.match]):
+            db.session.execute(delete(link_table).where(link_table.c.student_id.in_(chunk)))
+        pairs = [{"student_id": row.result.student_id, other: link_ids[name][fold(n)]}
+                 for row in named for n in row.links[name]]
+        if pairs:
+            db.session.execute(insert(link_table), pairs)
+    for row in new:
+        if row.guardians is not None:
+            row.guardians = [row.guardians[n] for n in sorted(row.guardians)]
+    with_guardians = [row for row in written if row.guardians is not None]
+    for chunk in _chunks([row.result.student_id for row in with_guardians if row.match]):
+        db.session.execute(delete(Guardian).where(Guardian.student_id.in_(chunk)))
+    guardians = [{"student_id": row.result.student_id, **g} for row in with_guardians for g in row.guardians]
+    if guardians:
+        db.session.execute(insert(Guardian), guardians)
+    return new_names
+
+
+def _ensure_names(rows: list[_Row], fields: set[str], school_id: int):
+    """Ids of every program, tag and section the rows name (case-insensitively), creating the missing ones."""
+    link_ids: dict[str, dict[str, int]] = {}
+    new_names: dict[str, list[str]] = {}
+    for name, (model, _) in LINKS.items():
+        if name not in fields:
+            continue
+        known = {fold(n): i for i, n in db.session.execute(
+            select(model.id, model.name).where(model.school_id == school_id))}
+        missing: dict[str, str] = {}
+        for row in rows:
+            for item in row.links.get(name, []):
+                if fold(item) not in known:
+                    missing.setdefault(fold(item), item)
+        if missing:
+            created = db.session.execute(
+                insert(model).returning(model.id, model.name, sort_by_parameter_order=True),
+                [{"school_id": school_id, "name": n} for n in missing.values()]).all()
+            known |= {fold(n): i for i, n in created}
+            new_names[name] = sorted(missing.values())
+        link_ids[name] = known
+    return link_ids, new_names
+
+
+# Jobs: upload -> preview -> confirm -> run.
+
+def create_job(school_id: int, file_name: str, data: bytes, *, actor) -> int:
+    """Store an upload as a job, once it reads as a student list; its preview is made next (preview_job)."""
+    permissions.require(actor, school_id, "students.import")
+    check_file(data, file_name)
+    job = ImportJob(school_id=school_id, uploaded_by_id=getattr(actor, "id", None), file_name=file_name[:255],
+                    content=data, status=ImportStatus.UPLOADED.value)
+    db.session.add(job)
+    db.session.commit()
+    return job.id
+
+
+def run_now(school_id: int, file_name: str, data: bytes, *, actor) -> ImportJob:
+    """Import a file at once, without a preview (the command line): a job like any other, run right here."""
+    job_id = create_job(school_id, file_name, data, actor=actor)
+    db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+        status=ImportStatus.RUNNING.value, started_at=utcnow()))
+    db.session.commit()
+    run_job(job_id, dry_run=False)
+    return db.session.get(ImportJob, job_id)
+
+
+def get_job(job_id: int, school_id: int, *, actor) -> ImportJob:
+    permissions.require(actor, school_id, "students.import")
+    job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id, ImportJob.school_id == school_id))
+    if job is None:
+        raise NotFound("No such import in this school.")
+    return job
+
+
+def confirm_job(job_id: int, school_id: int, *, actor) -> bool:
+    """Move a previewed job to running, once (a double click starts one run); True when this call did it."""
+    get_job(job_id, school_id, actor=actor)
+    moved = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == ImportStatus.VALIDATED.value)
+        .values(status=ImportStatus.RUNNING.value, done_rows=0, started_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return moved.rowcount == 1
+
+
+def cancel_job(job_id: int, school_id: int, *, actor) -> None:
+    """Drop a job that has not run: its file and preview go."""
+    job = get_job(job_id, school_id, actor=actor)
+    if job.status not in (ImportStatus.UPLOADED.value, ImportStatus.VALIDATED.value):
+        raise RosterError("This import has already run; it cannot be cancelled.")
+    db.session.delete(job)
+    db.session.commit()
+
+
+def run_job(job_id: int, *, dry_run: bool) -> None:
+    """Make a job's preview (dry_run) or run it, recording progress, results and the end state.
+
+    Called by the background task. A failure of the whole run leaves nothing written and says why.
+    """
+    job = db.session.get(ImportJob, job_id)
+    expected = ImportStatus.UPLOADED.value if dry_run else ImportStatus.RUNNING.value
+    if job is None or job.status != expected or job.content is None:
+        return
+    school_id, file_name, data = job.school_id, job.file_name, job.content
+    actor = job.uploaded_by or permissions.SYSTEM
+    db.session.commit()  # hold no transaction open while the file is read
+    def progress(done: int, total: int) -> None:
+        _report_progress(job_id, done, total)
+
+    try:
+        result = import_students(read_file(data, file_name), school_id, dry_run=dry_run, actor=actor,
+                                 file_name=file_name, progress=progress)
+    except RosterError as exc:
+        _finish(job_id, status=ImportStatus.FAILED, message=str(exc))
+        return
+    except Exception:
+        log.exception("Import job %s failed", job_id)
+        _finish(job_id, status=ImportStatus.FAILED,
+                message="An unexpected error stopped the import; nothing was saved. Try again, or tell us.")
+        raise
+    if dry_run:
+        status = ImportStatus.VALIDATED
+    else:
+        status = ImportStatus.COMPLETED_WITH_ERRORS if result.count("error") else ImportStatus.COMPLETED
+    failed = _failed_cells(result) if result.count("error") else None
+    _finish(job_id, status=status, result=result, failed=failed, keep_file=dry_run)
+
+
+def _report_progress(job_id: int, done: int, total: int) -> None:
+    """Write progress on a connection of its own: the import's transaction is not committed until the end."""
+    with db.engine.begin() as connection:
+        connection.execute(update(ImportJob).where(ImportJob.id == job_id).values(done_rows=done, total_rows=total))
+
+
+def _finish(job_id: int, *, status: ImportStatus, message: str = "", result: ImportResult | None = None,
+            failed: dict | None = None, keep_file: bool = False) -> None:
+    db.session.rollback()
+    job = db.session.get(ImportJob, job_id)
+    if job is None:  # cancelled meanwhile
+        return
+    job.status, job.message = status.value, message
+    if result is not None:
+        totals = result.totals
+        job.total_rows = job.done_rows = totals["rows"]
+        job.created_count, job.updated_count = totals["new"], totals["update"]
+        job.unchanged_count, job.error_count = totals["unchanged"], totals["error"]
+        job.report = _report(result, failed)
+    if not keep_file:
+        job.content = None
+        job.finished_at = utcnow()
+    db.session.commit()
+
+
+def _report(result: ImportResult, failed: dict | None) -> dict:
+    limit = current_app.config["IMPORT_PREVIEW_ROWS"]
+    return {
+        "unknown_columns": result.unknown_columns,
+        "new_names": result.new_names,
+        "first_rows": [_row_json(r) for r in result.rows[:limit]],
+        "errors": [_row_json(r) for r in result.rows if r.status == "error"],
+        "failed": failed,
+    }
+
+
+def _row_json(row: RowResult) -> dict:
+    return {"number": row.number, "status": row.status, "name": row.name, "errors": row.errors,
+            "changes": row.changes, "student_id": row.student_id}
+
+
+def _failed_cells(result: ImportResult) -> dict:
+    """The failed rows as they were in the file, with an Error column: to fix and upload again as they are."""
+    keep = [i for i, h in enumerate(result.headers) if _header_key(h) != _header_key(ERROR_COLUMN)]
+    rows = []
+    for row in result.rows:
+        if row.status == "error":
+            reason = "; ".join(f"{column}: {message}" if column else message for column, message in row.errors)
+            rows.append([_text(row.cells[i]) for i in keep] + [f"Row {row.number}: {reason}"])
+    return {"headers": [result.headers[i] for i in keep] + [ERROR_COLUMN], "rows": rows}
+
+
+def failed_rows(job: ImportJob) -> tablib.Dataset:
+    failed = (job.report or {}).get("failed") or {"headers": [label for _, label in COLUMNS] + [ERROR_COLUMN],
+                                                  "rows": []}
+    return tablib.Dataset(*failed["rows"], headers=failed["headers"])
+
+
+def template() -> tablib.Dataset:
+    return tablib.Dataset(headers=[label for _, label in COLUMNS])

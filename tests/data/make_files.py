@@ -1,0 +1,57 @@
+"""Make the binary test files of this folder (the text ones are written by hand): python tests/data/make_files.py
+
+Kept so that anyone can see how each file was made; the files themselves are committed.
+"""
+
+import io
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+
+HERE = Path(__file__).parent
+
+
+def xlsx_with_date_cells() -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Ученики"
+    sheet.append(["Фамилия?", "Last name", "First name", "Personal file number", "Date of birth", "Is inclusive",
+                  "Programs", "Phone", "Email"])
+    sheet.append(["x", "Сапарова", "Айгерим", 1001, datetime(2011, 3, 14), True, "STEM; Music", 87011234567,
+                  "aigerim@example.kz"])
+    sheet.append(["x", "Ким", "Виктор", "1002", date(2012, 11, 2), "нет", "Music", "+7 702 555 12 34", None])
+    sheet.append([None] * 9)  # a blank row: skipped, numbering kept
+    sheet.append(["x", "Öztürk", "Elif", "A-17", "=TODAY()", "да", None, None, "elif@example.org"])
+    for cell in ("E2", "E3"):
+        sheet[cell].number_format = "dd.mm.yyyy"
+    book.save(HERE / "students_dates.xlsx")
+
+
+def pdf_named_csv() -> None:
+    (HERE / "not_really.csv").write_bytes(
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >>"
+        b" endobj\nxref\n0 3\n0000000000 65535 f \ntrailer << /Size 3 /Root 1 0 R >>\nstartxref\n0\n%%EOF\n\x00")
+
+
+def xlsx_zip_bomb() -> None:
+    """A valid workbook whose one sheet unpacks to 400 MB of blanks: small on disk, huge once read."""
+    book = openpyxl.Workbook()
+    book.active.append(["Last name", "First name"])
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", b"<!--" + b" " * (400 * 1024 * 1024) + b"--></worksheet>")
+            bomb.writestr(entry.filename, data)
+    (HERE / "zip_bomb.xlsx").write_bytes(out.getvalue())
+
+
+if __name__ == "__main__":
+    xlsx_with_date_cells()
+    pdf_named_csv()
+    xlsx_zip_bomb()

@@ -1,0 +1,358 @@
+"""Importing student lists: real files in every accepted form, every kind of bad row, matching, the job flow."""
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from roster import tasks
+from roster.extensions import db
+from roster.models import AuditEvent, Guardian, ImportJob, Program, School, Section, Student, Tag, User
+from roster.services import importing, students
+
+DATA = Path(__file__).parent / "data"
+
+
+def read(name: str):
+    return importing.read_file((DATA / name).read_bytes(), name)
+
+
+def run(world, name, *, dry_run=False, actor="admin_a", data=None):
+    dataset = importing.read_file(data, name) if data is not None else read(name)
+    return importing.import_students(dataset, world.school_a.id, dry_run=dry_run,
+                                     actor=db.session.get(User, world[actor].id), file_name=name)
+
+
+def by_pfn(school_id, number) -> Student:
+    return db.session.scalar(select(Student).where(Student.school_id == school_id,
+                                                   Student.personal_file_number == number))
+
+
+def test_utf8_file_every_column(ctx, world):
+    result = run(world, "students_utf8.csv")
+    assert result.totals == {"rows": 3, "new": 3, "update": 0, "unchanged": 0, "error": 0}
+    assert result.unknown_columns == ["Favourite colour"]
+    assert result.new_names == {"programs": ["Music"], "sections": ["2B"], "tags": ["Debate"]}  # STEM, Choir, 1A exist
+    petr = by_pfn(world.school_a.id, "PF-001")
+    assert (petr.full_name, petr.email, petr.phone, petr.phone_normalized) == (
+        "Иванов Пётр Сергеевич", "petr.ivanov@example.org", "+7 701 123-45-67", "+77011234567")
+    assert (petr.gender, petr.birth_date.isoformat(), petr.is_inclusive, petr.is_individual) == (
+        "male", "2010-05-31", True, False)
+    assert [p.name for p in petr.programs] == ["Music", "STEM"] and [t.name for t in petr.tags] == ["Choir"]
+    assert petr.source == "import" and petr.account_status == "no_account"
+    (mother,) = petr.guardians
+    assert (mother.full_name, mother.phone, mother.workplace, mother.position) == (
+        "Иванова Мария", "8 701 765 43 21", "Kaspi Bank", "Analyst")
+    dana = by_pfn(world.school_a.id, "PF-002")
+    assert (dana.gender, dana.birth_date.isoformat(), dana.is_inclusive, dana.is_individual) == (
+        "female", "2011-12-31", False, True)
+    assert sorted(s.name for s in dana.sections) == ["1A", "2B"]
+    sean = by_pfn(world.school_a.id, "PF-003")
+    assert (sean.last_name, sean.birth_date.isoformat(), sorted(t.name for t in sean.tags)) == (
+        "O'Brien", "2012-02-01", ["Choir", "Debate"])
+    assert sean.guardians[0].workplace == "Dublin, Ltd."
+    # Name search finds imported students at once (the name-word index is written too).
+    assert db.session.scalar(select(func.count()).select_from(Student).where(
+        *students.name_matches("петр иван", world.school_a.id))) == 1
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "students imported"))
+    assert event.details == {"file": "students_utf8.csv", "rows": 3, "created": 3, "updated": 0, "unchanged": 0,
+                             "errors": 0}
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("students_utf8_bom.csv", {"PF-010": "Смагулов Ерлан", "PF-011": "Ли Анна"}),
+    ("students_cp1251_semicolon.csv", {"PF-020": "Жумабаев Нурлан", "PF-021": "Ёлкина Алёна"}),
+    ("students_tab.tsv", {None: "Tabby Tom"}),
+    ("students_dates.xlsx", {"1001": "Сапарова Айгерим", "1002": "Ким Виктор"}),
+])
+def test_every_encoding_separator_and_format(ctx, world, name, expected):
+    result = run(world, name)
+    assert result.count("new") >= 2, result.rows
+    for number, full_name in expected.items():
+        if number:
+            assert by_pfn(world.school_a.id, number).full_name == full_name
+        else:
+            assert db.session.scalar(select(Student).where(Student.email == "tom@example.org")).full_name == full_name
+
+
+def test_xlsx_cells_dates_numbers_and_formulas(ctx, world):
+    result = run(world, "students_dates.xlsx")
+    assert result.unknown_columns == ["Фамилия?"]
+    aigerim = by_pfn(world.school_a.id, "1001")  # a number cell is the number, not "1001.0"
+    assert (aigerim.birth_date.isoformat(), aigerim.is_inclusive, aigerim.phone_normalized) == (
+        "2011-03-14", True, "+77011234567")
+    assert sorted(p.name for p in aigerim.programs) == ["Music", "STEM"]
+    assert by_pfn(world.school_a.id, "1002").birth_date.isoformat() == "2012-11-02"
+    # A formula in a date cell is not run: it is a date error, with the file's row number (row 4 is blank).
+    (error,) = [r for r in result.rows if r.status == "error"]
+    assert error.number == 5 and error.errors[0][0] == "Date of birth" and "=TODAY()" in error.errors[0][1]
+
+
+def test_cp1251_header_and_link_names(ctx, world):
+    result = run(world, "students_cp1251_semicolon.csv")
+    assert result.unknown_columns == ["Фамилия"]
+    assert sorted(p.name for p in by_pfn(world.school_a.id, "PF-020").programs) == ["Математика", "Физика"]
+    assert db.session.scalar(select(func.count(Program.id)).where(Program.name == "Математика")) == 1
+
+
+@pytest.mark.parametrize("name, message", [
+    ("empty.csv", "The file is empty."),
+    ("header_only.csv", "a header row but no students"),
+    ("no_known_header.csv", "No column of this file is one we know"),
+    ("not_really.csv", "not a CSV text file"),
+    ("zip_bomb.xlsx", "unpacks to 400 MB"),
+])
+def test_files_that_cannot_be_imported_say_why(ctx, world, name, message):
+    with pytest.raises(importing.FileNotAccepted, match=message):
+        importing.check_file((DATA / name).read_bytes(), name)
+
+
+def test_other_refusals(ctx, world, app):
+    with pytest.raises(importing.FileNotAccepted, match="Upload a CSV or XLSX"):
+        importing.check_file(b"%PDF-1.4", "list.pdf")
+    with pytest.raises(importing.FileNotAccepted, match="not an XLSX workbook"):
+        importing.check_file(b"Last name,First name\nA,B\n", "list.xlsx")
+    with pytest.raises(importing.FileNotAccepted, match="no First name column"):
+        importing.check_file(b"Last name,Email\nA,a@example.org\n", "list.csv")
+    with pytest.raises(importing.FileNotAccepted, match="both hold Email"):
+        importing.check_file(b"Last name,First name,Email,e-mail\nA,B,a@example.org,b@example.org\n", "x.csv")
+    app.config["IMPORT_MAX_BYTES"] = 100
+    with pytest.raises(importing.FileNotAccepted, match="files up to 0 MB|MB are taken"):
+        importing.check_file(b"Last name,First name\n" + b"A,B\n" * 50, "big.csv")
+    app.config["IMPORT_MAX_BYTES"], app.config["IMPORT_MAX_ROWS"] = 10 * 1024 * 1024, 3
+    with pytest.raises(importing.FileNotAccepted, match="more than 3 rows"):
+        importing.read_file(b"Last name,First name\n" + b"A,B\n" * 4, "many.csv")
+
+
+def test_every_kind_of_bad_row_is_reported_and_the_good_rows_are_written(ctx, world):
+    result = run(world, "errors.csv")
+    by_number = {r.number: r for r in result.rows}
+    assert by_number[2].status == "new"
+    expected = {
+        3: ("Last name", "This field is required."),
+        4: ("Email", "Enter a valid email address"),
+        5: ("Phone", "Enter a full phone number"),
+        6: ("Gender", "is not a gender"),
+        7: ("Date of birth", "“31.02.2011” is not a date"),
+        8: ("Date of birth", "cannot be in the future"),
+        9: ("Is inclusive", "“maybe” is not yes or no"),
+    }
+    for number, (column, message) in expected.items():
+        row = by_number[number]
+        assert row.status == "error" and row.errors[0][0] == column and message in row.errors[0][1], row
+    assert by_number[10].status == "new"  # a formula-looking name is stored as plain text
+    assert by_pfn(world.school_a.id, "E-9").last_name == '=HYPERLINK("http://evil.example")'
+    assert {c for c, _ in by_number[11].errors} == {"Email", "Phone", "Gender", "Date of birth", "Is inclusive",
+                                                    "Drop-out date"}
+    assert result.totals == {"rows": 10, "new": 2, "update": 0, "unchanged": 0, "error": 8}
+    assert db.session.scalar(select(func.count(Student.id)).where(Student.personal_file_number.like("E-%"))) == 2
+
+
+def test_two_rows_for_one_student_are_both_errors(ctx, world):
+    result = run(world, "duplicates.csv")
+    statuses = {r.number: r.status for r in result.rows}
+    assert statuses == {2: "error", 3: "error", 4: "error", 5: "error", 6: "new"}
+    assert "Rows 2, 3 are the same student" in result.rows[0].errors[0][1]
+    assert "Rows 4, 5 are the same student" in result.rows[2].errors[0][1]
+
+
+def test_matching_updates_and_a_second_run_changes_nothing(ctx, world):
+    first = run(world, "students_utf8.csv")
+    assert first.count("new") == 3
+    again = run(world, "students_utf8.csv")
+    assert again.totals == {"rows": 3, "new": 0, "update": 0, "unchanged": 3, "error": 0}
+    # Matched by personal file number, else by email; only the changed fields are reported.
+    data = ("Last name,First name,Email,Personal file number,Tags\n"
+            "Иванов,Пётр,petr.new@example.org,PF-001,Choir\n"
+            "Ахметова,Дана,dana@example.org,,Choir\n").encode()
+    result = run(world, "changes.csv", data=data)
+    assert [(r.status, r.changes) for r in result.rows] == [("update", ["Email"]), ("update", ["Tags"])]
+    assert by_pfn(world.school_a.id, "PF-001").email == "petr.new@example.org"
+    assert [t.name for t in by_pfn(world.school_a.id, "PF-002").tags] == ["Choir"]
+    assert by_pfn(world.school_a.id, "PF-002").personal_file_number == "PF-002"  # a column not given stays
+
+
+def test_a_row_matching_two_students_is_an_error(ctx, world):
+    run(world, "students_utf8.csv")
+    data = ("Last name,First name,Email,Personal file number\n"
+            "Иванов,Пётр,dana@example.org,PF-001\n"
+            "Somebody,Else,sean@example.ie,PF-999\n").encode()
+    result = run(world, "mixed.csv", data=data)
+    assert [r.status for r in result.rows] == ["error", "error"]
+    assert "two different students" in result.rows[0].errors[0][1]
+    assert "whose personal file number is PF-003" in result.rows[1].errors[0][1]
+
+
+def test_matching_stays_inside_the_school(ctx, world):
+    other = db.session.get(Student, world.b_student.id)
+    other.personal_file_number, other.email = "PF-001", "petr.ivanov@example.org"
+    db.session.commit()
+    assert run(world, "students_utf8.csv").count("new") == 3
+    assert db.session.get(Student, world.b_student.id).first_name == "Boris"
+
+
+def test_dry_run_writes_nothing(ctx, world):
+    before = db.session.scalar(select(func.count(Student.id)))
+    result = run(world, "students_utf8.csv", dry_run=True)
+    assert result.count("new") == 3
+    assert db.session.scalar(select(func.count(Student.id))) == before
+    assert db.session.scalar(select(func.count(Program.id)).where(Program.name == "Music")) == 0
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "students imported")) == 0
+
+
+def test_guardians_beyond_the_file_stay(ctx, world):
+    run(world, "students_utf8.csv")
+    petr = by_pfn(world.school_a.id, "PF-001")
+    petr.guardians.append(Guardian(full_name="Иванов Сергей", relation="father"))
+    petr.guardians.append(Guardian(full_name="Иванова Анна", relation="grandmother"))
+    db.session.commit()
+    assert run(world, "students_utf8.csv").count("unchanged") == 3
+    data = ("Last name,First name,Personal file number,Guardian 1 name,Guardian 2 name\n"
+            "Иванов,Пётр,PF-001,Иванова Мария,Иванов С.\n").encode()
+    (row,) = run(world, "g.csv", data=data).rows
+    assert row.changes == ["Guardians"]
+    db.session.expire_all()
+    assert [g.full_name for g in by_pfn(world.school_a.id, "PF-001").guardians] == [
+        "Иванова Мария", "Иванов С.", "Иванова Анна"]
+
+
+def test_teachers_cannot_import(ctx, world):
+    from roster.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        run(world, "students_utf8.csv", actor="teacher_a")
+
+
+# The job flow through the admin: upload -> preview -> confirm -> completed, and its pages.
+
+def upload(browser, name, data=None):
+    content = data if data is not None else (DATA / name).read_bytes()
+    return browser.post("/admin/imports/new", {"file": (io.BytesIO(content), name)},
+                        content_type="multipart/form-data")
+
+
+def test_upload_preview_confirm_and_error_report(app, world, as_role):
+    admin = as_role("admin_a")
+    response = upload(admin, "errors.csv")
+    assert response.status_code == 302
+    tasks.wait_for_background_work(app)
+    page = admin.get(response.location).get_data(as_text=True)
+    assert "Ready to confirm" in page and 'id="total-new">2<' in page and 'id="total-error">8<' in page
+    assert "cannot be in the future" in page
+    with app.app_context():
+        job = db.session.scalar(select(ImportJob))
+        assert job.content is not None and job.status == "validated"
+        assert db.session.scalar(select(func.count(Student.id)).where(Student.personal_file_number == "E-1")) == 0
+    assert admin.post(f"/admin/imports/{job.id}/confirm").status_code == 302
+    tasks.wait_for_background_work(app)
+    page = admin.get(f"/admin/imports/{job.id}").get_data(as_text=True)
+    assert "Completed with errors" in page
+    with app.app_context():
+        job = db.session.get(ImportJob, job.id)
+        assert (job.status, job.created_count, job.error_count, job.content) == ("completed with errors", 2, 8, None)
+        assert db.session.scalar(select(func.count(Student.id)).where(Student.personal_file_number == "E-1")) == 1
+    # A second Confirm (double click, replay) runs nothing again.
+    admin.post(f"/admin/imports/{job.id}/confirm")
+    tasks.wait_for_background_work(app)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "students imported")) == 1
+    # The failed rows, as a CSV to fix and upload again: the file's columns and an Error column.
+    report = admin.get(f"/admin/imports/{job.id}/failed.csv")
+    text = report.get_data().decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0] == "Last name,First name,Email,Phone,Personal file number,Gender,Date of birth,Is inclusive," \
+                       "Dropout date,Error"
+    assert len(lines) == 9 and "Row 3: Last name: This field is required." in lines[1]
+    fixed = text.replace(",Nameless,", "Fixed,Nameless,")
+    response = upload(admin, "errors-fixed.csv", fixed.encode("utf-8-sig"))
+    tasks.wait_for_background_work(app)
+    assert 'id="total-new">1<' in admin.get(response.location).get_data(as_text=True)
+    xlsx = openpyxl.load_workbook(io.BytesIO(admin.get(f"/admin/imports/{job.id}/failed.xlsx").get_data()))
+    assert xlsx.active.max_row == 9
+
+
+def test_upload_refusals_show_on_the_form(app, world, as_role):
+    admin = as_role("admin_a")
+    page = upload(admin, "not_really.csv").get_data(as_text=True)
+    assert "not a CSV text file" in page
+    page = admin.post("/admin/imports/new", {}, content_type="multipart/form-data").get_data(as_text=True)
+    assert "Choose a CSV or XLSX file." in page
+    response = admin.client.post("/admin/imports/new", data={"file": (io.BytesIO(b"Last name,First name\nA,B\n"),
+                                                                      "a.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 400  # no CSRF token
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ImportJob.id))) == 0
+
+
+def test_cancel_drops_the_job(app, world, as_role):
+    admin = as_role("admin_a")
+    location = upload(admin, "students_utf8.csv").location
+    tasks.wait_for_background_work(app)
+    job_id = int(location.rsplit("/", 1)[1])
+    assert admin.post(f"/admin/imports/{job_id}/cancel").status_code == 302
+    with app.app_context():
+        assert db.session.get(ImportJob, job_id) is None
+        assert db.session.scalar(select(func.count(Student.id))) == 3
+
+
+def test_imports_are_per_school_and_staff_only(app, world, as_role):
+    admin = as_role("admin_a")
+    location = upload(admin, "students_utf8.csv").location
+    tasks.wait_for_background_work(app)
+    job_id = int(location.rsplit("/", 1)[1])
+    assert "students_utf8.csv" in admin.get("/admin/imports/").get_data(as_text=True)
+    other = as_role("admin_b")
+    assert "students_utf8.csv" not in other.get("/admin/imports/").get_data(as_text=True)
+    for url in (f"/admin/imports/{job_id}", f"/admin/imports/{job_id}/progress", f"/admin/imports/{job_id}/failed.csv"):
+        assert other.get(url).status_code == 404
+    assert other.post(f"/admin/imports/{job_id}/confirm").status_code == 404
+    teacher = as_role("teacher_a")
+    assert teacher.get("/admin/imports/").status_code == 403
+    assert teacher.post(f"/admin/imports/{job_id}/confirm").status_code == 403
+    assert upload(teacher, "students_utf8.csv").status_code == 403
+    with app.app_context():
+        assert db.session.get(ImportJob, job_id).status == "validated"
+
+
+def test_templates_download_and_import_as_they_are(app, world, as_role):
+    admin = as_role("admin_a")
+    csv_text = admin.get("/admin/imports/template.csv").get_data().decode("utf-8-sig")
+    headers = csv_text.splitlines()[0].split(",")
+    assert headers[:3] == ["Last name", "First name", "Middle name"] and "Guardian 2 position" in headers
+    book = openpyxl.load_workbook(io.BytesIO(admin.get("/admin/imports/template.xlsx").get_data()))
+    assert [c.value for c in next(book.active.iter_rows(max_row=1))] == headers
+    filled = csv_text.rstrip("\r\n") + "\r\n" + ",".join(["Filled", "Template"] + [""] * (len(headers) - 2)) + "\r\n"
+    location = upload(admin, "template.csv", filled.encode()).location
+    tasks.wait_for_background_work(app)
+    assert 'id="total-new">1<' in admin.get(location).get_data(as_text=True)
+
+
+def test_cli_import(app, world, runner):
+    with app.app_context():
+        slug = db.session.get(School, world.school_a.id).slug
+    dry = runner.invoke(args=["roster", "import", str(DATA / "errors.csv"), "--school", slug, "--dry-run"])
+    assert dry.exit_code == 1, dry.output
+    assert "10 rows: 2 new, 0 to update, 0 unchanged, 8 with errors" in dry.output
+    assert "row 3, Last name: This field is required." in dry.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Student.id)).where(Student.personal_file_number == "E-1")) == 0
+    good = runner.invoke(args=["roster", "import", str(DATA / "students_utf8.csv"), "--school", slug])
+    assert good.exit_code == 0, good.output
+    assert "3 rows: 3 created, 0 updated, 0 unchanged, 0 with errors" in good.output
+    with app.app_context():
+        job = db.session.scalar(select(ImportJob))
+        assert (job.status, job.uploaded_by_id, job.content) == ("completed", None, None)
+        assert db.session.scalar(select(func.count(Section.id)).where(Section.name == "2B")) == 1
+    missing = runner.invoke(args=["roster", "import", str(DATA / "students_utf8.csv"), "--school", "nope"])
+    assert missing.exit_code != 0 and "No school" in missing.output
+    bad = runner.invoke(args=["roster", "import", str(DATA / "not_really.csv"), "--school", slug])
+    assert bad.exit_code != 0 and "not a CSV text file" in bad.output
+
+
+def test_links_created_are_the_schools_own(ctx, world):
+    run(world, "students_utf8.csv")
+    assert db.session.scalar(select(func.count(Tag.id)).where(Tag.name == "Debate",
+                                                              Tag.school_id == world.school_b.id)) == 0
