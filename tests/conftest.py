@@ -1,5 +1,6 @@
 """Fixtures: an app per test on a shared schema (SQLite file, or PostgreSQL with ROSTER_TEST_DATABASE_URL)."""
 
+import contextlib
 import os
 import re
 
@@ -265,3 +266,32 @@ def outbox(smtp_port):
 def mail_config(port: int, **extra) -> dict:
     return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_TIMEOUT": 3,
             "MAIL_RETRY_DELAYS": (0.05, 0.05), "MAIL_DEFAULT_SENDER": "roster@school.example", **extra}
+
+
+# Celery: a real worker on Redis, in a process of its own, for the tests that check the production path.
+
+CELERY_BROKER = "redis://127.0.0.1:6379/15"
+
+
+@contextlib.contextmanager
+def celery_worker(database_url: str, tmp_path, **env):
+    """Run `celery worker` on the test database and Redis db 15; fail the test if the worker logged a traceback."""
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "SECRET_KEY": "worker-secret", "DATABASE_URL": database_url,
+                   "CELERY_BROKER_URL": CELERY_BROKER, "FLASK_DEBUG": "0", **env}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(tmp_path / "worker.log", "wb") as worker_log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "app.celery_app", "worker", "--pool=solo", "--concurrency=1",
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=root, env=environment, stdout=worker_log, stderr=subprocess.STDOUT,
+        )
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(10)
+        log = (tmp_path / "worker.log").read_text(errors="replace")
+        assert "Traceback" not in log, log

@@ -1,6 +1,8 @@
 """Importing student lists: real files in every accepted form, every kind of bad row, matching, the job flow."""
 
 import io
+import os
+import time
 from pathlib import Path
 
 import openpyxl
@@ -11,6 +13,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import AuditEvent, Guardian, ImportJob, Program, School, Section, Student, Tag, User
 from roster.services import importing, students
+from tests.conftest import CELERY_BROKER, Browser, celery_worker
 
 DATA = Path(__file__).parent / "data"
 
@@ -356,3 +359,38 @@ def test_links_created_are_the_schools_own(ctx, world):
     run(world, "students_utf8.csv")
     assert db.session.scalar(select(func.count(Tag.id)).where(Tag.name == "Debate",
                                                               Tag.school_id == world.school_b.id)) == 0
+
+
+@pytest.mark.skipif(os.environ.get("ROSTER_SKIP_REDIS"), reason="no Redis here")
+def test_a_job_runs_on_a_real_celery_worker_with_progress_shown(make_app, database_url, world, tmp_path):
+    # Under 500 KB: a larger multipart body makes Werkzeug's test client leave a temporary file open.
+    rows = "".join(f"S{n},T,C-{n}\n" for n in range(28000))
+    data = ("Last name,First name,Personal file number\n" + rows).encode()
+    with celery_worker(database_url, tmp_path):
+        app = make_app(CELERY_BROKER_URL=CELERY_BROKER)
+        admin = Browser(app)
+        admin.sign_in("admin@alpha.example")
+        job_url = upload(admin, "big.csv", data).location
+        seen = watch(admin, job_url + "/progress")
+        assert seen[-1]["status"] == "validated"
+        assert 'id="total-new">28,000<' in admin.get(job_url).get_data(as_text=True)
+        admin.post(job_url + "/confirm")
+        seen = watch(admin, job_url + "/progress")
+        assert seen[-1]["status"] == "completed"
+        # Progress showed before the end: rows done of the total, while the job was still running.
+        assert any(p["working"] and p["status"] == "running" and 0 < p["done"] < p["total"] == 28000 for p in seen)
+        assert app.extensions["roster_futures"] == []  # nothing ran in this process
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Student.id)).where(
+            Student.personal_file_number.like("C-%"))) == 28000
+
+
+def watch(browser, url, timeout=120):
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen.append(browser.get(url).get_json())
+        if not seen[-1]["working"]:
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"the job did not finish: {seen[-3:]}")

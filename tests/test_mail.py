@@ -1,8 +1,6 @@
 """Outgoing mail: logged with its cause, delivered over real SMTP, retried, failed, resent, never lost."""
 
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,7 +10,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import MailMessage, MailStatus
 from roster.services import mail
-from tests.conftest import Browser, free_port, mail_config
+from tests.conftest import CELERY_BROKER, Browser, celery_worker, free_port, mail_config
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -115,19 +113,9 @@ def test_mail_log_is_scoped_to_the_role(app, world, as_role):
 
 @pytest.mark.skipif(os.environ.get("ROSTER_SKIP_REDIS"), reason="no Redis here")
 def test_mail_goes_through_a_real_celery_worker_on_redis(make_app, database_url, world, outbox, smtp_port, tmp_path):
-    broker = "redis://127.0.0.1:6379/15"
-    env = {**os.environ, "SECRET_KEY": "worker-secret", "DATABASE_URL": database_url,
-           "CELERY_BROKER_URL": broker, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port),
-           "ROSTER_MAIL_RETRY_DELAYS": "[0.1, 0.1]", "FLASK_DEBUG": "0"}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(tmp_path / "worker.log", "wb") as worker_log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app.celery_app", "worker", "--pool=solo", "--concurrency=1",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=root, env=env, stdout=worker_log, stderr=subprocess.STDOUT,
-        )
-    try:
-        app = make_app(**mail_config(smtp_port, CELERY_BROKER_URL=broker))
+    with celery_worker(database_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port),
+                       ROSTER_MAIL_RETRY_DELAYS="[0.1, 0.1]"):
+        app = make_app(**mail_config(smtp_port, CELERY_BROKER_URL=CELERY_BROKER))
         change_password(app)
         [received] = outbox.wait_for(1, timeout=60)
         assert received["To"] == "admin@alpha.example"
@@ -136,8 +124,3 @@ def test_mail_goes_through_a_real_celery_worker_on_redis(make_app, database_url,
             time.sleep(0.1)
         assert logged(app)[0][2:4] == ("sent", 1)
         assert app.extensions["roster_futures"] == []  # nothing ran in this process
-    finally:
-        worker.terminate()
-        worker.wait(10)
-        log = (tmp_path / "worker.log").read_text(errors="replace")
-        assert "Traceback" not in log, log

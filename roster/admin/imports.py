@@ -75,7 +75,9 @@ class ImportView(ScopedReadOnlyView):
         if form.validate_on_submit():
             upload = form.file.data
             try:
-                job_id = importing.create_job(context.school_id(), upload.filename or "upload", upload.read(),
+                with upload.stream:  # a large upload is a temporary file: close it at once
+                    data = upload.read()
+                job_id = importing.create_job(context.school_id(), upload.filename or "upload", data,
                                               actor=self._actor())
             except RosterError as exc:
                 form.file.errors = [str(exc)]
