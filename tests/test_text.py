@@ -26,3 +26,28 @@ def test_emails_are_trimmed_and_lower_cased():
     for bad in ("not-an-email", "a@b", "x@example.org\r\nBcc: y@example.org"):
         with pytest.raises(ValueError):
             normalize_email(bad)
+
+
+def test_the_fast_email_check_agrees_with_email_validator():
+    import random
+    import string
+
+    from email_validator import EmailNotValidError, validate_email
+
+    cases = ["A.B@Example.ORG", "a..b@example.org", ".a@example.org", "a@-x.org", "a@x.o", "a@x.123",
+             "a@localhost", "a@x.test", "ab@xn--80ak6aa92e.com", "a_b@ex_ample.com", "a" * 65 + "@x.com",
+             '"quoted"@example.com', "a+b@sub.domain.kz", "user@[127.0.0.1]", "ПЁТР@пример.рф"]
+    rng = random.Random(3)
+    chars = string.ascii_letters + "0123456789.-_+@"
+    cases += ["".join(rng.choice(chars) for _ in range(rng.randint(3, 15))) + rng.choice(["@ex.org", "@a.b.kz",
+              ".org", "@e..x.com", "@x-.com"]) for _ in range(3000)]
+    for case in cases:
+        try:
+            expected = validate_email(case, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            expected = None
+        try:
+            got = normalize_email(case)
+        except ValueError:
+            got = None
+        assert got == expected, case

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import python_calamine
 import tablib
 from flask import current_app
 from sqlalchemy import delete, insert, select, update
@@ -140,8 +141,6 @@ def _csv_rows(data: bytes):
 
 
 def _xlsx_rows(data: bytes):
-    import openpyxl
-
     if not data.startswith(b"PK\x03\x04"):
         raise FileNotAccepted("This file is not an XLSX workbook, whatever its name says. "
                               "Save it as Excel workbook (.xlsx) or CSV and upload it again.")
@@ -156,14 +155,12 @@ def _xlsx_rows(data: bytes):
         raise FileNotAccepted(f"This XLSX file unpacks to {unpacked / 1048576:,.0f} MB, more than the "
                               f"{limit // 1048576} MB allowed. Remove what is not the list, or save it as CSV.")
     try:
-        # Not data_only: a formula cell comes as its text ("=A1+1"), to be stored as plain text, never run.
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        # A formula cell gives the value the spreadsheet last computed, never its formula: nothing is ever run.
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = book.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises its own kinds for a broken workbook
         raise FileNotAccepted("This XLSX file is damaged and cannot be opened.") from exc
-    try:
-        yield from book.worksheets[0].iter_rows(values_only=True)
-    finally:
-        book.close()
+    return sheet.iter_rows()
 
 
 def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
@@ -206,7 +203,9 @@ FALSE_WORDS = {"no", "n", "false", "f", "0", "нет", "н", "-", "", "off"}
 GENDER_WORDS = {"male": "male", "m": "male", "м": "male", "муж": "male", "мужской": "male", "boy": "male",
                 "female": "female", "f": "female", "ж": "female", "жен": "female", "женский": "female",
                 "girl": "female", "": ""}
-DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d.%m.%y")
+# YYYY-MM-DD, or DD.MM.YYYY and DD/MM/YYYY (a two-digit year too): read by hand, strptime is slow at 100,000.
+ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{2}|\d{4})$")
 
 
 def _text(value) -> str:
@@ -235,11 +234,17 @@ def _date(value):
     text = _text(value)
     if not text:
         return None
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
+    iso, day_first = ISO_DATE.match(text), DAY_FIRST_DATE.match(text)
+    try:
+        if iso:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if day_first:
+            year = int(day_first[3])
+            if len(day_first[3]) == 2:  # 31.05.12 is 2012; 31.05.95 is 1995
+                year += 2000 if year <= date.today().year % 100 else 1900
+            return date(year, int(day_first[2]), int(day_first[1]))
+    except ValueError:
+        pass
     raise ValueError(f"“{text[:40]}” is not a date: write it as YYYY-MM-DD or DD.MM.YYYY.")
 
 
@@ -265,8 +270,9 @@ def _names(value) -> list[str]:
     seen, names = set(), []
     for name in _text(value).split(LINK_SEPARATOR):
         name = " ".join(name.split())
-        if name and fold(name) not in seen:
-            seen.add(fold(name))
+        key = fold(name)
+        if name and key not in seen:
+            seen.add(key)
             names.append(name)
     return names
 
@@ -385,10 +391,6 @@ def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, a
     return result
 
 
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _parse_row(number: int, cells, mapping: dict[int, str]) -> _Row:
     """Read one row's cells. An empty cell leaves the student's value as it is (only names are required)."""
     row = _Row(RowResult(number, "new", list(cells)))
@@ -396,17 +398,21 @@ def _parse_row(number: int, cells, mapping: dict[int, str]) -> _Row:
     guardians: dict[int, dict] = {}
     for position, name in mapping.items():
         value = cells[position]
-        if _blank(value) and name not in student_service.REQUIRED:
+        if type(value) is str:  # most cells: read the text once
+            value = value.strip()
+            if value[:1] == "'" and value[1:2] and value[1:2] in DANGEROUS_STARTS:
+                value = value[1:]  # the apostrophe our exports put before a formula character
+        if (value is None or value == "") and name not in student_service.REQUIRED:
             continue
         try:
             if name in CONVERTERS:
                 raw[name] = CONVERTERS[name](value)
             elif name in LINKS:
                 row.links[name] = _names(value)
-            elif name.startswith("guardian"):
+            elif name[:8] == "guardian":
                 guardians.setdefault(int(name[8]), {})[name[10:]] = _text(value)
             else:
-                raw[name] = _text(value)
+                raw[name] = value if type(value) is str else _text(value)
         except ValueError as exc:
             row.result.errors.append((LABELS[name], str(exc)))
     positions = sorted(guardians)
@@ -451,15 +457,12 @@ def _chunks(items: list, size: int = CHUNK):
 
 def _match(rows: list[_Row], school_id: int) -> None:
     """Find each row's student: by personal file number, else by email; one query per thousand keys."""
-    numbers = sorted({r.values["personal_file_number"] for r in rows if r.values.get("personal_file_number")})
-    addresses = sorted({r.values["email"] for r in rows if r.values.get("email")})
-    columns = [getattr(Student, c) for c in STUDENT_COLUMNS]
-    by_number, by_email = {}, {}
-    for key, found, wanted in (("personal_file_number", by_number, numbers), ("email", by_email, addresses)):
-        for chunk in _chunks(wanted):
-            for student in db.session.execute(select(*columns).where(
-                    Student.school_id == school_id, getattr(Student, key).in_(chunk))).mappings():
-                found[student[key]] = dict(student)
+    by_number = _students_by(school_id, "personal_file_number",
+                             {r.values["personal_file_number"] for r in rows if r.values.get("personal_file_number")})
+    # An email needs looking up only where the file number did not already find a student with that email.
+    by_email = {s["email"]: s for s in by_number.values() if s["email"]}
+    by_email |= _students_by(school_id, "email", {
+        r.values["email"] for r in rows if r.values.get("email") and r.values["email"] not in by_email})
 
     rows_of: dict[tuple, list[_Row]] = defaultdict(list)
     for row in rows:
@@ -490,6 +493,18 @@ def _match(rows: list[_Row], school_id: int) -> None:
     for row in rows:
         if row.result.errors:
             row.result.status, row.match = "error", None
+
+
+def _students_by(school_id: int, key: str, wanted: set) -> dict[str, dict]:
+    """The school's students whose `key` is one of `wanted`, as dicts of STUDENT_COLUMNS; a query per 1,000."""
+    columns = [getattr(Student, c) for c in STUDENT_COLUMNS]
+    found = {}
+    for chunk in _chunks(sorted(wanted)):
+        for values in db.session.execute(select(*columns).where(
+                Student.school_id == school_id, getattr(Student, key).in_(chunk))):
+            student = dict(zip(STUDENT_COLUMNS, values, strict=True))
+            found[student[key]] = student
+    return found
 
 
 def _name(student: dict) -> str:
@@ -562,47 +577,74 @@ def _guardians_of(ids: list[int]) -> dict[int, list[dict]]:
     return found
 
 
+WRITE_CHUNK = 5000  # rows per round of statements: memory stays flat however long the file is
+
+
 def _write(rows: list[_Row], fields: set[str], school_id: int) -> dict[str, list[str]]:
-    """Write the new and changed rows in bulk: a statement per kind of change, never one per row."""
-    new = [row for row in rows if row.result.status == "new"]
-    changed = [row for row in rows if row.result.status == "update"]
+    """Write the new and changed rows in bulk: a few statements per 5,000 rows, never one per row."""
+    written = [row for row in rows if row.result.status in ("new", "update")]
+    link_ids, new_names = _ensure_names(written, fields, school_id)
     now = utcnow()
-    link_ids, new_names = _ensure_names(new + changed, fields, school_id)
+    for chunk in _chunks(written, WRITE_CHUNK):
+        _insert_new([row for row in chunk if row.result.status == "new"], school_id, now)
+        _update_changed([row for row in chunk if row.result.status == "update"], school_id, now)
+        _write_links_and_guardians(chunk, link_ids)
+    return new_names
 
-    if new:
-        records = []
-        for row in new:
-            record = {**NEW_STUDENT, **row.values}
-            record.update(school_id=school_id, source=Source.IMPORT.value, created_at=now, updated_at=now,
-                          account_status=AccountStatus.NO_ACCOUNT.value,
-                          search_key=name_search_key(record["last_name"], record["first_name"],
-                                                     record["middle_name"]))
-            records.append(record)
-        ids = db.session.scalars(insert(Student).returning(Student.id, sort_by_parameter_order=True),
-                                 records).all()
-        for row, student_id in zip(new, ids, strict=True):
-            row.result.student_id = student_id
-        parts = [{"student_id": sid, "school_id": school_id, "part": part}
-                 for record, sid in zip(records, ids, strict=True) for part in name_parts(record["search_key"])]
-        if parts:
-            db.session.execute(insert(student_name_part), parts)
 
-    if changed:
-        names_changed = []
-        updates = []
-        for row in changed:
-            record = {**row.match, **row.values, "updated_at": now}
-            record["search_key"] = name_search_key(record["last_name"], record["first_name"],
-                                                   record["middle_name"] or "")
-            if record["search_key"] != name_search_key(row.match["last_name"], row.match["first_name"],
-                                                       row.match["middle_name"] or ""):
-                names_changed.append((record["id"], school_id, record["search_key"]))
-            updates.append(record)
-        db.session.execute(update(Student), updates)
-        for chunk in _chunks(names_changed):
-            student_service.index_names(chunk)
+def _insert_new(new: list[_Row], school_id: int, now) -> None:
+    if not new:
+        return
+    records = []
+    for row in new:
+        record = {**NEW_STUDENT, **row.values}
+        record.update(school_id=school_id, source=Source.IMPORT.value, created_at=now, updated_at=now,
+                      account_status=AccountStatus.NO_ACCOUNT.value,
+                      search_key=name_search_key(record["last_name"], record["first_name"], record["middle_name"]))
+        records.append(record)
+    ids = _insert_returning_ids(records)
+    for row, student_id in zip(new, ids, strict=True):
+        row.result.student_id = student_id
+    parts = [{"student_id": sid, "school_id": school_id, "part": part}
+             for record, sid in zip(records, ids, strict=True) for part in name_parts(record["search_key"])]
+    if parts:
+        db.session.execute(insert(student_name_part), parts)
 
-    written = new + changed
+
+def _insert_returning_ids(records: list[dict]) -> list[int]:
+    """Insert students (Core: the ORM's bulk INSERT costs a third more per row) and return their ids in order.
+
+    PostgreSQL returns them in order from batched INSERTs. SQLite could only do so one row per statement, so
+    there the rows go in one executemany and the ids are read back: SQLite gives each new row the largest id
+    so far plus one, and no one else can insert while this transaction holds the write lock, so the newest
+    len(records) ids of the table are these rows', in order.
+    """
+    table = Student.__table__
+    if db.session.get_bind().dialect.name != "sqlite":
+        return db.session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), records).all()
+    db.session.execute(insert(table), records)
+    ids = db.session.scalars(select(table.c.id).order_by(table.c.id.desc()).limit(len(records))).all()
+    return ids[::-1]
+
+
+def _update_changed(changed: list[_Row], school_id: int, now) -> None:
+    if not changed:
+        return
+    names_changed, updates = [], []
+    for row in changed:
+        record = {**row.match, **row.values, "updated_at": now}
+        record["search_key"] = name_search_key(record["last_name"], record["first_name"], record["middle_name"] or "")
+        if record["search_key"] != name_search_key(row.match["last_name"], row.match["first_name"],
+                                                   row.match["middle_name"] or ""):
+            names_changed.append((record["id"], school_id, record["search_key"]))
+        updates.append(record)
+    db.session.execute(update(Student), updates)
+    for chunk in _chunks(names_changed):
+        student_service.index_names(chunk)
+
+
+def _write_links_and_guardians(written: list[_Row], link_ids: dict) -> None:
+    """The rows' programs, tags, sections and guardians: replaced where the file names them."""
     for name, (model, link_table) in LINKS.items():
         named = [row for row in written if name in row.links]
         other = f"{model.__tablename__}_id"
@@ -612,16 +654,15 @@ def _write(rows: list[_Row], fields: set[str], school_id: int) -> dict[str, list
                  for row in named for n in row.links[name]]
         if pairs:
             db.session.execute(insert(link_table), pairs)
-    for row in new:
-        if row.guardians is not None:
-            row.guardians = [row.guardians[n] for n in sorted(row.guardians)]
     with_guardians = [row for row in written if row.guardians is not None]
     for chunk in _chunks([row.result.student_id for row in with_guardians if row.match]):
         db.session.execute(delete(Guardian).where(Guardian.student_id.in_(chunk)))
-    guardians = [{"student_id": row.result.student_id, **g} for row in with_guardians for g in row.guardians]
+    guardians = []
+    for row in with_guardians:
+        listed = row.guardians if row.match else [row.guardians[n] for n in sorted(row.guardians)]
+        guardians += [{"student_id": row.result.student_id, **g} for g in listed]
     if guardians:
         db.session.execute(insert(Guardian), guardians)
-    return new_names
 
 
 def _ensure_names(rows: list[_Row], fields: set[str], school_id: int):

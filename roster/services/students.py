@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from flask import current_app
@@ -80,6 +81,7 @@ def clean(school_id: int, data: dict, *, student_id: int | None = None) -> dict:
     return out
 
 
+@functools.cache
 def _max_length(model, field: str) -> int | None:
     return getattr(model.__table__.c[field].type, "length", None)
 

@@ -24,6 +24,8 @@ def xlsx_with_date_cells() -> None:
     sheet.append(["x", "Ким", "Виктор", "1002", date(2012, 11, 2), "нет", "Music", "+7 702 555 12 34", None])
     sheet.append([None] * 9)  # a blank row: skipped, numbering kept
     sheet.append(["x", "Öztürk", "Elif", "A-17", "=TODAY()", "да", None, None, "elif@example.org"])
+    sheet.append(["x", "=1+2", "Formula", "A-18", None, None, None, None, None])
+    sheet["B6"].data_type = "s"  # a text cell that looks like a formula
     for cell in ("E2", "E3"):
         sheet[cell].number_format = "dd.mm.yyyy"
     book.save(HERE / "students_dates.xlsx")
