@@ -66,3 +66,19 @@ def credentials(school, student, *, login: str, password: str) -> None:
         school_id=school.id, secret=password, school=school, student=student, login=login,
         sign_in_url=public_url("/login"),
     )
+
+
+def staff_invitation(school, user, role: str, token: str, expires) -> None:
+    """A new staff member's account: a single-use link to set their password."""
+    mail.queue(
+        "staff invitation", user.email, f"You are a {role} of {school.name} on Roster", "staff_invitation",
+        school_id=school.id, school=school, user=user, role=role,
+        set_password_url=public_url(f"/reset-password/{token}"), expires=expires.strftime("%Y-%m-%d"),
+    )
+
+
+def staff_role_given(school, user, role: str) -> None:
+    mail.queue(
+        "staff role given", user.email, f"You are now a {role} of {school.name} on Roster", "staff_role_given",
+        school_id=school.id, school=school, user=user, role=role, sign_in_url=public_url("/login"),
+    )

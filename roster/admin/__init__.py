@@ -9,6 +9,7 @@ from roster.admin.imports import ImportView
 from roster.admin.invitations import InvitationView
 from roster.admin.invite import InviteView
 from roster.admin.mail_log import MailLogView
+from roster.admin.schools import SchoolView, StaffView
 from roster.admin.sections import SectionView
 from roster.admin.students import StudentView
 
@@ -25,6 +26,8 @@ def init_admin(app) -> Admin:
     admin.add_view(InvitationView(name="Invitations", endpoint="invitations"))
     admin.add_view(ImportView(name="Imports", endpoint="imports", url="/admin/imports"))
     admin.add_view(SectionView(name="Sections", endpoint="sections"))
+    admin.add_view(StaffView(name="Staff", endpoint="staff", url="/admin/staff"))
+    admin.add_view(SchoolView(name="Schools", endpoint="schools", url="/admin/schools"))
     admin.add_view(MailLogView(name="Mail log", endpoint="mail_log"))
     admin.add_view(AuditLogView(name="Audit log", endpoint="audit_log"))
     return admin

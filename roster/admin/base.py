@@ -14,7 +14,7 @@ from roster.extensions import db
 
 def _staff_only() -> bool:
     """Only people with a role in some school (or platform admins) reach /admin; students never do."""
-    return current_user.is_authenticated and context.role() is not None
+    return current_user.is_authenticated and (context.role() is not None or current_user.is_platform_admin)
 
 
 def _refuse():
@@ -47,6 +47,8 @@ class HomeView(AdminIndexView):
 
     @expose("/")
     def index(self):
+        if context.role() is None:  # a platform admin before any (active) school exists
+            return redirect(url_for("schools.index_view"))
         return redirect(url_for("students.index_view"))
 
     @expose("/school", methods=["POST"])

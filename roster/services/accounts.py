@@ -191,12 +191,19 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == address, User.is_enabled))
     if user is None:
         return
-    token = secrets.token_urlsafe(32)
-    expires = utcnow() + timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"])
-    db.session.add(PasswordReset(user_id=user.id, token_digest=_digest(token), expires_at=expires))
+    token, expires = password_link(user, timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"]))
     audit.record("password reset requested", actor=None, school_id=None, target=user)
     emails.password_reset(user, token, expires)
     db.session.commit()
+
+
+def password_link(user: User, valid_for: timedelta) -> tuple[str, datetime]:
+    """A single-use, expiring link to set the account's password (reset, or a new staff member's first);
+    only its digest is kept. The caller commits and mails the token."""
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + valid_for
+    db.session.add(PasswordReset(user_id=user.id, token_digest=_digest(token), expires_at=expires))
+    return token, expires
 
 
 def check_reset_link(token: str) -> PasswordReset:

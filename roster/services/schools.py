@@ -2,14 +2,17 @@
 
 import re
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import delete, select
 
-from roster import permissions
-from roster.errors import NotFound, ValidationFailed
+from roster import emails, permissions
+from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.extensions import db
-from roster.models import Membership, School, Section, User
-from roster.services import audit
+from roster.models import Membership, Role, School, Section, User, section_teacher
+from roster.services import accounts, audit
+from roster.text import normalize_email
 
 
 def new_signup_token() -> str:
@@ -20,10 +23,31 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "school"
 
 
-def create(name: str, *, actor, slug: str | None = None) -> School:
+def require_platform_admin(actor) -> None:
+    if not getattr(actor, "is_platform_admin", False):
+        raise Forbidden("Only a platform admin can do that.")
+
+
+def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed({"name": ["Enter the school's name."]})
+    if len(name) > 200:
+        raise ValidationFailed({"name": ["Use at most 200 characters."]})
+    return name
+
+
+def _school(school_id: int) -> School:
+    school = db.session.get(School, school_id)
+    if school is None:
+        raise NotFound("No such school.")
+    return school
+
+
+def create(name: str, *, actor, slug: str | None = None) -> School:
+    """Onboard a school (platform admins): it gets its own sign-up link at once."""
+    require_platform_admin(actor)
+    name = _clean_name(name)
     slug = slugify(slug or name)
     if db.session.scalar(select(School.id).where(School.slug == slug)) is not None:
         raise ValidationFailed({"slug": ["Another school already uses this short name."]})
@@ -31,6 +55,40 @@ def create(name: str, *, actor, slug: str | None = None) -> School:
     db.session.add(school)
     db.session.flush()
     audit.record("school created", actor=actor, school_id=school.id, target=school, details={"name": name})
+    db.session.commit()
+    return school
+
+
+def rename(school_id: int, name: str, *, actor) -> School:
+    require_platform_admin(actor)
+    school = _school(school_id)
+    name = _clean_name(name)
+    if name != school.name:
+        audit.record("school renamed", actor=actor, school_id=school.id, target=school,
+                     details={"name": name, "was": school.name})
+        school.name = name
+    db.session.commit()
+    return school
+
+
+def set_active(school_id: int, active: bool, *, actor) -> School:
+    """Deactivate a school (its pages and sign-up link stop working; its data stays), or bring it back."""
+    require_platform_admin(actor)
+    school = _school(school_id)
+    if school.is_active != active:
+        school.is_active = active
+        audit.record("school reactivated" if active else "school deactivated", actor=actor, school_id=school.id,
+                     target=school)
+    db.session.commit()
+    return school
+
+
+def regenerate_link(school_id: int, *, actor) -> School:
+    """Give the school a new sign-up link; the old one stops working at once."""
+    require_platform_admin(actor)
+    school = _school(school_id)
+    school.signup_token = new_signup_token()
+    audit.record("school link regenerated", actor=actor, school_id=school.id, target=school)
     db.session.commit()
     return school
 
@@ -48,6 +106,69 @@ def add_staff(school_id: int, user_id: int, role: str, *, actor) -> Membership:
                      details={"role": role})
         db.session.commit()
     return membership
+
+
+def invite_staff(school_id: int, email: str, role: str, *, actor, last_name: str = "",
+                 first_name: str = "") -> tuple[Membership, bool]:
+    """Give someone a role in the school by email; return (membership, whether an account was created).
+
+    A new person gets an account and a single-use, expiring link to set their password; someone with an account
+    is given the role and told. Either way, one mail.
+    """
+    permissions.require(actor, school_id, "staff.manage")
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed({"role": ["Choose school admin or teacher."]})
+    try:
+        address = normalize_email(email)
+    except ValueError as exc:
+        raise ValidationFailed({"email": [str(exc)]}) from exc
+    if not address:
+        raise ValidationFailed({"email": ["Enter the person's email."]})
+    school = _school(school_id)
+    user = db.session.scalar(select(User).where(User.email == address))
+    created = user is None
+    if created:
+        user = accounts.create_user(address, password=None, last_name=" ".join(last_name.split())[:100],
+                                    first_name=" ".join(first_name.split())[:100])
+        db.session.flush()
+    elif db.session.scalar(select(Membership.id).where(
+            Membership.school_id == school_id, Membership.user_id == user.id, Membership.role == role)):
+        raise ValidationFailed({"email": [f"{address} already is a {_role_label(role)} of this school."]})
+    membership = Membership(school_id=school_id, user_id=user.id, role=role)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record("staff added", actor=actor, school_id=school_id, target=user,
+                 details={"email": address, "role": role, "account": "created" if created else "existing"})
+    if created:
+        token, expires = accounts.password_link(user, timedelta(days=current_app.config["INVITATION_DAYS"]))
+        emails.staff_invitation(school, user, _role_label(role), token, expires)
+    else:
+        emails.staff_role_given(school, user, _role_label(role))
+    db.session.commit()
+    return membership, created
+
+
+def _role_label(role: str) -> str:
+    return "school admin" if role == Role.ADMIN.value else "teacher"
+
+
+def remove_staff(membership_id: int, school_id: int, *, actor) -> None:
+    """Take a role away (the account stays); a teacher also leaves the school's sections."""
+    permissions.require(actor, school_id, "staff.manage")
+    membership = db.session.scalar(select(Membership).where(Membership.id == membership_id,
+                                                            Membership.school_id == school_id))
+    if membership is None:
+        raise NotFound("No such staff member in this school.")
+    if membership.user_id == getattr(actor, "id", None) and membership.role == Role.ADMIN.value:
+        raise RosterError("You cannot remove your own admin role; ask another admin of the school.")
+    if membership.role == Role.TEACHER.value:
+        sections = select(Section.id).where(Section.school_id == school_id)
+        db.session.execute(delete(section_teacher).where(section_teacher.c.user_id == membership.user_id,
+                                                         section_teacher.c.section_id.in_(sections)))
+    audit.record("staff removed", actor=actor, school_id=school_id, target=membership.user,
+                 details={"email": membership.user.email, "role": membership.role})
+    db.session.delete(membership)
+    db.session.commit()
 
 
 def school_teachers(school_id: int) -> list[User]:

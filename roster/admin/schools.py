@@ -1,0 +1,238 @@
+"""Schools (platform admins) and the selected school's Staff (platform and school admins)."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.form.widgets import Select2Widget
+from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from roster.admin import context
+from roster.admin.base import SecuredModelView
+from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
+from roster.extensions import db
+from roster.models import Membership, Role, School, User
+from roster.services import schools
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _attach(form, exc: ValidationFailed) -> None:
+    for name, messages in exc.field_errors.items():
+        if name in form:
+            form[name].errors = list(form[name].errors) + messages
+        else:
+            flash(" ".join(messages), "error")
+
+
+class SchoolForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    slug = StringField("Short name (in addresses)", validators=[Optional(), Length(max=60)],
+                       description="Letters, digits and dashes; made from the name when left empty.")
+
+
+class RenameForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+
+
+def _school_name(view, context_, model, name):
+    return Markup('<a href="{}">{}</a>').format(url_for(".details_view", id=model.id), model.name)
+
+
+class SchoolView(SecuredModelView):
+    """Every school of the platform: not scoped to the selected one, and for platform admins only."""
+
+    form = SchoolForm
+    details_template = "admin/roster/school_details.html"
+    column_list = ["name", "slug", "is_active", "created_at"]
+    column_labels = {"slug": "Short name", "is_active": "Active", "created_at": "Created"}
+    column_sortable_list = ["name", "slug", "is_active", "created_at"]
+    column_default_sort = [("name", False), ("id", False)]
+    column_searchable_list = ["name", "slug"]
+    column_formatters = {"name": _school_name, "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d")}
+    can_view_details = True
+    can_delete = False  # a school is deactivated, never deleted: its data stays
+    page_size = 50
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(School, db, *args, **kwargs)
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.is_platform_admin
+
+    def get_query(self):
+        return db.session.query(School)
+
+    def get_count_query(self):
+        return db.session.query(func.count(School.id))
+
+    def edit_form(self, obj=None):
+        return RenameForm(request.form if request.method == "POST" else None, obj=obj)
+
+    def create_model(self, form):
+        try:
+            return schools.create(form.name.data, slug=form.slug.data or None, actor=_actor())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _attach(form, exc)
+            return False
+
+    def update_model(self, form, model):
+        try:
+            schools.rename(model.id, form.name.data, actor=_actor())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _attach(form, exc)
+            return False
+        return True
+
+    def after_model_change(self, form, model, is_created):
+        if is_created:
+            flash(Markup("School created. Add its first school admin under <a href='{}'>Staff</a> after "
+                         "choosing it in the school switcher.").format(url_for("staff.index_view")), "success")
+
+    def _one(self) -> School:
+        try:
+            school = db.session.get(School, int(get_mdict_item_or_list(request.values, "id")))
+        except (TypeError, ValueError):
+            school = None
+        if school is None:
+            abort(404)
+        return school
+
+    @expose("/details/")
+    def details_view(self):
+        school = self._one()
+        return self.render(self.details_template, model=school, form=FlaskForm(),
+                           signup_url=url_for("public.join", token=school.signup_token, _external=True))
+
+    def _post_checked(self):
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        return self._one()
+
+    @expose("/regenerate", methods=("POST",))
+    def regenerate_view(self):
+        school = self._post_checked()
+        schools.regenerate_link(school.id, actor=_actor())
+        flash("The sign-up link was regenerated: the old one no longer works.", "success")
+        return redirect(url_for(".details_view", id=school.id))
+
+    @expose("/active", methods=("POST",))
+    def active_view(self):
+        school = self._post_checked()
+        active = request.form.get("active") == "1"
+        schools.set_active(school.id, active, actor=_actor())
+        flash(f"{school.name} is active again." if active else
+              f"{school.name} is deactivated: its pages and sign-up link stop working; its data stays.", "success")
+        return redirect(url_for(".details_view", id=school.id))
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        self._one()
+        return super().edit_view()
+
+
+class StaffForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    role = SelectField("Role", choices=[SelectChoice(Role.TEACHER.value, "Teacher"),
+                                        SelectChoice(Role.ADMIN.value, "School admin")],
+                       widget=type("RoleSelect", (Select2Widget,), {"input_type": "select"})())
+    last_name = StringField("Last name", validators=[Optional(), Length(max=100)],
+                            description="For someone new; people with an account keep their name.")
+    first_name = StringField("First name", validators=[Optional(), Length(max=100)])
+
+
+class StaffView(SecuredModelView):
+    """The selected school's admins and teachers: add by email (a new person sets a password by mail), remove."""
+
+    permission = "staff.manage"
+    form = StaffForm
+    can_edit = False
+    column_list = ["user", "email", "role", "created_at"]
+    column_labels = {"user": "Name", "created_at": "Since"}
+    column_sortable_list = ["role", "created_at"]
+    column_default_sort = [("role", False), ("id", False)]
+    column_formatters = {
+        "user": lambda v, c, m, n: m.user.full_name,
+        "email": lambda v, c, m, n: m.user.email,
+        "role": lambda v, c, m, n: "School admin" if m.role == Role.ADMIN.value else "Teacher",
+        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d"),
+    }
+    column_auto_select_related = False
+    page_size = 50
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(Membership, db, *args, **kwargs)
+
+    def _show_missing_fields_warning(self, text):
+        if text != "Fields missing from ruleset: csrf_token":
+            super()._show_missing_fields_warning(text)
+
+    def get_query(self):
+        return (db.session.query(Membership).filter(Membership.school_id == context.school_id())
+                .options(selectinload(Membership.user)).join(User, User.id == Membership.user_id)
+                .order_by(User.last_name, User.email))
+
+    def get_count_query(self):
+        return db.session.query(func.count(Membership.id)).filter(Membership.school_id == context.school_id())
+
+    def get_one(self, id):
+        try:
+            return self.get_query().filter(Membership.id == int(id)).one_or_none()
+        except (TypeError, ValueError):
+            return None
+
+    def create_model(self, form):
+        try:
+            membership, created = schools.invite_staff(
+                context.school_id(), form.email.data, form.role.data, actor=_actor(),
+                last_name=form.last_name.data or "", first_name=form.first_name.data or "")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _attach(form, exc)
+            return False
+        except Forbidden:
+            abort(403)
+        flash(f"{membership.user.email} was sent a link to set a password." if created else
+              f"{membership.user.email} already had an account: they were given the role and told by mail.", "info")
+        return membership
+
+    def delete_model(self, model):
+        try:
+            schools.remove_staff(model.id, context.school_id(), actor=_actor())
+        except NotFound:
+            abort(404)
+        except RosterError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return False
+        return True
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        if self.get_one(request.form.get("id")) is None:
+            abort(404)
+        return super().delete_view()
+
+    @action("delete", "Remove", "Remove the selected people's roles in this school? Their accounts stay.")
+    def action_delete(self, ids):
+        removed = 0
+        for membership_id in ids:
+            try:
+                schools.remove_staff(int(membership_id), context.school_id(), actor=_actor())
+                removed += 1
+            except NotFound:
+                continue
+            except RosterError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+        flash(f"Removed {removed} role{'s' if removed != 1 else ''}.", "success")
