@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent, Invitation, PasswordReset, Student, User
-from roster.services import accounts, credentials, exporting, invitations, schools, students
+from roster.models import AuditEvent, Invitation, Membership, PasswordReset, Student, User
+from roster.services import accounts, credentials, exporting, importing, invitations, schools, students
 from tests.factories import PASSWORD
 
 SECRET = "the students secret pass"
@@ -53,9 +53,18 @@ SERVICES = {
     "credentials issued": lambda w, ctx: credentials.issue(
         w.in_section.id, w.school_a.id, login="", email="inside@alpha.example", password=SECRET,
         actor=actor(w, "teacher_a")),
+    "students imported": lambda w, ctx: importing.import_students(
+        importing.read_file(b"Last name,First name\nNew,Row\n", "a.csv"), w.school_a.id, dry_run=False,
+        actor=actor(w, "admin_a"), file_name="a.csv"),
+    "school renamed": lambda w, ctx: schools.rename(w.school_b.id, "Beta Lyceum", actor=actor(w, "platform")),
+    "school deactivated": lambda w, ctx: schools.set_active(w.school_b.id, False, actor=actor(w, "platform")),
+    "school link regenerated": lambda w, ctx: schools.regenerate_link(w.school_b.id, actor=actor(w, "platform")),
+    "staff removed": lambda w, ctx: schools.remove_staff(
+        db.session.scalar(select(Membership.id).where(Membership.user_id == w.teacher_a.id)), w.school_a.id,
+        actor=actor(w, "admin_a")),
     "school created": lambda w, ctx: schools.create("Gamma School", actor=actor(w, "platform")),
-    "staff added": lambda w, ctx: schools.add_staff(w.school_b.id, w.teacher_a.id, "teacher",
-                                                    actor=actor(w, "platform")),
+    "staff added": lambda w, ctx: schools.invite_staff(w.school_b.id, "new.staff@example.org", "teacher",
+                                                       actor=actor(w, "admin_b")),
 }
 
 

@@ -3,7 +3,6 @@
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.form.widgets import Select2Widget
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -12,6 +11,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import Select
 
 from roster.admin import context
 from roster.admin.base import SecuredModelView
@@ -79,11 +79,14 @@ class SchoolView(SecuredModelView):
 
     def create_model(self, form):
         try:
-            return schools.create(form.name.data, slug=form.slug.data or None, actor=_actor())
+            school = schools.create(form.name.data, slug=form.slug.data or None, actor=_actor())
         except ValidationFailed as exc:
             db.session.rollback()
             _attach(form, exc)
             return False
+        flash("School created. Choose it in the school switcher, then add its first school admin under Staff.",
+              "success")
+        return school
 
     def update_model(self, form, model):
         try:
@@ -93,11 +96,6 @@ class SchoolView(SecuredModelView):
             _attach(form, exc)
             return False
         return True
-
-    def after_model_change(self, form, model, is_created):
-        if is_created:
-            flash(Markup("School created. Add its first school admin under <a href='{}'>Staff</a> after "
-                         "choosing it in the school switcher.").format(url_for("staff.index_view")), "success")
 
     def _one(self) -> School:
         try:
@@ -141,11 +139,16 @@ class SchoolView(SecuredModelView):
         return super().edit_view()
 
 
+class _RoleSelect(Select):
+    # Flask-Admin's form template compares input_type on a field that has errors; a select has none.
+    input_type = "select"
+
+
 class StaffForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=[SelectChoice(Role.TEACHER.value, "Teacher"),
                                         SelectChoice(Role.ADMIN.value, "School admin")],
-                       widget=type("RoleSelect", (Select2Widget,), {"input_type": "select"})())
+                       widget=_RoleSelect())
     last_name = StringField("Last name", validators=[Optional(), Length(max=100)],
                             description="For someone new; people with an account keep their name.")
     first_name = StringField("First name", validators=[Optional(), Length(max=100)])
