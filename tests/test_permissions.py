@@ -1,23 +1,33 @@
-"""The permission table of design.md, for every role against every Students endpoint, with two schools."""
+"""The permission table of design.md: every role against every admin endpoint, with two schools."""
 
+import io
 import json
 
 import pytest
 from sqlalchemy import func, select
 
+from roster import tasks
 from roster.extensions import db
-from roster.models import Student
+from roster.models import AuditEvent, ImportJob, Invitation, Membership, School, Section, Student, User
+from roster.services import importing
 
 ROLES = ["anonymous", "student_user", "teacher_a", "admin_a", "admin_b", "platform"]
-OK, FOUND, DENIED, MISSING, SIGN_IN = 200, 302, 403, 404, "sign-in"
+# What each role gets. "ok+" and "found+": 200 or a redirect, and the data changed; "found": a redirect and
+# nothing changed; 403 and 404: refused, and nothing changed; "sign-in": sent to sign in, nothing changed.
+OK, OK_CHANGED, FOUND, CHANGED, DENIED, MISSING, SIGN_IN = "ok", "ok+", "found", "found+", 403, 404, "sign-in"
+STAFF_ONLY = [SIGN_IN, DENIED, DENIED, OK, OK, OK]
+PLATFORM_ONLY = [SIGN_IN, DENIED, DENIED, DENIED, DENIED, OK]
+CSV = b"Last name,First name\nNew,Pupil\n"
 
 
 def student_form(first_name="Changed"):
     return {"last_name": "Inside", "first_name": first_name, "gender": ""}
 
 
-# name: (method, url, form data, expected per role in ROLES order)
+# name: (method, url, form data, expected per role in ROLES order). The platform admin acts in Alpha School
+# (the first by name), admin_b in Beta School; {in_section} is Alpha's student in teacher_a's section.
 CASES = {
+    # The Students list, details, add, edit, delete.
     "list": ("GET", "/admin/students/", None, [SIGN_IN, DENIED, OK, OK, OK, OK]),
     "details, teacher's student": ("GET", "/admin/students/details/?id={in_section}", None,
                                    [SIGN_IN, DENIED, OK, OK, MISSING, OK]),
@@ -27,50 +37,140 @@ CASES = {
                               [SIGN_IN, DENIED, MISSING, MISSING, OK, MISSING]),
     "create form": ("GET", "/admin/students/new/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "create": ("POST", "/admin/students/new/", {"last_name": "New", "first_name": "One"},
-               [SIGN_IN, DENIED, DENIED, FOUND, FOUND, FOUND]),
+               [SIGN_IN, DENIED, DENIED, CHANGED, CHANGED, CHANGED]),
     "edit form": ("GET", "/admin/students/edit/?id={in_section}", None,
                   [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
     "edit": ("POST", "/admin/students/edit/?id={in_section}", student_form(),
-             [SIGN_IN, DENIED, DENIED, FOUND, MISSING, FOUND]),
+             [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
     "delete": ("POST", "/admin/students/delete/", {"id": "{in_section}"},
-               [SIGN_IN, DENIED, DENIED, FOUND, MISSING, FOUND]),
+               [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
     "bulk delete": ("POST", "/admin/students/action/", {"action": "delete", "rowid": "{in_section}"},
-                    [SIGN_IN, DENIED, DENIED, FOUND, MISSING, FOUND]),
+                    [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
     "tag lookup": ("GET", "/admin/students/ajax/lookup/?name=tags&query=", None,
                    [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "columns": ("POST", "/admin/students/columns", {"column": "email"}, [SIGN_IN, DENIED, FOUND, FOUND, FOUND, FOUND]),
     "switch to school B": ("POST", "/admin/school", {"school_id": "{school_b}"},
                            [SIGN_IN, DENIED, MISSING, MISSING, FOUND, FOUND]),
+    # Row and bulk actions.
+    "activate": ("POST", "/admin/students/activate", {"id": "{in_section}"},
+                 [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    "bulk activate": ("POST", "/admin/students/action/", {"action": "activate", "rowid": "{in_section}"},
+                      [SIGN_IN, DENIED, DENIED, CHANGED, FOUND, CHANGED]),
+    "change email form": ("GET", "/admin/students/change-email?id={in_section}", None,
+                          [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "change email": ("POST", "/admin/students/change-email?id={in_section}",
+                     {"new_email": "moved@example.org", "confirm_email": "moved@example.org"},
+                     [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    "credentials form": ("GET", "/admin/students/credentials?id={in_section}", None,
+                         [SIGN_IN, DENIED, OK, OK, MISSING, OK]),
+    "credentials form, other section": ("GET", "/admin/students/credentials?id={out_section}", None,
+                                        [SIGN_IN, DENIED, MISSING, OK, MISSING, OK]),
+    "credentials": ("POST", "/admin/students/credentials?id={in_section}",
+                    {"login": "", "email": "inside@alpha.example", "password": "p" * 14},
+                    [SIGN_IN, DENIED, CHANGED, CHANGED, MISSING, CHANGED]),
+    "bulk send credentials": ("POST", "/admin/students/action/", {"action": "send_credentials",
+                                                                  "rowid": "{in_section}"},
+                              [SIGN_IN, DENIED, CHANGED, CHANGED, FOUND, CHANGED]),
+    "export": ("GET", "/admin/students/export?format=csv", None, [SIGN_IN, DENIED, DENIED, OK_CHANGED, OK_CHANGED,
+                                                                  OK_CHANGED]),
+    "bulk export": ("POST", "/admin/students/action/", {"action": "export", "rowid": "{in_section}"},
+                    [SIGN_IN, DENIED, DENIED, OK_CHANGED, OK_CHANGED, OK_CHANGED]),
+    # Import.
+    "imports": ("GET", "/admin/imports/", None, STAFF_ONLY),
+    "import upload": ("POST", "/admin/imports/new", {"file": CSV}, [SIGN_IN, DENIED, DENIED, CHANGED, CHANGED,
+                                                                    CHANGED]),
+    "import job": ("GET", "/admin/imports/{job_a}", None, [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "import progress": ("GET", "/admin/imports/{job_a}/progress", None, [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "import confirm": ("POST", "/admin/imports/{job_a}/confirm", {}, [SIGN_IN, DENIED, DENIED, CHANGED, MISSING,
+                                                                      CHANGED]),
+    "import cancel": ("POST", "/admin/imports/{job_a}/cancel", {}, [SIGN_IN, DENIED, DENIED, CHANGED, MISSING,
+                                                                    CHANGED]),
+    "import template": ("GET", "/admin/imports/template.csv", None, STAFF_ONLY),
+    # Invite, invitations, logs.
+    "invite page": ("GET", "/admin/invite/", None, STAFF_ONLY),
+    "invite": ("POST", "/admin/invite/", {"emails": "invited@example.org"},
+               [SIGN_IN, DENIED, DENIED, OK_CHANGED, OK_CHANGED, OK_CHANGED]),
+    "invitations": ("GET", "/admin/invitations/", None, STAFF_ONLY),
+    "mail log": ("GET", "/admin/mail_log/", None, STAFF_ONLY),
+    "audit log": ("GET", "/admin/audit_log/", None, STAFF_ONLY),
+    # Sections and staff of the selected school.
+    "sections": ("GET", "/admin/sections/", None, STAFF_ONLY),
+    "create section": ("POST", "/admin/sections/new/", {"name": "9Z"},
+                       [SIGN_IN, DENIED, DENIED, CHANGED, CHANGED, CHANGED]),
+    "staff": ("GET", "/admin/staff/", None, STAFF_ONLY),
+    "add staff": ("POST", "/admin/staff/new/", {"email": "new.staff@example.org", "role": "teacher"},
+                  [SIGN_IN, DENIED, DENIED, CHANGED, CHANGED, CHANGED]),
+    "remove staff": ("POST", "/admin/staff/delete/", {"id": "{teacher_membership}"},
+                     [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    # Schools: the platform admin's.
+    "schools": ("GET", "/admin/schools/", None, PLATFORM_ONLY),
+    "school details": ("GET", "/admin/schools/details/?id={school_b}", None, PLATFORM_ONLY),
+    "create school": ("POST", "/admin/schools/new/", {"name": "Gamma School"},
+                      [SIGN_IN, DENIED, DENIED, DENIED, DENIED, CHANGED]),
+    "rename school": ("POST", "/admin/schools/edit/?id={school_b}", {"name": "Beta Lyceum"},
+                      [SIGN_IN, DENIED, DENIED, DENIED, DENIED, CHANGED]),
+    "regenerate link": ("POST", "/admin/schools/regenerate", {"id": "{school_b}"},
+                        [SIGN_IN, DENIED, DENIED, DENIED, DENIED, CHANGED]),
+    "deactivate school": ("POST", "/admin/schools/active", {"id": "{school_b}", "active": "0"},
+                          [SIGN_IN, DENIED, DENIED, DENIED, DENIED, CHANGED]),
 }
-CHANGES = {"create", "edit", "delete", "bulk delete"}
 
 
 def state(app, world):
+    """What the requests could change: every state change writes an audit event, and the records themselves."""
     with app.app_context():
         inside = db.session.get(Student, world.in_section.id)
-        return (db.session.scalar(select(func.count(Student.id))), inside.first_name if inside else None)
+        counts = tuple(db.session.scalar(select(func.count()).select_from(model))
+                       for model in (Student, AuditEvent, ImportJob, Membership, Section, School, Invitation))
+        schools = tuple(db.session.execute(select(School.name, School.signup_token, School.is_active)
+                                           .order_by(School.id)).all())
+        inside_state = (inside.first_name, inside.email, inside.account_status) if inside else None
+        return counts, schools, inside_state
+
+
+def prepare(app, world, case: str) -> dict:
+    """The records the case's URL names; Alpha's student is pending, so that Activate has something to do."""
+    ids = {"in_section": world.in_section.id, "out_section": world.out_section.id,
+           "b_student": world.b_student.id, "school_b": world.school_b.id}
+    with app.app_context():
+        db.session.get(Student, world.in_section.id).account_status = "pending"
+        ids["teacher_membership"] = db.session.scalar(select(Membership.id).where(
+            Membership.user_id == world.teacher_a.id, Membership.school_id == world.school_a.id))
+        db.session.commit()
+        if "{job_a}" in CASES[case][1]:
+            admin = db.session.get(User, world.admin_a.id)
+            ids["job_a"] = importing.create_job(world.school_a.id, "a.csv", CSV, actor=admin)
+            importing.run_job(ids["job_a"], dry_run=True)
+    return ids
 
 
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("role", ROLES)
 def test_permission_table(app, world, as_role, role, case):
     method, url, data, expected = CASES[case]
-    ids = {"in_section": world.in_section.id, "out_section": world.out_section.id,
-           "b_student": world.b_student.id, "school_b": world.school_b.id}
+    ids = prepare(app, world, case)
     url = url.format(**ids)
-    data = {k: v.format(**ids) for k, v in (data or {}).items()}
+    files = {k: (io.BytesIO(v), "list.csv") for k, v in (data or {}).items() if isinstance(v, bytes)}
+    data = {k: v.format(**ids) for k, v in (data or {}).items() if isinstance(v, str)}
     client = as_role(role)
     before = state(app, world)
-    response = client.post(url, data) if method == "POST" else client.get(url)
+    if method == "POST":
+        extra = {"content_type": "multipart/form-data"} if files else {}
+        response = client.post(url, {**data, **files}, **extra)
+    else:
+        response = client.get(url)
+    tasks.wait_for_background_work(app)
     want = expected[ROLES.index(role)]
+    status = {OK: 200, OK_CHANGED: 200, FOUND: 302, CHANGED: 302}.get(want, want)
     if want == SIGN_IN:
         assert response.status_code == 302 and response.location.startswith("/login"), response.location
     else:
-        assert response.status_code == want, response.get_data(as_text=True)[:500]
-    if case in CHANGES and want != FOUND:
-        assert state(app, world) == before, "a refused request changed data"
-    if case in CHANGES and want == FOUND:
-        assert state(app, world) != before
+        assert response.status_code == status, response.get_data(as_text=True)[:500]
+    after = state(app, world)
+    if want in (OK_CHANGED, CHANGED):
+        assert after != before, "an allowed change changed nothing"
+    elif want != OK:
+        assert after == before, "a refused request changed data"
 
 
 def test_tag_lookup_offers_only_the_selected_schools_tags(as_role, world):
