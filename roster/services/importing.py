@@ -8,7 +8,9 @@ the upload through the preview to the run, on a Celery worker or in a thread of 
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import logging
 import re
@@ -90,7 +92,8 @@ class FileNotAccepted(RosterError):
 
 def read_file(data: bytes, file_name: str) -> tablib.Dataset:
     """Read a CSV (UTF-8, UTF-8 with BOM or Windows-1251; comma, semicolon or tab) or XLSX upload."""
-    return _dataset(_rows(data, file_name))
+    with _without_gc():
+        return _dataset(_rows(data, file_name))
 
 
 def check_file(data: bytes, file_name: str) -> list[str]:
@@ -168,6 +171,7 @@ def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
     dataset = tablib.Dataset()
     header = None
     count = 0
+    shared: dict[str, str] = {}
     for row in rows:
         if header is None:
             header = [_plain(value) for value in row]
@@ -177,7 +181,10 @@ def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
                 raise FileNotAccepted("The first row is empty: it should name the columns, as in the template.")
             dataset.headers = header
             continue
-        values = list(row[:len(header)])
+        # One string object for each repeated value (first names, programs, "yes"): a file's cells are mostly
+        # repeats, and 100,000 rows of separate copies cost tens of MB. The cache stops growing at a limit.
+        values = [(shared.setdefault(v, v) if len(shared) < SHARED_LIMIT else shared.get(v, v))
+                  if type(v) is str else v for v in row[:len(header)]]
         values += [None] * (len(header) - len(values))
         if any(v not in (None, "") for v in values):
             count += 1
@@ -190,6 +197,9 @@ def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
     if header is None:
         raise FileNotAccepted("The file is empty.")
     return dataset
+
+
+SHARED_LIMIT = 50_000
 
 
 def _plain(value) -> str:
@@ -283,11 +293,11 @@ CONVERTERS: dict[str, Callable] = {"birth_date": _date, "dropout_date": _date, "
 
 # Results.
 
-@dataclass
+@dataclass(slots=True)  # one per row: no __dict__ each
 class RowResult:
     number: int  # the row's number in the file (the header is row 1)
     status: str  # new | update | unchanged | error
-    cells: list = field(default_factory=list)  # as in the file, for the report of failed rows
+    cells: tuple | list = ()  # as in the file, for the report of failed rows
     name: str = ""
     errors: list[tuple[str, str]] = field(default_factory=list)  # (column label, message)
     changes: list[str] = field(default_factory=list)  # labels of the fields an update changes
@@ -310,7 +320,7 @@ class ImportResult:
                 "unchanged": self.count("unchanged"), "error": self.count("error")}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     result: RowResult
     values: dict = field(default_factory=dict)  # cleaned student fields
@@ -360,6 +370,26 @@ def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, a
     """
     permissions.require(actor, school_id, "students.import")
     mapping, unknown = match_headers(dataset.headers)
+    with _without_gc():
+        return _import(dataset, school_id, mapping, unknown, dry_run=dry_run, actor=actor, file_name=file_name,
+                       progress=progress)
+
+
+@contextlib.contextmanager
+def _without_gc():
+    """Pause the cyclic garbage collector while a file is read and imported: hundreds of thousands of small
+    objects live until the end, and it would walk them again and again (a third of the time at 100,000 rows)
+    to find nothing to free."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, progress) -> ImportResult:
     fields = set(mapping.values())
     rows: list[_Row] = []
     total = len(dataset)
@@ -369,7 +399,7 @@ def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, a
         rows.append(_parse_row(index + 2, cells, mapping))
         if progress and len(rows) % CHUNK == 0:
             progress(index + 1, total)
-    _match(rows, school_id)
+    _match(rows, school_id, fields)
     _compare(rows, fields, school_id)
     if progress:
         progress(total, total)
@@ -393,7 +423,7 @@ def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, a
 
 def _parse_row(number: int, cells, mapping: dict[int, str]) -> _Row:
     """Read one row's cells. An empty cell leaves the student's value as it is (only names are required)."""
-    row = _Row(RowResult(number, "new", list(cells)))
+    row = _Row(RowResult(number, "new", cells))
     raw: dict = {}
     guardians: dict[int, dict] = {}
     for position, name in mapping.items():
@@ -445,6 +475,7 @@ def _guardian_label(key: str) -> str:
 NEW_STUDENT = {"middle_name": "", "email": None, "phone": "", "phone_normalized": "", "personal_file_number": None,
                "gender": None, "birth_date": None, "is_inclusive": False, "is_individual": False, "address": "",
                "extra_phone": "", "extra_email": "", "dropout_date": None, "dropout_reason": "", "dropout_note": ""}
+MATCH_COLUMNS = {"id", "last_name", "first_name", "middle_name", "email", "personal_file_number", "phone_normalized"}
 STUDENT_COLUMNS = ("id", "last_name", "first_name", "middle_name", "email", "phone", "phone_normalized",
                    "personal_file_number", "gender", "birth_date", "is_inclusive", "is_individual", "address",
                    "extra_phone", "extra_email", "dropout_date", "dropout_reason", "dropout_note")
@@ -455,16 +486,21 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
-def _match(rows: list[_Row], school_id: int) -> None:
+def _match(rows: list[_Row], school_id: int, fields: set[str]) -> None:
     """Find each row's student: by personal file number, else by email; one query per thousand keys."""
-    by_number = _students_by(school_id, "personal_file_number",
+    # The matched students' values: what matching, messages and the name index need, and the file's columns.
+    columns = tuple(c for c in STUDENT_COLUMNS if c in MATCH_COLUMNS or c in fields)
+    by_number = _students_by(school_id, columns, "personal_file_number",
                              {r.values["personal_file_number"] for r in rows if r.values.get("personal_file_number")})
     # An email needs looking up only where the file number did not already find a student with that email.
     by_email = {s["email"]: s for s in by_number.values() if s["email"]}
-    by_email |= _students_by(school_id, "email", {
+    by_email |= _students_by(school_id, columns, "email", {
         r.values["email"] for r in rows if r.values.get("email") and r.values["email"] not in by_email})
 
-    rows_of: dict[tuple, list[_Row]] = defaultdict(list)
+    # Two rows of one file for one student: by the student they match, or by the keys of a new one. Each key's
+    # first row is remembered; a list is made only for a key seen twice (at 100,000 rows, memory counts).
+    first: dict[str, dict] = {"id": {}, "number": {}, "email": {}}
+    repeated: dict[tuple, list[_Row]] = {}
     for row in rows:
         number, address = row.values.get("personal_file_number"), row.values.get("email")
         if row.result.status == "error":
@@ -478,31 +514,30 @@ def _match(rows: list[_Row], school_id: int) -> None:
                                                        f"number is {mailed['personal_file_number']}."))
         else:
             row.match = numbered or mailed
-        # Two rows of one file for one student: by the student they match, or by the keys of a new one.
-        if row.match:
-            rows_of[("id", row.match["id"])].append(row)
-        else:
-            for key in (("number", number), ("email", address)):
-                if key[1]:
-                    rows_of[key].append(row)
-    for same in rows_of.values():
-        if len(same) > 1:
-            numbers_text = ", ".join(str(r.result.number) for r in same)
-            for row in same:
-                row.result.errors.append(("", f"Rows {numbers_text} are the same student; keep one of them."))
+        keys = [("id", row.match["id"])] if row.match else [("number", number), ("email", address)]
+        for kind, key in keys:
+            if key:
+                earlier = first[kind].setdefault(key, row)
+                if earlier is not row:
+                    repeated.setdefault((kind, key), [earlier]).append(row)
+    for same in repeated.values():
+        numbers_text = ", ".join(str(r.result.number) for r in same)
+        error = ("", f"Rows {numbers_text} are the same student; keep one of them.")
+        for row in same:
+            if error not in row.result.errors:  # the same two rows may share a number and an email
+                row.result.errors.append(error)
     for row in rows:
         if row.result.errors:
             row.result.status, row.match = "error", None
 
 
-def _students_by(school_id: int, key: str, wanted: set) -> dict[str, dict]:
-    """The school's students whose `key` is one of `wanted`, as dicts of STUDENT_COLUMNS; a query per 1,000."""
-    columns = [getattr(Student, c) for c in STUDENT_COLUMNS]
+def _students_by(school_id: int, columns: tuple[str, ...], key: str, wanted: set) -> dict[str, dict]:
+    """The school's students whose `key` is one of `wanted`, as dicts of `columns`; a query per 1,000 keys."""
     found = {}
     for chunk in _chunks(sorted(wanted)):
-        for values in db.session.execute(select(*columns).where(
+        for values in db.session.execute(select(*(getattr(Student, c) for c in columns)).where(
                 Student.school_id == school_id, getattr(Student, key).in_(chunk))):
-            student = dict(zip(STUDENT_COLUMNS, values, strict=True))
+            student = dict(zip(columns, values, strict=True))
             found[student[key]] = student
     return found
 
@@ -605,10 +640,9 @@ def _insert_new(new: list[_Row], school_id: int, now) -> None:
     ids = _insert_returning_ids(records)
     for row, student_id in zip(new, ids, strict=True):
         row.result.student_id = student_id
-    parts = [{"student_id": sid, "school_id": school_id, "part": part}
-             for record, sid in zip(records, ids, strict=True) for part in name_parts(record["search_key"])]
-    if parts:
-        db.session.execute(insert(student_name_part), parts)
+    _insert_plain(student_name_part, ("student_id", "school_id", "part"), [
+        (sid, school_id, part) for record, sid in zip(records, ids, strict=True)
+        for part in name_parts(record["search_key"])])
 
 
 def _insert_returning_ids(records: list[dict]) -> list[int]:
@@ -650,19 +684,27 @@ def _write_links_and_guardians(written: list[_Row], link_ids: dict) -> None:
         other = f"{model.__tablename__}_id"
         for chunk in _chunks([row.result.student_id for row in named if row.match]):
             db.session.execute(delete(link_table).where(link_table.c.student_id.in_(chunk)))
-        pairs = [{"student_id": row.result.student_id, other: link_ids[name][fold(n)]}
-                 for row in named for n in row.links[name]]
-        if pairs:
-            db.session.execute(insert(link_table), pairs)
+        _insert_plain(link_table, ("student_id", other), [
+            (row.result.student_id, link_ids[name][fold(n)]) for row in named for n in row.links[name]])
     with_guardians = [row for row in written if row.guardians is not None]
     for chunk in _chunks([row.result.student_id for row in with_guardians if row.match]):
         db.session.execute(delete(Guardian).where(Guardian.student_id.in_(chunk)))
     guardians = []
     for row in with_guardians:
         listed = row.guardians if row.match else [row.guardians[n] for n in sorted(row.guardians)]
-        guardians += [{"student_id": row.result.student_id, **g} for g in listed]
-    if guardians:
-        db.session.execute(insert(Guardian), guardians)
+        guardians += [(row.result.student_id, *(g[f] for f in student_service.GUARDIAN_FIELDS)) for g in listed]
+    _insert_plain(Guardian.__table__, ("student_id", *student_service.GUARDIAN_FIELDS), guardians)
+
+
+def _insert_plain(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """executemany straight to the driver, for rows of plain ints and strings (links, name words, guardians):
+    SQLAlchemy's per-row parameter handling costs more than the insert itself at 100,000 rows."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})", rows)
 
 
 def _ensure_names(rows: list[_Row], fields: set[str], school_id: int):
