@@ -69,8 +69,7 @@ def start_import(job_id: int, *, dry_run: bool) -> None:
     if app.config["CELERY_BROKER_URL"]:
         run_import.delay(job_id, dry_run)
         return
-    future = app.extensions["roster_executor"].submit(_run_import_in_process, app, job_id, dry_run)
-    app.extensions["roster_futures"].append(future)
+    _keep(app, app.extensions["roster_executor"].submit(_run_import_in_process, app, job_id, dry_run))
 
 
 def dispatch(message_ids: list[int]) -> None:
@@ -80,8 +79,15 @@ def dispatch(message_ids: list[int]) -> None:
         for message_id in message_ids:
             deliver_mail.delay(message_id)
         return
-    future = app.extensions["roster_executor"].submit(_deliver_in_process, app, list(message_ids))
-    app.extensions["roster_futures"].append(future)
+    _keep(app, app.extensions["roster_executor"].submit(_deliver_in_process, app, list(message_ids)))
+
+
+def _keep(app: Flask, future) -> None:
+    """Remember a background job until it is waited for; finished ones that went well are let go, so that a
+    long-running web process does not collect them forever."""
+    futures = app.extensions["roster_futures"]
+    futures[:] = [f for f in futures if not f.done() or f.exception() is not None]
+    futures.append(future)
 
 
 def wait_for_background_work(app: Flask, timeout: float = 30) -> None:

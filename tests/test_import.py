@@ -395,3 +395,25 @@ def watch(browser, url, timeout=120):
             return seen
         time.sleep(0.05)
     raise AssertionError(f"the job did not finish: {seen[-3:]}")
+
+
+def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, as_role, monkeypatch):
+    admin = as_role("admin_a")
+    job_url = upload(admin, "students_utf8.csv").location
+    tasks.wait_for_background_work(app)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importing, "_write_links_and_guardians", broken)  # after the students were inserted
+    admin.post(job_url + "/confirm")
+    with pytest.raises(RuntimeError):
+        tasks.wait_for_background_work(app)
+    page = admin.get(job_url).get_data(as_text=True)
+    assert "Failed" in page and "nothing was saved" in page and "disk is full" not in page
+    with app.app_context():
+        job = db.session.scalar(select(ImportJob))
+        assert (job.status, job.content) == ("failed", None)
+        assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 0
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "students imported")) == 0
