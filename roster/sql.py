@@ -27,13 +27,13 @@ def _contains_sqlite(element, compiler, **kw):
     return f"(instr({compiler.process(column, **kw)}, {compiler.process(text, **kw)}) > 0)"
 
 
-def id_in(column, ids: list[int]):
+def id_in(column, ids: list):
     """`column IN ids`, as one array parameter on PostgreSQL: a thousand separate parameters cost more to send
-    and plan than the query takes to run."""
-    from sqlalchemy import ARRAY, Integer, any_, bindparam
+    and plan than the query takes to run. Any column type: ids, emails, file numbers."""
+    from sqlalchemy import ARRAY, any_, bindparam
 
     from roster.extensions import db
 
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
     return column.in_(ids)

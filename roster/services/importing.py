@@ -47,6 +47,7 @@ from roster.models import (
 from roster.services import audit
 from roster.services import students as student_service
 from roster.services.exporting import DANGEROUS_STARTS
+from roster.sql import id_in
 from roster.text import fold, name_parts, name_search_key
 
 log = logging.getLogger(__name__)
@@ -536,7 +537,7 @@ def _students_by(school_id: int, columns: tuple[str, ...], key: str, wanted: set
     found = {}
     for chunk in _chunks(sorted(wanted)):
         for values in db.session.execute(select(*(getattr(Student, c) for c in columns)).where(
-                Student.school_id == school_id, getattr(Student, key).in_(chunk))):
+                Student.school_id == school_id, id_in(getattr(Student, key), chunk))):
             student = dict(zip(columns, values, strict=True))
             found[student[key]] = student
     return found
@@ -597,7 +598,7 @@ def _link_names(link_table, model, ids: list[int]) -> dict[int, list[str]]:
     for chunk in _chunks(ids):
         for student_id, name in db.session.execute(
                 select(link_table.c.student_id, model.name).join(model, model.id == other)
-                .where(link_table.c.student_id.in_(chunk))):
+                .where(id_in(link_table.c.student_id, chunk))):
             names[student_id].append(name)
     return names
 
@@ -606,7 +607,7 @@ def _guardians_of(ids: list[int]) -> dict[int, list[dict]]:
     found: dict[int, list[dict]] = defaultdict(list)
     columns = [Guardian.student_id] + [getattr(Guardian, f) for f in student_service.GUARDIAN_FIELDS]
     for chunk in _chunks(ids):
-        for row in db.session.execute(select(*columns).where(Guardian.student_id.in_(chunk))
+        for row in db.session.execute(select(*columns).where(id_in(Guardian.student_id, chunk))
                                       .order_by(Guardian.student_id, Guardian.id)).mappings():
             found[row["student_id"]].append({f: row[f] for f in student_service.GUARDIAN_FIELDS})
     return found
@@ -689,12 +690,12 @@ def _write_links_and_guardians(written: list[_Row], link_ids: dict) -> None:
         named = [row for row in written if name in row.links]
         other = f"{model.__tablename__}_id"
         for chunk in _chunks([row.result.student_id for row in named if row.match]):
-            db.session.execute(delete(link_table).where(link_table.c.student_id.in_(chunk)))
+            db.session.execute(delete(link_table).where(id_in(link_table.c.student_id, chunk)))
         _insert_plain(link_table, ("student_id", other), [
             (row.result.student_id, link_ids[name][fold(n)]) for row in named for n in row.links[name]])
     with_guardians = [row for row in written if row.guardians is not None]
     for chunk in _chunks([row.result.student_id for row in with_guardians if row.match]):
-        db.session.execute(delete(Guardian).where(Guardian.student_id.in_(chunk)))
+        db.session.execute(delete(Guardian).where(id_in(Guardian.student_id, chunk)))
     guardians = []
     for row in with_guardians:
         listed = row.guardians if row.match else [row.guardians[n] for n in sorted(row.guardians)]
