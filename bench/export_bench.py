@@ -39,7 +39,7 @@ def child(fmt: str, query: str) -> None:
 
 def main() -> None:
     print(os.environ.get("BENCH_DATABASE_URL") or "sqlite (bench/out/bench.db)", f"- median of {RUNS} runs")
-    for fmt in ("csv", "xlsx"):
+    for fmt in os.environ.get("BENCH_FORMATS", "csv,xlsx").split(","):
         for name, query in CASES.items():
             results = []
             for _ in range(RUNS):
