@@ -364,8 +364,9 @@ def change_email(student_id: int, school_id: int, new: str, confirm: str, *, act
 
 # Search conditions shared by the list filters, exports and lookups.
 
-# On PostgreSQL, up to this many name matches are looked up first and handed to the list as ids.
-NAME_MATCH_ID_LIMIT = 1000
+# On PostgreSQL, up to this many name matches are looked up first and handed to the list as ids (one array
+# parameter): a two-letter name ("ан", 2,853 of 100,000 students) went from 54–68 ms to 36–42 ms at 5,000.
+NAME_MATCH_ID_LIMIT = 5000
 
 
 def name_matches(query: str, school_id: int) -> list:
