@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from roster import tasks
 from roster.admin import context
@@ -57,8 +57,9 @@ class ImportView(ScopedReadOnlyView):
         return [ImportJob.school_id == context.school_id()]
 
     def get_query(self):
-        # The list never loads the stored files or reports.
-        return super().get_query().options(selectinload(ImportJob.uploaded_by))
+        # The list never loads the stored files or reports (a waiting upload is up to 10 MB).
+        return super().get_query().options(selectinload(ImportJob.uploaded_by), defer(ImportJob.content),
+                                           defer(ImportJob.report))
 
     def _actor(self):
         return current_user._get_current_object()
