@@ -87,6 +87,17 @@ def student_data(form) -> dict:
     return data
 
 
+def attach_errors(form, exc) -> None:
+    """Show a service's ValidationFailed beside the form's fields; a message for no field becomes a flash."""
+    from flask import flash
+
+    for name, messages in exc.field_errors.items():
+        if name in form:
+            form[name].errors = list(form[name].errors) + messages
+        else:
+            flash(" ".join(messages), "error")
+
+
 def can_see_private() -> bool:
     return permissions.allows(context.role(), "students.see_private")
 

@@ -92,7 +92,8 @@ class ImportView(ScopedReadOnlyView):
     @expose("/<int:job_id>")
     def job_view(self, job_id):
         job = self._job(job_id)
-        return self.render("admin/roster/import_job.html", job=job, report=job.report or {}, form=FlaskForm())
+        return self.render("admin/roster/import_job.html", job=job, report=job.report or {}, form=FlaskForm(),
+                           badges=STATUS_BADGES)
 
     @expose("/<int:job_id>/progress")
     def progress_view(self, job_id):

@@ -15,6 +15,7 @@ from wtforms.widgets import Select
 
 from roster.admin import context
 from roster.admin.base import SecuredModelView
+from roster.admin.forms import attach_errors
 from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, User
@@ -23,14 +24,6 @@ from roster.services import schools
 
 def _actor():
     return current_user._get_current_object()
-
-
-def _attach(form, exc: ValidationFailed) -> None:
-    for name, messages in exc.field_errors.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + messages
-        else:
-            flash(" ".join(messages), "error")
 
 
 class SchoolForm(FlaskForm):
@@ -82,7 +75,7 @@ class SchoolView(SecuredModelView):
             school = schools.create(form.name.data, slug=form.slug.data or None, actor=_actor())
         except ValidationFailed as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_errors(form, exc)
             return False
         flash("School created. Choose it in the school switcher, then add its first school admin under Staff.",
               "success")
@@ -93,7 +86,7 @@ class SchoolView(SecuredModelView):
             schools.rename(model.id, form.name.data, actor=_actor())
         except ValidationFailed as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_errors(form, exc)
             return False
         return True
 
@@ -201,7 +194,7 @@ class StaffView(SecuredModelView):
                 last_name=form.last_name.data or "", first_name=form.first_name.data or "")
         except ValidationFailed as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_errors(form, exc)
             return False
         except Forbidden:
             abort(403)

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from roster.admin import context
 from roster.admin.base import SecuredModelView
+from roster.admin.forms import attach_errors
 from roster.errors import Forbidden, NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import Section
@@ -76,8 +77,7 @@ class SectionView(SecuredModelView):
                                         actor=current_user._get_current_object())
         except ValidationFailed as exc:
             db.session.rollback()
-            for name, messages in exc.field_errors.items():
-                form[name].errors = list(form[name].errors) + messages
+            attach_errors(form, exc)
             return None
         except Forbidden:
             abort(403)

@@ -19,6 +19,7 @@ from roster.admin.base import SecuredModelView
 from roster.admin.forms import (
     ChangeEmailForm,
     CredentialsForm,
+    attach_errors,
     build_student_form,
     can_see_private,
     scoped_loaders,
@@ -450,8 +451,7 @@ class StudentView(SecuredModelView):
                                                 form.confirm_email.data, actor=self._actor())
             except ValidationFailed as exc:
                 db.session.rollback()
-                for name, messages in exc.field_errors.items():
-                    form[name].errors = list(form[name].errors) + messages
+                attach_errors(form, exc)
             else:
                 flash(f"{student.full_name}'s email is now {address}; both addresses were told.", "success")
                 return redirect(url_for(".details_view", id=student.id))
@@ -478,8 +478,7 @@ class StudentView(SecuredModelView):
                                            actor=self._actor())
             except ValidationFailed as exc:
                 db.session.rollback()
-                for name, messages in exc.field_errors.items():
-                    form[name].errors = list(form[name].errors) + messages
+                attach_errors(form, exc)
             else:
                 flash(f"Credentials sent to {issued.email} (login: {issued.login}). "
                       "The student sets a new password at first sign-in.", "success")
