@@ -8,8 +8,18 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent, ImportJob, Invitation, Membership, School, Section, Student, User
-from roster.services import importing
+from roster.models import (
+    AuditEvent,
+    ImportJob,
+    Invitation,
+    MailMessage,
+    Membership,
+    School,
+    Section,
+    Student,
+    User,
+)
+from roster.services import importing, invitations
 
 ROLES = ["anonymous", "student_user", "teacher_a", "admin_a", "admin_b", "platform"]
 # What each role gets. "ok+" and "found+": 200 or a redirect, and the data changed; "found": a redirect and
@@ -91,17 +101,30 @@ CASES = {
     "invite": ("POST", "/admin/invite/", {"emails": "invited@example.org"},
                [SIGN_IN, DENIED, DENIED, OK_CHANGED, OK_CHANGED, OK_CHANGED]),
     "invitations": ("GET", "/admin/invitations/", None, STAFF_ONLY),
+    "resend invitation": ("POST", "/admin/invitations/action/", {"action": "resend", "rowid": "{invitation_a}"},
+                          [SIGN_IN, DENIED, DENIED, CHANGED, FOUND, CHANGED]),
+    "revoke invitation": ("POST", "/admin/invitations/action/", {"action": "revoke", "rowid": "{invitation_a}"},
+                          [SIGN_IN, DENIED, DENIED, CHANGED, FOUND, CHANGED]),
     "mail log": ("GET", "/admin/mail_log/", None, STAFF_ONLY),
+    "mail details": ("GET", "/admin/mail_log/details/?id={mail_a}", None, [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "resend mail": ("POST", "/admin/mail_log/action/", {"action": "resend", "rowid": "{mail_a}"},
+                    [SIGN_IN, DENIED, DENIED, CHANGED, FOUND, CHANGED]),
     "audit log": ("GET", "/admin/audit_log/", None, STAFF_ONLY),
     # Sections and staff of the selected school.
     "sections": ("GET", "/admin/sections/", None, STAFF_ONLY),
     "create section": ("POST", "/admin/sections/new/", {"name": "9Z"},
                        [SIGN_IN, DENIED, DENIED, CHANGED, CHANGED, CHANGED]),
+    "edit section": ("POST", "/admin/sections/edit/?id={section_a1}", {"name": "1A renamed"},
+                     [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    "delete section": ("POST", "/admin/sections/delete/", {"id": "{section_a2}"},
+                       [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
     "staff": ("GET", "/admin/staff/", None, STAFF_ONLY),
     "add staff": ("POST", "/admin/staff/new/", {"email": "new.staff@example.org", "role": "teacher"},
                   [SIGN_IN, DENIED, DENIED, CHANGED, CHANGED, CHANGED]),
     "remove staff": ("POST", "/admin/staff/delete/", {"id": "{teacher_membership}"},
                      [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    "bulk remove staff": ("POST", "/admin/staff/action/", {"action": "delete", "rowid": "{teacher_membership}"},
+                          [SIGN_IN, DENIED, DENIED, CHANGED, FOUND, CHANGED]),
     # Schools: the platform admin's.
     "schools": ("GET", "/admin/schools/", None, PLATFORM_ONLY),
     "school details": ("GET", "/admin/schools/details/?id={school_b}", None, PLATFORM_ONLY),
@@ -122,6 +145,7 @@ def state(app, world):
         inside = db.session.get(Student, world.in_section.id)
         counts = tuple(db.session.scalar(select(func.count()).select_from(model))
                        for model in (Student, AuditEvent, ImportJob, Membership, Section, School, Invitation))
+        counts += tuple(db.session.scalars(select(Section.name).order_by(Section.id)))
         schools = tuple(db.session.execute(select(School.name, School.signup_token, School.is_active)
                                            .order_by(School.id)).all())
         inside_state = (inside.first_name, inside.email, inside.account_status) if inside else None
@@ -131,12 +155,24 @@ def state(app, world):
 def prepare(app, world, case: str) -> dict:
     """The records the case's URL names; Alpha's student is pending, so that Activate has something to do."""
     ids = {"in_section": world.in_section.id, "out_section": world.out_section.id,
-           "b_student": world.b_student.id, "school_b": world.school_b.id}
+           "b_student": world.b_student.id, "school_b": world.school_b.id,
+           "section_a1": world.section_a1.id, "section_a2": world.section_a2.id}
     with app.app_context():
         db.session.get(Student, world.in_section.id).account_status = "pending"
         ids["teacher_membership"] = db.session.scalar(select(Membership.id).where(
             Membership.user_id == world.teacher_a.id, Membership.school_id == world.school_a.id))
         db.session.commit()
+        named = CASES[case][1] + str(CASES[case][2])
+        if "{invitation_a}" in named:
+            invitations.invite(world.school_a.id, "waiting@example.org", actor=db.session.get(User, world.admin_a.id))
+            tasks.wait_for_background_work(app)
+            ids["invitation_a"] = db.session.scalar(select(Invitation.id))
+        if "{mail_a}" in named:
+            failed = MailMessage(school_id=world.school_a.id, kind="notice", to_address="x@example.org",
+                                 subject="Failed", body_text="Hello", status="failed", last_error="refused")
+            db.session.add(failed)
+            db.session.commit()
+            ids["mail_a"] = failed.id
         if "{job_a}" in CASES[case][1]:
             admin = db.session.get(User, world.admin_a.id)
             ids["job_a"] = importing.create_job(world.school_a.id, "a.csv", CSV, actor=admin)
