@@ -4,7 +4,9 @@ PY    := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install chromium lint bench
+PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite install chromium services lint bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -32,7 +34,18 @@ chromium:
 			(apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }); \
 		else echo "Browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
 
-test: install chromium
+# PostgreSQL (127.0.0.1:5432, user postgres, database test) and Redis (127.0.0.1:6379) for the suite: started,
+# and installed first when missing and we run as root.
+services:
+	@sh .ci/services
+
+# Every test, browser tests included, on SQLite and then on PostgreSQL.
+test: install chromium services
+	$(PY) -m pytest $(PYTEST_ARGS)
+	ROSTER_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The quick loop while working: SQLite only.
+test-sqlite: install chromium services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
