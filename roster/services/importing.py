@@ -24,6 +24,7 @@ import python_calamine
 import tablib
 from flask import current_app
 from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.orm import defer
 
 from roster import permissions
 from roster.errors import NotFound, RosterError
@@ -750,7 +751,7 @@ def _ensure_names(rows: list[_Row], fields: set[str], school_id: int):
 # Jobs: upload -> preview -> confirm -> run.
 
 def create_job(school_id: int, file_name: str, data: bytes, *, actor) -> int:
-    """Store an upload as a job, once it reads as a student list; its preview is made next (preview_job)."""
+    """Store an upload as a job, once it reads as a student list; its preview is made next (run_job, dry run)."""
     permissions.require(actor, school_id, "students.import")
     check_file(data, file_name)
     job = ImportJob(school_id=school_id, uploaded_by_id=getattr(actor, "id", None), file_name=file_name[:255],
@@ -771,8 +772,11 @@ def run_now(school_id: int, file_name: str, data: bytes, *, actor) -> ImportJob:
 
 
 def get_job(job_id: int, school_id: int, *, actor) -> ImportJob:
+    """The school's job, without its stored upload (up to 10 MB; the progress bar asks for the job every second)
+    and with its report only when read."""
     permissions.require(actor, school_id, "students.import")
-    job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id, ImportJob.school_id == school_id))
+    job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id, ImportJob.school_id == school_id)
+                            .options(defer(ImportJob.content), defer(ImportJob.report)))
     if job is None:
         raise NotFound("No such import in this school.")
     return job
