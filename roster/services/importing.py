@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import gc
 import io
 import logging
@@ -17,8 +18,9 @@ import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 import python_calamine
 import tablib
@@ -129,20 +131,24 @@ def _csv_rows(data: bytes):
         raise FileNotAccepted("This file is not a CSV text file, whatever its name says. Save the list as CSV "
                               "(or XLSX) from your spreadsheet program and upload that.")
     if data.startswith(b"\xef\xbb\xbf"):
-        text = data[3:].decode("utf-8", errors="replace")
+        encoding, data = "utf-8", data[3:]
     else:
+        encoding = "utf-8"
         try:
-            text = data.decode("utf-8")
+            data.decode("utf-8")
         except UnicodeDecodeError:
+            # A Russian-locale spreadsheet saves Windows-1251, which decodes any byte but five.
+            encoding = "cp1251"
             try:
-                # A Russian-locale spreadsheet saves Windows-1251.
-                text = data.decode("cp1251")
+                data.decode("cp1251")
             except UnicodeDecodeError:
                 raise FileNotAccepted("The file's text encoding is not UTF-8 or Windows-1251. "
                                       "Save it as CSV UTF-8 and upload it again.") from None
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max(";,\t", key=first_line.count)
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    first_line = next((line for line in data[:65536].splitlines() if line.strip()), b"")
+    delimiter = max(";,\t", key=lambda d: first_line.count(d.encode()))
+    # Decoded as it is read: the whole file as one str would be its size twice over (four times as a StringIO).
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    return csv.reader(text, delimiter=delimiter)
 
 
 def _xlsx_rows(data: bytes):
@@ -244,8 +250,12 @@ def _date(value):
     if isinstance(value, date):
         return value
     text = _text(value)
-    if not text:
-        return None
+    return _date_from_text(text) if text else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _date_from_text(text: str) -> date:
+    """Cached: a school's birth dates span a few thousand days, and rows that share one share its object."""
     iso, day_first = ISO_DATE.match(text), DAY_FIRST_DATE.match(text)
     try:
         if iso:
@@ -278,7 +288,10 @@ def _gender(value) -> str:
     raise ValueError(f"“{_text(value)[:40]}” is not a gender: write male or female (or m, f).")
 
 
-def _names(value) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _names(value) -> tuple[str, ...]:
+    """The names of one programs/tags/sections cell. Cached: a file repeats a few cells thousands of times, and
+    the rows that repeat one share its tuple."""
     seen, names = set(), []
     for name in _text(value).split(LINK_SEPARATOR):
         name = " ".join(name.split())
@@ -286,7 +299,7 @@ def _names(value) -> list[str]:
         if name and key not in seen:
             seen.add(key)
             names.append(name)
-    return names
+    return tuple(names)
 
 
 CONVERTERS: dict[str, Callable] = {"birth_date": _date, "dropout_date": _date, "is_inclusive": _bool,
@@ -295,15 +308,32 @@ CONVERTERS: dict[str, Callable] = {"birth_date": _date, "dropout_date": _date, "
 
 # Results.
 
-@dataclass(slots=True)  # one per row: no __dict__ each
+@dataclass(slots=True, eq=False)
 class RowResult:
+    """One row of the file: its cleaned values, the student it matched and what the import makes of it.
+
+    Slotted, and empty tuples until there is something to say: a 100,000-row file keeps 100,000 of them.
+    """
     number: int  # the row's number in the file (the header is row 1)
-    status: str  # new | update | unchanged | error
-    cells: tuple | list = ()  # as in the file, for the report of failed rows
-    name: str = ""
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (column label, message)
-    changes: list[str] = field(default_factory=list)  # labels of the fields an update changes
+    status: str = "new"  # new | update | unchanged | error
+    errors: list[tuple[str, str]] | tuple = ()  # (column label, message)
+    changes: list[str] | tuple = ()  # labels of the fields an update changes
     student_id: int | None = None
+    cells: tuple = ()  # a failed row's cells as they are in the file, for the report of failed rows
+    values: dict | None = None  # cleaned student fields
+    links: dict | None = None  # programs/tags/sections -> names
+    guardians: dict | list | None = None  # the file's {position: guardian}; for an update, the full list
+    match: dict | None = None  # an update's student as it is now
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.values.get(n) or "" for n in ("last_name", "first_name", "middle_name")).strip()
+
+    def fail(self, column: str, message: str) -> None:
+        if not self.errors:
+            self.errors = []
+        self.errors.append((column, message))
+        self.status = "error"
 
 
 @dataclass
@@ -320,15 +350,6 @@ class ImportResult:
     def totals(self) -> dict[str, int]:
         return {"rows": len(self.rows), "new": self.count("new"), "update": self.count("update"),
                 "unchanged": self.count("unchanged"), "error": self.count("error")}
-
-
-@dataclass(slots=True)
-class _Row:
-    result: RowResult
-    values: dict = field(default_factory=dict)  # cleaned student fields
-    links: dict = field(default_factory=dict)  # programs/tags/sections -> names
-    guardians: dict | list | None = None  # the file's {position: guardian}; after _compare, the full list
-    match: dict | None = None  # the existing student's current values
 
 
 # Matching headers.
@@ -393,7 +414,7 @@ def _without_gc():
 
 def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, progress) -> ImportResult:
     fields = set(mapping.values())
-    rows: list[_Row] = []
+    rows: list[RowResult] = []
     total = len(dataset)
     for index, cells in enumerate(dataset):
         if not any(value not in (None, "") for value in cells):
@@ -401,11 +422,14 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
         rows.append(_parse_row(index + 2, cells, mapping))
         if progress and len(rows) % CHUNK == 0:
             progress(index + 1, total)
-    _match(rows, school_id, fields)
+    _match(rows, school_id)
     _compare(rows, fields, school_id)
+    for row in rows:
+        if row.status == "error":
+            row.cells = dataset[row.number - 2]  # the rows that failed go back to the user as they were
     if progress:
         progress(total, total)
-    result = ImportResult(list(dataset.headers), [row.result for row in rows], unknown, {})
+    result = ImportResult(list(dataset.headers), rows, unknown, {})
     try:
         result.new_names = _write(rows, fields, school_id)
         if not dry_run:
@@ -423,10 +447,11 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
     return result
 
 
-def _parse_row(number: int, cells, mapping: dict[int, str]) -> _Row:
+def _parse_row(number: int, cells, mapping: dict[int, str]) -> RowResult:
     """Read one row's cells. An empty cell leaves the student's value as it is (only names are required)."""
-    row = _Row(RowResult(number, "new", cells))
+    row = RowResult(number)
     raw: dict = {}
+    links: dict[str, tuple[str, ...]] = {}
     guardians: dict[int, dict] = {}
     for position, name in mapping.items():
         value = cells[position]
@@ -440,30 +465,28 @@ def _parse_row(number: int, cells, mapping: dict[int, str]) -> _Row:
             if name in CONVERTERS:
                 raw[name] = CONVERTERS[name](value)
             elif name in LINKS:
-                row.links[name] = _names(value)
+                links[name] = _names(value)
             elif name[:8] == "guardian":
                 guardians.setdefault(int(name[8]), {})[name[10:]] = _text(value)
             else:
                 raw[name] = value if type(value) is str else _text(value)
         except ValueError as exc:
-            row.result.errors.append((LABELS[name], str(exc)))
+            row.fail(LABELS[name], str(exc))
     positions = sorted(guardians)
     if guardians:
         raw["guardians"] = [guardians[n] for n in positions]
     values, errors = student_service.clean_fields(raw)
     for name, messages in errors.items():
         label = LABELS.get(name) or _guardian_label(name)
-        row.result.errors.extend((label, message) for message in messages)
-    for name, names in row.links.items():
+        for message in messages:
+            row.fail(label, message)
+    for name, names in links.items():
         if any(len(n) > 120 for n in names):
-            row.result.errors.append((LABELS[name], "A name is longer than 120 characters."))
+            row.fail(LABELS[name], "A name is longer than 120 characters.")
     if "guardians" in values:
         # Guardian n of the file is the student's guardian n; the cleaned list keeps the file's order.
         row.guardians = dict(zip(positions, values.pop("guardians"), strict=True))
-    row.values = values
-    row.result.name = " ".join(values.get(n) or "" for n in ("last_name", "first_name", "middle_name")).strip()
-    if row.result.errors:
-        row.result.status = "error"
+    row.values, row.links = values, links
     return row
 
 
@@ -488,105 +511,136 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
-def _match(rows: list[_Row], school_id: int, fields: set[str]) -> None:
+def _match(rows: list[RowResult], school_id: int) -> None:
     """Find each row's student: by personal file number, else by email; one query per thousand keys."""
-    # The matched students' values: what matching, messages and the name index need, and the file's columns.
-    columns = tuple(c for c in STUDENT_COLUMNS if c in MATCH_COLUMNS or c in fields)
-    by_number = _students_by(school_id, columns, "personal_file_number",
-                             {r.values["personal_file_number"] for r in rows if r.values.get("personal_file_number")})
+    # The file's own string objects stand for the keys found: 100,000 matches hold no second copy of each.
+    keys = {value: value for row in rows for value in (row.values.get("personal_file_number"),
+                                                          row.values.get("email")) if value}
+    by_number = _students_by(school_id, "personal_file_number", keys, {
+        r.values["personal_file_number"] for r in rows if r.values.get("personal_file_number")})
     # An email needs looking up only where the file number did not already find a student with that email.
-    by_email = {s["email"]: s for s in by_number.values() if s["email"]}
-    by_email |= _students_by(school_id, columns, "email", {
+    by_email = {s.email: s for s in by_number.values() if s.email}
+    by_email |= _students_by(school_id, "email", keys, {
         r.values["email"] for r in rows if r.values.get("email") and r.values["email"] not in by_email})
 
     # Two rows of one file for one student: by the student they match, or by the keys of a new one. Each key's
     # first row is remembered; a list is made only for a key seen twice (at 100,000 rows, memory counts).
     first: dict[str, dict] = {"id": {}, "number": {}, "email": {}}
-    repeated: dict[tuple, list[_Row]] = {}
+    repeated: dict[tuple, list[RowResult]] = {}
+    conflicts = []
     for row in rows:
-        number, address = row.values.get("personal_file_number"), row.values.get("email")
-        if row.result.status == "error":
+        if row.status == "error":
             continue
+        number, address = row.values.get("personal_file_number"), row.values.get("email")
         numbered, mailed = by_number.get(number), by_email.get(address)
-        if numbered and mailed and numbered["id"] != mailed["id"]:
-            row.result.errors.append((LABELS["email"], f"The personal file number is {_name(numbered)}'s, the "
-                                                       f"email {_name(mailed)}'s: two different students."))
-        elif not numbered and mailed and number and mailed["personal_file_number"]:
-            row.result.errors.append((LABELS["email"], f"This email is {_name(mailed)}'s, whose personal file "
-                                                       f"number is {mailed['personal_file_number']}."))
+        if (numbered and mailed and numbered.id != mailed.id) or (
+                not numbered and mailed and number and mailed.personal_file_number):
+            conflicts.append((row, numbered, mailed))
         else:
-            row.match = numbered or mailed
-        keys = [("id", row.match["id"])] if row.match else [("number", number), ("email", address)]
-        for kind, key in keys:
+            found = numbered or mailed
+            row.student_id = found.id if found else None
+        row_keys = [("id", row.student_id)] if row.student_id else [("number", number), ("email", address)]
+        for kind, key in row_keys:
             if key:
                 earlier = first[kind].setdefault(key, row)
                 if earlier is not row:
                     repeated.setdefault((kind, key), [earlier]).append(row)
+    names = _names_of({s.id for _, numbered, mailed in conflicts for s in (numbered, mailed) if s}, school_id)
+    for row, numbered, mailed in conflicts:
+        if numbered:
+            row.fail(LABELS["email"], f"The personal file number is {names[numbered.id]}'s, the email "
+                                      f"{names[mailed.id]}'s: two different students.")
+        else:
+            row.fail(LABELS["email"], f"This email is {names[mailed.id]}'s, whose personal file number is "
+                                      f"{mailed.personal_file_number}.")
     for same in repeated.values():
-        numbers_text = ", ".join(str(r.result.number) for r in same)
+        numbers_text = ", ".join(str(r.number) for r in same)
         error = ("", f"Rows {numbers_text} are the same student; keep one of them.")
         for row in same:
-            if error not in row.result.errors:  # the same two rows may share a number and an email
-                row.result.errors.append(error)
+            if error not in row.errors:  # the same two rows may share a number and an email
+                row.fail(*error)
     for row in rows:
-        if row.result.errors:
-            row.result.status, row.match = "error", None
+        if row.errors:
+            row.status, row.student_id = "error", None
 
 
-def _students_by(school_id: int, columns: tuple[str, ...], key: str, wanted: set) -> dict[str, dict]:
-    """The school's students whose `key` is one of `wanted`, as dicts of `columns`; a query per 1,000 keys."""
+class _Key(NamedTuple):
+    id: int
+    personal_file_number: str | None
+    email: str | None
+
+
+def _students_by(school_id: int, key: str, strings: dict[str, str], wanted: set[str]) -> dict[str, _Key]:
+    """The school's students whose `key` is one of `wanted`, by that key; a query per 1,000 keys."""
     found = {}
     for chunk in _chunks(sorted(wanted)):
-        for values in db.session.execute(select(*(getattr(Student, c) for c in columns)).where(
-                Student.school_id == school_id, id_in(getattr(Student, key), chunk))):
-            student = dict(zip(columns, values, strict=True))
-            found[student[key]] = student
+        for student_id, number, email in db.session.execute(
+                select(Student.id, Student.personal_file_number, Student.email)
+                .where(Student.school_id == school_id, id_in(getattr(Student, key), chunk))):
+            student = _Key(student_id, strings.get(number, number), strings.get(email, email))
+            found[getattr(student, key)] = student
     return found
 
 
-def _name(student: dict) -> str:
-    return " ".join(student[n] for n in ("last_name", "first_name") if student[n])
+def _names_of(ids: set[int], school_id: int) -> dict[int, str]:
+    """Names of a few students, for messages."""
+    names = {}
+    for chunk in _chunks(sorted(ids)):
+        for student_id, last_name, first_name in db.session.execute(
+                select(Student.id, Student.last_name, Student.first_name)
+                .where(Student.school_id == school_id, id_in(Student.id, chunk))):
+            names[student_id] = " ".join(n for n in (last_name, first_name) if n)
+    return names
 
 
-def _compare(rows: list[_Row], fields: set[str], school_id: int) -> None:
-    """Mark each matched row update or unchanged, with the labels of what it changes."""
-    matched = [row for row in rows if row.match]
-    ids = [row.match["id"] for row in matched]
-    current_links = {name: _link_names(link_table, model, ids) for name, (model, link_table) in LINKS.items()
-                     if name in fields}
-    guardians = _guardians_of(ids) if any(f.startswith("guardian") for f in fields) else {}
-    for row in matched:
-        student = row.match
-        row.result.student_id = student["id"]
-        changes = []
-        for name, value in row.values.items():
-            if name == "phone_normalized":
-                continue
-            current = student[name]
-            if name == "phone":
-                same = student["phone_normalized"] == row.values.get("phone_normalized", "")
-            elif name in ("is_inclusive", "is_individual"):
-                same = bool(current) == value
-            else:
-                same = (current or None) == (value or None)
-            if not same:
-                changes.append(LABELS[name])
-        for name in row.links:
-            if {fold(n) for n in row.links[name]} != {fold(n) for n in current_links[name].get(student["id"], [])}:
-                changes.append(LABELS[name])
-        if row.guardians is not None:
-            merged = list(guardians.get(student["id"], []))
-            for position, guardian in sorted(row.guardians.items()):
-                if position <= len(merged):
-                    old = merged[position - 1]
-                    merged[position - 1] = {f: guardian[f] or old[f] for f in student_service.GUARDIAN_FIELDS}
+def _compare(rows: list[RowResult], fields: set[str], school_id: int) -> None:
+    """Mark each matched row update or unchanged, with the labels of what it changes.
+
+    A thousand students at a time: only the students that change are kept (to write), not the whole school.
+    """
+    columns = tuple(c for c in STUDENT_COLUMNS if c in MATCH_COLUMNS or c in fields)
+    link_fields = [name for name in LINKS if name in fields]
+    with_guardians = any(f.startswith("guardian") for f in fields)
+    for chunk in _chunks([row for row in rows if row.student_id]):
+        ids = [row.student_id for row in chunk]
+        students = {values[0]: dict(zip(columns, values, strict=True)) for values in db.session.execute(
+            select(*(getattr(Student, c) for c in columns))
+            .where(Student.school_id == school_id, id_in(Student.id, ids)))}
+        current_links = {name: _link_names(LINKS[name][1], LINKS[name][0], ids) for name in link_fields}
+        guardians = _guardians_of(ids) if with_guardians else {}
+        for row in chunk:
+            student = students[row.student_id]
+            changes = []
+            for name, value in row.values.items():
+                if name == "phone_normalized":
+                    continue
+                current = student[name]
+                if name == "phone":
+                    same = student["phone_normalized"] == row.values.get("phone_normalized", "")
+                elif name in ("is_inclusive", "is_individual"):
+                    same = bool(current) == value
                 else:
-                    merged.append(guardian)
-            if [_guardian_key(g) for g in merged] != [_guardian_key(g) for g in guardians.get(student["id"], [])]:
-                changes.append("Guardians")
-            row.guardians = merged  # guardians the file does not name (a third, added by hand) stay
-        row.result.changes = changes
-        row.result.status = "update" if changes else "unchanged"
+                    same = (current or None) == (value or None)
+                if not same:
+                    changes.append(LABELS[name])
+            for name in row.links:
+                if {fold(n) for n in row.links[name]} != {fold(n) for n in current_links[name].get(row.student_id, [])}:
+                    changes.append(LABELS[name])
+            if row.guardians is not None:
+                merged = list(guardians.get(row.student_id, []))
+                for position, guardian in sorted(row.guardians.items()):
+                    if position <= len(merged):
+                        old = merged[position - 1]
+                        merged[position - 1] = {f: guardian[f] or old[f] for f in student_service.GUARDIAN_FIELDS}
+                    else:
+                        merged.append(guardian)
+                if [_guardian_key(g) for g in merged] != [_guardian_key(g) for g in guardians.get(row.student_id, [])]:
+                    changes.append("Guardians")
+                row.guardians = merged  # guardians the file does not name (a third, added by hand) stay
+            if changes:
+                row.status, row.changes, row.match = "update", changes, student
+            else:
+                row.status = "unchanged"
 
 
 def _guardian_key(guardian: dict) -> tuple:
@@ -617,19 +671,19 @@ def _guardians_of(ids: list[int]) -> dict[int, list[dict]]:
 WRITE_CHUNK = 5000  # rows per round of statements: memory stays flat however long the file is
 
 
-def _write(rows: list[_Row], fields: set[str], school_id: int) -> dict[str, list[str]]:
+def _write(rows: list[RowResult], fields: set[str], school_id: int) -> dict[str, list[str]]:
     """Write the new and changed rows in bulk: a few statements per 5,000 rows, never one per row."""
-    written = [row for row in rows if row.result.status in ("new", "update")]
+    written = [row for row in rows if row.status in ("new", "update")]
     link_ids, new_names = _ensure_names(written, fields, school_id)
     now = utcnow()
     for chunk in _chunks(written, WRITE_CHUNK):
-        _insert_new([row for row in chunk if row.result.status == "new"], school_id, now)
-        _update_changed([row for row in chunk if row.result.status == "update"], school_id, now)
+        _insert_new([row for row in chunk if row.status == "new"], school_id, now)
+        _update_changed([row for row in chunk if row.status == "update"], school_id, now)
         _write_links_and_guardians(chunk, link_ids)
     return new_names
 
 
-def _insert_new(new: list[_Row], school_id: int, now) -> None:
+def _insert_new(new: list[RowResult], school_id: int, now) -> None:
     if not new:
         return
     records = []
@@ -641,7 +695,7 @@ def _insert_new(new: list[_Row], school_id: int, now) -> None:
         records.append(record)
     ids = _insert_returning_ids(records)
     for row, student_id in zip(new, ids, strict=True):
-        row.result.student_id = student_id
+        row.student_id = student_id
     _insert_plain(student_name_part, ("student_id", "school_id", "part"), [
         (sid, school_id, part) for record, sid in zip(records, ids, strict=True)
         for part in name_parts(record["search_key"])])
@@ -669,7 +723,7 @@ def _insert_returning_ids(records: list[dict]) -> list[int]:
     return ids[::-1]
 
 
-def _update_changed(changed: list[_Row], school_id: int, now) -> None:
+def _update_changed(changed: list[RowResult], school_id: int, now) -> None:
     if not changed:
         return
     names_changed, updates = [], []
@@ -685,22 +739,22 @@ def _update_changed(changed: list[_Row], school_id: int, now) -> None:
         student_service.index_names(chunk)
 
 
-def _write_links_and_guardians(written: list[_Row], link_ids: dict) -> None:
+def _write_links_and_guardians(written: list[RowResult], link_ids: dict) -> None:
     """The rows' programs, tags, sections and guardians: replaced where the file names them."""
     for name, (model, link_table) in LINKS.items():
         named = [row for row in written if name in row.links]
         other = f"{model.__tablename__}_id"
-        for chunk in _chunks([row.result.student_id for row in named if row.match]):
+        for chunk in _chunks([row.student_id for row in named if row.status == "update"]):
             db.session.execute(delete(link_table).where(id_in(link_table.c.student_id, chunk)))
         _insert_plain(link_table, ("student_id", other), [
-            (row.result.student_id, link_ids[name][fold(n)]) for row in named for n in row.links[name]])
+            (row.student_id, link_ids[name][fold(n)]) for row in named for n in row.links[name]])
     with_guardians = [row for row in written if row.guardians is not None]
-    for chunk in _chunks([row.result.student_id for row in with_guardians if row.match]):
+    for chunk in _chunks([row.student_id for row in with_guardians if row.status == "update"]):
         db.session.execute(delete(Guardian).where(id_in(Guardian.student_id, chunk)))
     guardians = []
     for row in with_guardians:
-        listed = row.guardians if row.match else [row.guardians[n] for n in sorted(row.guardians)]
-        guardians += [(row.result.student_id, *(g[f] for f in student_service.GUARDIAN_FIELDS)) for g in listed]
+        listed = row.guardians if row.status == "update" else [row.guardians[n] for n in sorted(row.guardians)]
+        guardians += [(row.student_id, *(g[f] for f in student_service.GUARDIAN_FIELDS)) for g in listed]
     _insert_plain(Guardian.__table__, ("student_id", *student_service.GUARDIAN_FIELDS), guardians)
 
 
@@ -724,7 +778,7 @@ def _insert_plain(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
                                rows)
 
 
-def _ensure_names(rows: list[_Row], fields: set[str], school_id: int):
+def _ensure_names(rows: list[RowResult], fields: set[str], school_id: int):
     """Ids of every program, tag and section the rows name (case-insensitively), creating the missing ones."""
     link_ids: dict[str, dict[str, int]] = {}
     new_names: dict[str, list[str]] = {}
@@ -845,7 +899,7 @@ def _report_progress(job_id: int, done: int, total: int) -> None:
 def _finish(job_id: int, *, status: ImportStatus, message: str = "", result: ImportResult | None = None,
             failed: dict | None = None, keep_file: bool = False) -> None:
     db.session.rollback()
-    job = db.session.get(ImportJob, job_id)
+    job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id).options(defer(ImportJob.content)))
     if job is None:  # cancelled meanwhile
         return
     job.status, job.message = status.value, message

@@ -125,7 +125,9 @@ def clean_fields(data: dict) -> tuple[dict, dict[str, list[str]]]:
         gender = (data["gender"] or "").strip().lower()
         if gender and gender not in {g.value for g in Gender}:
             fail("gender", "Choose male or female, or leave it empty.")
-        out["gender"] = gender
+            out["gender"] = gender
+        else:
+            out["gender"] = Gender(gender).value if gender else ""  # the one shared string, not a copy a row
     for field in ("birth_date", "dropout_date"):
         if field in data:
             value = data[field]
