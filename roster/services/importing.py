@@ -712,8 +712,9 @@ def _insert_returning_ids(records: list[dict]) -> list[int]:
     """
     table = Student.__table__
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = db.session.scalars(text("SELECT nextval(pg_get_serial_sequence('student', 'id')) "
-                                      "FROM generate_series(1, :n)"), {"n": len(records)}).all()
+        sequence = db.session.scalar(text("SELECT pg_get_serial_sequence('student', 'id')"))
+        ids = db.session.scalars(text("SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :n)"),
+                                 {"sequence": sequence, "n": len(records)}).all()
         columns = tuple(records[0])
         rows = [(student_id, *(record[c] for c in columns)) for student_id, record in zip(ids, records, strict=True)]
         _insert_plain(table, ("id", *columns), rows)
