@@ -747,8 +747,9 @@ def _write_links_and_guardians(written: list[RowResult], link_ids: dict) -> None
         other = f"{model.__tablename__}_id"
         for chunk in _chunks([row.student_id for row in named if row.status == "update"]):
             db.session.execute(delete(link_table).where(id_in(link_table.c.student_id, chunk)))
+        ids_of = {names: [link_ids[name][fold(n)] for n in names] for names in {row.links[name] for row in named}}
         _insert_plain(link_table, ("student_id", other), [
-            (row.student_id, link_ids[name][fold(n)]) for row in named for n in row.links[name]])
+            (row.student_id, link_id) for row in named for link_id in ids_of[row.links[name]]])
     with_guardians = [row for row in written if row.guardians is not None]
     for chunk in _chunks([row.student_id for row in with_guardians if row.status == "update"]):
         db.session.execute(delete(Guardian).where(id_in(Guardian.student_id, chunk)))
@@ -789,8 +790,8 @@ def _ensure_names(rows: list[RowResult], fields: set[str], school_id: int):
         known = {fold(n): i for i, n in db.session.execute(
             select(model.id, model.name).where(model.school_id == school_id))}
         missing: dict[str, str] = {}
-        for row in rows:
-            for item in row.links.get(name, []):
+        for names in dict.fromkeys(row.links.get(name, ()) for row in rows):  # each cell once, in file order
+            for item in names:
                 if fold(item) not in known:
                     missing.setdefault(fold(item), item)
         if missing:

@@ -47,6 +47,7 @@ NAME_FIELDS = {"last_name", "first_name", "middle_name"}
 # What is kept when left empty: text columns hold "", optional identifiers hold NULL (so uniqueness ignores them).
 NULLABLE = {"email", "personal_file_number", "gender", "birth_date", "dropout_date"}
 ONE_LINE = set(TEXT_FIELDS) - {"address", "dropout_note"}
+GENDERS = {g.value: g.value for g in Gender}
 
 
 def _country() -> str:
@@ -123,11 +124,11 @@ def clean_fields(data: dict) -> tuple[dict, dict[str, list[str]]]:
                     out["phone_normalized"] = normalised
     if "gender" in data:
         gender = (data["gender"] or "").strip().lower()
-        if gender and gender not in {g.value for g in Gender}:
+        if gender and gender not in GENDERS:
             fail("gender", "Choose male or female, or leave it empty.")
             out["gender"] = gender
         else:
-            out["gender"] = Gender(gender).value if gender else ""  # the one shared string, not a copy a row
+            out["gender"] = GENDERS.get(gender, "")  # the one shared string, not a copy a row
     for field in ("birth_date", "dropout_date"):
         if field in data:
             value = data[field]
