@@ -178,6 +178,30 @@ def test_matching_updates_and_a_second_run_changes_nothing(ctx, world):
     assert by_pfn(world.school_a.id, "PF-002").personal_file_number == "PF-002"  # a column not given stays
 
 
+def test_an_update_writes_what_changes_and_only_that(ctx, world):
+    run(world, "students_utf8.csv")
+    petr, dana = by_pfn(world.school_a.id, "PF-001"), by_pfn(world.school_a.id, "PF-002")
+    dana_updated_at, dana_programs = dana.updated_at, sorted(p.name for p in dana.programs)
+    data = ("Last name,First name,Personal file number,Phone,Sections,Programs\n"
+            "Иванов-Смирнов,Пётр,PF-001,8 (702) 000 11 22,,\n"
+            f"Ахметова,Дана,PF-002,,3C,{'; '.join(dana_programs)}\n").encode()
+    result = run(world, "renames.csv", data=data)
+    assert [(r.status, r.changes) for r in result.rows] == [
+        ("update", ["Last name", "Phone"]), ("update", ["Sections"])]
+    db.session.expire_all()
+    petr, dana = by_pfn(world.school_a.id, "PF-001"), by_pfn(world.school_a.id, "PF-002")
+    assert (petr.last_name, petr.phone, petr.phone_normalized) == ("Иванов-Смирнов", "8 (702) 000 11 22",
+                                                                   "+77020001122")
+    assert petr.search_key == "иванов-смирнов петр сергеевич" and petr.middle_name == "Сергеевич"
+    # The name-word index follows the new name: search finds "смирнов" now.
+    def named(query):
+        return db.session.scalars(select(Student.id).where(*students.name_matches(query, world.school_a.id))).all()
+    assert named("смирнов") == [petr.id] and named("иванов-смирнов петр") == [petr.id]
+    # Only sections changed: Dana's own fields are not rewritten, and her programs stay as they were.
+    assert [s.name for s in dana.sections] == ["3C"] and sorted(p.name for p in dana.programs) == dana_programs
+    assert dana.updated_at == dana_updated_at and petr.updated_at > dana_updated_at
+
+
 def test_a_row_matching_two_students_is_an_error(ctx, world):
     run(world, "students_utf8.csv")
     data = ("Last name,First name,Email,Personal file number\n"

@@ -323,7 +323,7 @@ class RowResult:
     values: dict | None = None  # cleaned student fields
     links: dict | None = None  # programs/tags/sections -> names
     guardians: dict | list | None = None  # the file's {position: guardian}; for an update, the full list
-    match: dict | None = None  # an update's student as it is now
+    updates: dict | None = None  # the student's own fields an update changes, with their new values
 
     @property
     def name(self) -> str:
@@ -610,19 +610,27 @@ def _compare(rows: list[RowResult], fields: set[str], school_id: int) -> None:
         guardians = _guardians_of(ids) if with_guardians else {}
         for row in chunk:
             student = students[row.student_id]
-            changes = []
+            changes, updates = [], {}
             for name, value in row.values.items():
                 if name == "phone_normalized":
                     continue
                 current = student[name]
                 if name == "phone":
-                    same = student["phone_normalized"] == row.values.get("phone_normalized", "")
+                    same = student["phone_normalized"] == row.values["phone_normalized"]
                 elif name in ("is_inclusive", "is_individual"):
                     same = bool(current) == value
                 else:
                     same = (current or None) == (value or None)
                 if not same:
                     changes.append(LABELS[name])
+                    updates[name] = value
+            if "phone" in updates:
+                updates["phone_normalized"] = row.values["phone_normalized"]
+            if updates.keys() & {"last_name", "first_name", "middle_name"}:
+                key = name_search_key(*(updates.get(n, student[n]) or "" for n in ("last_name", "first_name",
+                                                                                    "middle_name")))
+                if key != name_search_key(student["last_name"], student["first_name"], student["middle_name"] or ""):
+                    updates["search_key"] = key
             for name in row.links:
                 if {fold(n) for n in row.links[name]} != {fold(n) for n in current_links[name].get(row.student_id, [])}:
                     changes.append(LABELS[name])
@@ -636,11 +644,13 @@ def _compare(rows: list[RowResult], fields: set[str], school_id: int) -> None:
                         merged.append(guardian)
                 if [_guardian_key(g) for g in merged] != [_guardian_key(g) for g in guardians.get(row.student_id, [])]:
                     changes.append("Guardians")
-                row.guardians = merged  # guardians the file does not name (a third, added by hand) stay
+                    row.guardians = merged  # guardians the file does not name (a third, added by hand) stay
+                else:
+                    row.guardians = None
             if changes:
-                row.status, row.changes, row.match = "update", changes, student
+                row.status, row.changes, row.updates = "update", changes, updates or None
             else:
-                row.status = "unchanged"
+                row.status, row.guardians = "unchanged", None
 
 
 def _guardian_key(guardian: dict) -> tuple:
@@ -725,25 +735,25 @@ def _insert_returning_ids(records: list[dict]) -> list[int]:
 
 
 def _update_changed(changed: list[RowResult], school_id: int, now) -> None:
-    if not changed:
-        return
-    names_changed, updates = [], []
+    """Write the fields each update changes, one executemany per set of fields. A student whose own fields stay
+    (only programs, tags, sections or guardians change) is not rewritten, as when the form changes only tags."""
+    by_fields: dict[tuple, list[dict]] = defaultdict(list)
     for row in changed:
-        record = {**row.match, **row.values, "updated_at": now}
-        record["search_key"] = name_search_key(record["last_name"], record["first_name"], record["middle_name"] or "")
-        if record["search_key"] != name_search_key(row.match["last_name"], row.match["first_name"],
-                                                   row.match["middle_name"] or ""):
-            names_changed.append((record["id"], school_id, record["search_key"]))
-        updates.append(record)
-    db.session.execute(update(Student), updates)
-    for chunk in _chunks(names_changed):
+        if row.updates:
+            by_fields[tuple(row.updates)].append({"id": row.student_id, **row.updates, "updated_at": now})
+    for records in by_fields.values():
+        db.session.execute(update(Student), records)
+    renamed = [(row.student_id, school_id, row.updates["search_key"])
+               for row in changed if row.updates and "search_key" in row.updates]
+    for chunk in _chunks(renamed):
         student_service.index_names(chunk)
 
 
 def _write_links_and_guardians(written: list[RowResult], link_ids: dict) -> None:
-    """The rows' programs, tags, sections and guardians: replaced where the file names them."""
+    """New students' programs, tags, sections and guardians; an update's, replaced where they change."""
     for name, (model, link_table) in LINKS.items():
-        named = [row for row in written if name in row.links]
+        label = LABELS[name]
+        named = [row for row in written if name in row.links and (row.status == "new" or label in row.changes)]
         other = f"{model.__tablename__}_id"
         for chunk in _chunks([row.student_id for row in named if row.status == "update"]):
             db.session.execute(delete(link_table).where(id_in(link_table.c.student_id, chunk)))
