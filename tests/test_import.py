@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from roster import tasks
 from roster.extensions import db
@@ -441,3 +441,22 @@ def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, 
         assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 0
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "students imported")) == 0
+
+
+def test_a_large_import_refreshes_the_planners_statistics(ctx, world, monkeypatch):
+    """PostgreSQL only: after a bulk load the tables are analysed at once, not whenever autovacuum comes."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite plans without statistics")
+
+    def analysed():
+        return db.session.execute(text(
+            "SELECT coalesce(max(last_analyze), 'epoch') FROM pg_stat_user_tables WHERE relname = 'student_name_part'"
+        )).scalar()
+
+    before = analysed()
+    run(world, "students_utf8.csv", dry_run=True)  # a preview writes nothing: nothing to analyse
+    assert analysed() == before
+    monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 3)
+    run(world, "students_utf8.csv")
+    db.session.commit()
+    assert analysed() > before

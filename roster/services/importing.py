@@ -444,7 +444,24 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
         db.session.rollback()
     else:
         db.session.commit()
+        _refresh_statistics(result.count("new") + result.count("update"))
     return result
+
+
+ANALYZE_AFTER_ROWS = 10_000
+
+
+def _refresh_statistics(written: int) -> None:
+    """After a large import, update PostgreSQL's statistics at once, as its manual advises after a bulk load.
+
+    Until autovacuum gets to it (never, where it is off), the planner takes the new rows for a handful and reads
+    whole tables for the next import's lookups (0.12 s per thousand ids at 2 million name words). ANALYZE
+    samples each table, blocks no reads or writes, and skips a table the app's database user does not own.
+    """
+    if written >= ANALYZE_AFTER_ROWS and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE student, student_name_part, student_program, student_tag, "
+                                "student_section, guardian"))
+        db.session.commit()
 
 
 def _parse_row(number: int, cells, mapping: dict[int, str]) -> RowResult:
