@@ -1,4 +1,5 @@
-"""Import 10,000 and 100,000 rows from CSV and XLSX through the job pipeline: preview, run, and the same file again.
+"""Import 10,000 and 100,000 rows from CSV and XLSX through the job pipeline: preview, run, the same file again,
+and a version of it where every student changes.
 
 Each phase runs in a fresh process (its peak RSS is its own) on its own database, created here:
 bench/out/import.db, or BENCH_IMPORT_DATABASE_URL (a PostgreSQL database this script drops and creates).
@@ -36,18 +37,23 @@ def database_url() -> str:
     return os.environ.get("BENCH_IMPORT_DATABASE_URL") or "sqlite:///" + os.path.join(OUT, "import.db")
 
 
-def rows(count: int):
+def rows(count: int, changed: bool = False):
+    """The school's list; `changed`: the same students a year on, each with a new phone and section."""
     rng = random.Random(count)
     for n in range(count):
-        yield [rng.choice(LAST), rng.choice(FIRST), rng.choice(MIDDLE), f"i{n}@school.kz",
+        row = [rng.choice(LAST), rng.choice(FIRST), rng.choice(MIDDLE), f"i{n}@school.kz",
                f"870{rng.randint(0, 9)}{rng.randint(1000000, 9999999)}",
                f"IMP-{n}", rng.choice("mf"), f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}."
                f"{rng.randint(2006, 2018)}", rng.choice(["yes", "no"]), rng.choice(PROGRAMS),
                "; ".join(rng.sample(TAGS, rng.randint(0, 2))), f"{rng.randint(1, 11)}{rng.choice('ABCD')}"]
+        if changed:
+            row[4] = f"8777{n:07d}"
+            row[11] = f"{int(row[11][:-1]) % 11 + 1}{row[11][-1]}"
+        yield row
 
 
-def file_for(fmt: str, count: int) -> str:
-    path = os.path.join(OUT, f"import-{count}.{fmt}")
+def file_for(fmt: str, count: int, changed: bool = False) -> str:
+    path = os.path.join(OUT, f"import-{count}{'-changed' if changed else ''}.{fmt}")
     if os.path.exists(path):
         return path
     os.makedirs(OUT, exist_ok=True)
@@ -55,7 +61,7 @@ def file_for(fmt: str, count: int) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";")  # as a Russian-locale spreadsheet saves it
         writer.writerow(HEADER)
-        writer.writerows(rows(count))
+        writer.writerows(rows(count, changed))
         with open(path, "wb") as f:
             f.write(buffer.getvalue().encode("cp1251", errors="replace"))
     else:
@@ -64,7 +70,7 @@ def file_for(fmt: str, count: int) -> str:
         book = Workbook(write_only=True)
         sheet = book.create_sheet("Students")
         sheet.append(HEADER)
-        for row in rows(count):
+        for row in rows(count, changed):
             day, month, year = row[7].split(".")
             sheet.append(row[:7] + [__import__("datetime").date(int(year), int(month), int(day))] + row[8:])
         book.save(path)
@@ -79,7 +85,8 @@ def bench_app():
 
 
 def child(phase: str, path: str, school_slug: str) -> None:
-    """One phase: preview (a dry run on an empty school), run (the real import), rerun (the same file again)."""
+    """One phase: preview (a dry run on an empty school), run (the real import), rerun (the same file again),
+    update (every student with a new phone and section)."""
     from sqlalchemy import select, update
 
     from roster import permissions
@@ -132,11 +139,12 @@ def main() -> None:
     for count in SIZES:
         for fmt in os.environ.get("BENCH_FORMATS", "csv,xlsx").split(","):
             path = file_for(fmt, count)
-            results: dict[str, list] = {"preview": [], "run": [], "rerun": []}
+            changed = file_for(fmt, count, changed=True)
+            results: dict[str, list] = {"preview": [], "run": [], "rerun": [], "update": []}
             for attempt in range(RUNS):
                 slug = f"bench-{fmt}-{count}-{attempt}-{time.time_ns()}"
                 for phase in results:
-                    results[phase].append(run_child(phase, path, slug))
+                    results[phase].append(run_child(phase, changed if phase == "update" else path, slug))
             for phase, found in results.items():
                 last = found[-1]
                 print(f"  {count:>7,} {fmt:<4} {phase:<8} {statistics.median(r['seconds'] for r in found):6.1f} s   "
