@@ -410,6 +410,7 @@ class ImportJob(db.Model):
     report: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    progress_at: Mapped[datetime | None] = mapped_column(DateTime)  # its worker's last sign of life
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     school: Mapped[School] = relationship()

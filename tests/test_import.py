@@ -3,6 +3,7 @@
 import io
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
@@ -441,6 +442,39 @@ def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, 
         assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 0
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "students imported")) == 0
+
+
+def test_a_job_whose_worker_went_away_ends_failed(app, world, as_role, monkeypatch):
+    """A worker killed mid-run commits nothing; after IMPORT_STALLED_AFTER without a sign of it, the job says so."""
+    admin = as_role("admin_a")
+    running_url = upload(admin, "students_utf8.csv").location
+    tasks.wait_for_background_work(app)
+    monkeypatch.setattr(tasks, "start_import", lambda job_id, dry_run: None)  # the worker never gets to them
+    admin.post(running_url + "/confirm")
+    checking_url = upload(admin, "students_utf8_bom.csv").location
+    recent_url = upload(admin, "students_tab.tsv").location
+    assert "Running" in admin.get(running_url).get_data(as_text=True)
+    stalled = timedelta(seconds=app.config["IMPORT_STALLED_AFTER"] + 60)
+    with app.app_context():
+        for url in (running_url, checking_url):
+            job = db.session.get(ImportJob, int(url.rsplit("/", 1)[1]))
+            job.created_at -= stalled
+            job.started_at = job.progress_at = job.created_at
+        db.session.commit()
+    page = admin.get(running_url).get_data(as_text=True)
+    assert "Failed" in page and "its worker went away" in page and "nothing was saved" in page
+    listing = admin.get("/admin/imports/").get_data(as_text=True)
+    assert listing.count(">Failed<") == 2 and listing.count(">Checking<") == 1
+    with app.app_context():
+        jobs = {url: db.session.get(ImportJob, int(url.rsplit("/", 1)[1]))
+                for url in (running_url, checking_url, recent_url)}
+        assert [(jobs[u].status, jobs[u].content is None) for u in (running_url, checking_url, recent_url)] == [
+            ("failed", True), ("failed", True), ("uploaded", False)]
+        assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 0
+    # A worker that comes back late finds its job ended and does nothing.
+    with app.app_context():
+        importing.run_job(jobs[running_url].id, dry_run=False)
+        assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 0
 
 
 def test_a_large_import_refreshes_the_planners_statistics(ctx, world, monkeypatch):

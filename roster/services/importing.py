@@ -19,13 +19,13 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 import python_calamine
 import tablib
 from flask import current_app
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import defer
 
 from roster import permissions
@@ -858,11 +858,31 @@ def get_job(job_id: int, school_id: int, *, actor) -> ImportJob:
     """The school's job, without its stored upload (up to 10 MB; the progress bar asks for the job every second)
     and with its report only when read."""
     permissions.require(actor, school_id, "students.import")
+    fail_stalled_jobs(school_id)
     job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id, ImportJob.school_id == school_id)
                             .options(defer(ImportJob.content), defer(ImportJob.report)))
     if job is None:
         raise NotFound("No such import in this school.")
     return job
+
+
+STALLED_MESSAGE = ("The import stopped before it finished: its worker went away (a restart?) and nothing was saved. "
+                   "Upload the file again.")
+
+
+def fail_stalled_jobs(school_id: int) -> int:
+    """End the school's jobs whose worker has given no sign of life for IMPORT_STALLED_AFTER: Failed, as
+    nothing of theirs was committed, instead of Checking or Running for ever. Returns how many."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["IMPORT_STALLED_AFTER"])
+    last_sign = func.coalesce(ImportJob.progress_at, ImportJob.started_at, ImportJob.created_at)
+    ended = db.session.execute(
+        update(ImportJob).where(ImportJob.school_id == school_id,
+                                ImportJob.status.in_([ImportStatus.UPLOADED.value, ImportStatus.RUNNING.value]),
+                                last_sign < cutoff)
+        .values(status=ImportStatus.FAILED.value, message=STALLED_MESSAGE, content=None, finished_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return ended.rowcount
 
 
 def confirm_job(job_id: int, school_id: int, *, actor) -> bool:
@@ -896,6 +916,7 @@ def run_job(job_id: int, *, dry_run: bool) -> None:
         return
     school_id, file_name, data = job.school_id, job.file_name, job.content
     actor = job.uploaded_by or permissions.SYSTEM
+    job.progress_at = utcnow()
     db.session.commit()  # hold no transaction open while the file is read
     def progress(done: int, total: int) -> None:
         _report_progress(job_id, done, total)
@@ -922,7 +943,8 @@ def run_job(job_id: int, *, dry_run: bool) -> None:
 def _report_progress(job_id: int, done: int, total: int) -> None:
     """Write progress on a connection of its own: the import's transaction is not committed until the end."""
     with db.engine.begin() as connection:
-        connection.execute(update(ImportJob).where(ImportJob.id == job_id).values(done_rows=done, total_rows=total))
+        connection.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+            done_rows=done, total_rows=total, progress_at=utcnow()))
 
 
 def _finish(job_id: int, *, status: ImportStatus, message: str = "", result: ImportResult | None = None,
