@@ -581,20 +581,20 @@ def _match(rows: list[RowResult], school_id: int) -> None:
             row.status, row.student_id = "error", None
 
 
-class _Key(NamedTuple):
+class _StudentKeys(NamedTuple):
     id: int
     personal_file_number: str | None
     email: str | None
 
 
-def _students_by(school_id: int, key: str, strings: dict[str, str], wanted: set[str]) -> dict[str, _Key]:
+def _students_by(school_id: int, key: str, strings: dict[str, str], wanted: set[str]) -> dict[str, _StudentKeys]:
     """The school's students whose `key` is one of `wanted`, by that key; a query per 1,000 keys."""
     found = {}
     for chunk in _chunks(sorted(wanted)):
         for student_id, number, email in db.session.execute(
                 select(Student.id, Student.personal_file_number, Student.email)
                 .where(Student.school_id == school_id, id_in(getattr(Student, key), chunk))):
-            student = _Key(student_id, strings.get(number, number), strings.get(email, email))
+            student = _StudentKeys(student_id, strings.get(number, number), strings.get(email, email))
             found[getattr(student, key)] = student
     return found
 
