@@ -71,6 +71,9 @@ def import_command(path, slug, dry_run):
             errors = [(r["number"], r["errors"]) for r in (job.report or {}).get("errors", [])]
             click.echo(f"{job.total_rows} rows: {job.created_count} created, {job.updated_count} updated, "
                        f"{job.unchanged_count} unchanged, {job.error_count} with errors")
+            if job.error_count > len(errors):
+                click.echo(f"  the first {len(errors)} rows with errors follow; all {job.error_count} are on the "
+                           f"import's page (/admin/imports/{job.id}) to download", err=True)
     except RosterError as exc:
         raise click.ClickException(str(exc)) from exc
     for number, messages in errors:

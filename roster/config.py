@@ -43,6 +43,7 @@ class Defaults:
     IMPORT_MAX_ROWS = 100_000
     IMPORT_MAX_UNPACKED_BYTES = 300 * 1024 * 1024  # an XLSX's unzipped size, checked before it is parsed
     IMPORT_PREVIEW_ROWS = 100  # rows shown in a preview besides the errors
+    IMPORT_REPORT_ERRORS = 1000  # rows with errors on a job's page; its download of failed rows has them all
     IMPORT_STALLED_AFTER = 15 * 60  # seconds without progress after which a job's worker is taken for gone
     SIGN_UP_LIMIT_PER_ADDRESS = "20 per hour"
     SIGN_UP_LIMIT_PER_EMAIL = "5 per hour"

@@ -406,8 +406,10 @@ class ImportJob(db.Model):
     updated_count: Mapped[int] = mapped_column(Integer, default=0)
     unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
-    # The last run's (preview's or import's) report: unknown columns, first rows, errors, the failed rows' cells.
+    # The last run's (preview's or import's) report: unknown columns, new names, first rows, first errors.
     report: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Every failed row as it was in the file, with an Error column (plain UTF-8 CSV), for the download.
+    failed_rows_csv: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     progress_at: Mapped[datetime | None] = mapped_column(DateTime)  # its worker's last sign of life

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -301,6 +302,25 @@ def test_upload_preview_confirm_and_error_report(app, world, as_role):
     assert 'id="total-new">1<' in admin.get(response.location).get_data(as_text=True)
     xlsx = openpyxl.load_workbook(io.BytesIO(admin.get(f"/admin/imports/{job.id}/failed.xlsx").get_data()))
     assert xlsx.active.max_row == 9
+
+
+def test_a_job_page_shows_the_first_errors_and_the_download_has_them_all(app, world, as_role):
+    """The report each view of the page reads stays small; every failed row is in the download."""
+    app.config["IMPORT_REPORT_ERRORS"] = 3
+    admin = as_role("admin_a")
+    job_url = upload(admin, "errors.csv").location
+    tasks.wait_for_background_work(app)
+    admin.post(job_url + "/confirm")
+    tasks.wait_for_background_work(app)
+    page = admin.get(job_url).get_data(as_text=True)
+    assert "The first 3 rows with errors are shown; the download has all 8." in page
+    table = page.split('id="import-errors"')[1].split("</table>")[0]
+    shown = sorted({int(n) for n in re.findall(r'<tr class="import-status-error"><td>(\d+)</td>', table)})
+    with app.app_context():
+        job = db.session.scalar(select(ImportJob))
+        assert [row["number"] for row in job.report["errors"]] == shown and len(shown) == 3
+    lines = admin.get(job_url + "/failed.csv").get_data().decode("utf-8-sig").splitlines()
+    assert len(lines) == 9 and all(line.count("Row ") >= 1 for line in lines[1:])
 
 
 def test_upload_refusals_show_on_the_form(app, world, as_role):

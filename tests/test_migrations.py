@@ -1,5 +1,6 @@
 """Migrations: one head, an empty database upgrades, and models and migrations agree (SQLite and PostgreSQL)."""
 
+import json
 import os
 import uuid
 
@@ -47,3 +48,27 @@ def test_single_head_upgrades_an_empty_database_and_matches_the_models(empty_dat
                 assert set(search_index.INDEXES) <= indexes
         db.engine.dispose()
     assert os.path.isdir(migrations)
+
+
+def test_failed_rows_move_out_of_import_reports(empty_database_url):
+    """c27a9e5d13f0: a job's failed rows leave its report for a CSV beside it; the report keeps the first errors."""
+    app = create_app(app_config(empty_database_url))
+    with app.app_context():
+        migrations = app.extensions["migrate"].directory
+        upgrade(directory=migrations, revision="8d41f0a2c6e3")
+        report = {"errors": [{"number": n} for n in range(2, 1203)],
+                  "failed": {"headers": ["Last name", "Error"], "rows": [["=A", "Row 2: a, b"], ["Б", "Row 3: c"]]}}
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO school (name, slug, signup_token, is_active, created_at) "
+                              "VALUES ('S', 's', 't', true, '2026-01-01')"))
+            conn.execute(text("INSERT INTO import_job (school_id, file_name, status, message, total_rows, done_rows, "
+                              "created_count, updated_count, unchanged_count, error_count, report, created_at) "
+                              "VALUES (1, 'f.csv', 'completed with errors', '', 1201, 1201, 0, 0, 0, 1201, :report, "
+                              "'2026-01-01')"), {"report": json.dumps(report)})
+        upgrade(directory=migrations)
+        with db.engine.connect() as conn:
+            stored, data = conn.execute(text("SELECT report, failed_rows_csv FROM import_job")).one()
+        stored = json.loads(stored) if isinstance(stored, str) else stored
+        assert "failed" not in stored and len(stored["errors"]) == 1000 and stored["errors"][0] == {"number": 2}
+        assert bytes(data).decode("utf-8").splitlines() == ["Last name,Error", '=A,"Row 2: a, b"', "Б,Row 3: c"]
+        db.engine.dispose()

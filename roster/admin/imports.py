@@ -131,9 +131,9 @@ class ImportView(ScopedReadOnlyView):
     @expose("/<int:job_id>/failed.<fmt>")
     def failed_rows_view(self, job_id, fmt):
         job = self._job(job_id)
-        dataset = importing.failed_rows(job)
+        headers, rows = importing.failed_rows(job)
         stem = job.file_name.rsplit(".", 1)[0] or "import"
-        return self._download(dataset.headers, dataset, fmt, f"{stem}-errors")
+        return self._download(headers, rows, fmt, f"{stem}-errors")
 
     @expose("/template.<fmt>")
     def template_view(self, fmt):

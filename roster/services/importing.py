@@ -13,11 +13,12 @@ import csv
 import functools
 import gc
 import io
+import itertools
 import logging
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -936,8 +937,7 @@ def run_job(job_id: int, *, dry_run: bool) -> None:
         status = ImportStatus.VALIDATED
     else:
         status = ImportStatus.COMPLETED_WITH_ERRORS if result.count("error") else ImportStatus.COMPLETED
-    failed = _failed_cells(result) if result.count("error") else None
-    _finish(job_id, status=status, result=result, failed=failed, keep_file=dry_run)
+    _finish(job_id, status=status, result=result, failed=_failed_csv(result), keep_file=dry_run)
 
 
 def _report_progress(job_id: int, done: int, total: int) -> None:
@@ -948,7 +948,7 @@ def _report_progress(job_id: int, done: int, total: int) -> None:
 
 
 def _finish(job_id: int, *, status: ImportStatus, message: str = "", result: ImportResult | None = None,
-            failed: dict | None = None, keep_file: bool = False) -> None:
+            failed: bytes | None = None, keep_file: bool = False) -> None:
     db.session.rollback()
     job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id).options(defer(ImportJob.content)))
     if job is None:  # cancelled meanwhile
@@ -959,21 +959,21 @@ def _finish(job_id: int, *, status: ImportStatus, message: str = "", result: Imp
         job.total_rows = job.done_rows = totals["rows"]
         job.created_count, job.updated_count = totals["new"], totals["update"]
         job.unchanged_count, job.error_count = totals["unchanged"], totals["error"]
-        job.report = _report(result, failed)
+        job.report, job.failed_rows_csv = _report(result), failed
     if not keep_file:
         job.content = None
         job.finished_at = utcnow()
     db.session.commit()
 
 
-def _report(result: ImportResult, failed: dict | None) -> dict:
-    limit = current_app.config["IMPORT_PREVIEW_ROWS"]
+def _report(result: ImportResult) -> dict:
+    """What the job's page shows: read at each view of it, so bounded however many rows the file had."""
+    errors = (_row_json(r) for r in result.rows if r.status == "error")
     return {
         "unknown_columns": result.unknown_columns,
         "new_names": result.new_names,
-        "first_rows": [_row_json(r) for r in result.rows[:limit]],
-        "errors": [_row_json(r) for r in result.rows if r.status == "error"],
-        "failed": failed,
+        "first_rows": [_row_json(r) for r in result.rows[:current_app.config["IMPORT_PREVIEW_ROWS"]]],
+        "errors": list(itertools.islice(errors, current_app.config["IMPORT_REPORT_ERRORS"])),
     }
 
 
@@ -982,21 +982,32 @@ def _row_json(row: RowResult) -> dict:
             "changes": row.changes, "student_id": row.student_id}
 
 
-def _failed_cells(result: ImportResult) -> dict:
-    """The failed rows as they were in the file, with an Error column: to fix and upload again as they are."""
+def _failed_csv(result: ImportResult) -> bytes | None:
+    """Every failed row as it was in the file, with an Error column, as plain UTF-8 CSV: to download, fix and
+    upload again as it is. Kept beside the job, not in its report: 100,000 failed rows are megabytes."""
+    if not result.count("error"):
+        return None
     keep = [i for i, h in enumerate(result.headers) if _header_key(h) != _header_key(ERROR_COLUMN)]
-    rows = []
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    writer = csv.writer(text)
+    writer.writerow([result.headers[i] for i in keep] + [ERROR_COLUMN])
     for row in result.rows:
         if row.status == "error":
             reason = "; ".join(f"{column}: {message}" if column else message for column, message in row.errors)
-            rows.append([_text(row.cells[i]) for i in keep] + [f"Row {row.number}: {reason}"])
-    return {"headers": [result.headers[i] for i in keep] + [ERROR_COLUMN], "rows": rows}
+            writer.writerow([_text(row.cells[i]) for i in keep] + [f"Row {row.number}: {reason}"])
+    text.flush()
+    text.detach()
+    return buffer.getvalue()
 
 
-def failed_rows(job: ImportJob) -> tablib.Dataset:
-    failed = (job.report or {}).get("failed") or {"headers": [label for _, label in COLUMNS] + [ERROR_COLUMN],
-                                                  "rows": []}
-    return tablib.Dataset(*failed["rows"], headers=failed["headers"])
+def failed_rows(job: ImportJob) -> tuple[list[str], Iterator[list[str]]]:
+    """The headers and rows of a job's failed rows, read as they are streamed out (the template's headers and no
+    rows when none failed)."""
+    if not job.failed_rows_csv:
+        return [label for _, label in COLUMNS] + [ERROR_COLUMN], iter(())
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(job.failed_rows_csv), encoding="utf-8", newline=""))
+    return next(reader), reader
 
 
 def template() -> tablib.Dataset:
