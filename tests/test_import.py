@@ -399,6 +399,11 @@ def test_cli_import(app, world, runner):
     assert missing.exit_code != 0 and "No school" in missing.output
     bad = runner.invoke(args=["roster", "import", str(DATA / "not_really.csv"), "--school", slug])
     assert bad.exit_code != 0 and "not a CSV text file" in bad.output
+    app.config["IMPORT_REPORT_ERRORS"] = 3
+    many = runner.invoke(args=["roster", "import", str(DATA / "errors.csv"), "--school", slug])
+    assert many.exit_code == 1 and "10 rows: 2 created, 0 updated, 0 unchanged, 8 with errors" in many.output
+    assert "the first 3 rows with errors follow; all 8 are on the import's page" in many.output
+    assert len({line.split(",")[0] for line in many.output.splitlines() if line.startswith("  row ")}) == 3
 
 
 def test_links_created_are_the_schools_own(ctx, world):
