@@ -994,7 +994,8 @@ def _failed_csv(result: ImportResult) -> bytes | None:
     writer.writerow([result.headers[i] for i in keep] + [ERROR_COLUMN])
     for row in result.rows:
         if row.status == "error":
-            reason = "; ".join(f"{column}: {message}" if column else message for column, message in row.errors)
+            # Each message is a sentence: "Gender: … (or m, f). Email: …", never ".;" between them.
+            reason = " ".join(f"{column}: {message}" if column else message for column, message in row.errors)
             writer.writerow([_text(row.cells[i]) for i in keep] + [f"Row {row.number}: {reason}"])
     text.flush()
     text.detach()
