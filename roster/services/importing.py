@@ -518,7 +518,9 @@ def _guardian_label(key: str) -> str:
 NEW_STUDENT = {"middle_name": "", "email": None, "phone": "", "phone_normalized": "", "personal_file_number": None,
                "gender": None, "birth_date": None, "is_inclusive": False, "is_individual": False, "address": "",
                "extra_phone": "", "extra_email": "", "dropout_date": None, "dropout_reason": "", "dropout_note": ""}
-MATCH_COLUMNS = {"id", "last_name", "first_name", "middle_name", "email", "personal_file_number", "phone_normalized"}
+# What comparing a matched student needs besides the file's own columns: its names (for the search key) and
+# normalised phone (a phone written another way is the same phone).
+COMPARE_COLUMNS = {"id", "last_name", "first_name", "middle_name", "phone_normalized"}
 STUDENT_COLUMNS = ("id", "last_name", "first_name", "middle_name", "email", "phone", "phone_normalized",
                    "personal_file_number", "gender", "birth_date", "is_inclusive", "is_individual", "address",
                    "extra_phone", "extra_email", "dropout_date", "dropout_reason", "dropout_note")
@@ -616,7 +618,7 @@ def _compare(rows: list[RowResult], fields: set[str], school_id: int) -> None:
 
     A thousand students at a time: only the students that change are kept (to write), not the whole school.
     """
-    columns = tuple(c for c in STUDENT_COLUMNS if c in MATCH_COLUMNS or c in fields)
+    columns = tuple(c for c in STUDENT_COLUMNS if c in COMPARE_COLUMNS or c in fields)
     link_fields = [name for name in LINKS if name in fields]
     with_guardians = any(f.startswith("guardian") for f in fields)
     for chunk in _chunks([row for row in rows if row.student_id]):
