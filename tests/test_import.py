@@ -502,6 +502,27 @@ def test_a_job_whose_worker_went_away_ends_failed(app, world, as_role, monkeypat
         assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 0
 
 
+def test_a_job_ends_completed_in_the_same_commit_as_its_students(app, world, as_role, monkeypatch):
+    """A worker stopped right after the commit leaves a job that says Completed, never Running over saved rows."""
+    admin = as_role("admin_a")
+    job_url = upload(admin, "students_utf8.csv").location
+    tasks.wait_for_background_work(app)
+    monkeypatch.setattr(tasks, "start_import", lambda job_id, dry_run: None)
+    admin.post(job_url + "/confirm")
+
+    def stopped(written):
+        raise KeyboardInterrupt  # the worker is stopped here: after the commit, before anything else
+
+    monkeypatch.setattr(importing, "_refresh_statistics", stopped)
+    job_id = int(job_url.rsplit("/", 1)[1])
+    with app.app_context(), pytest.raises(KeyboardInterrupt):
+        importing.run_job(job_id, dry_run=False)
+    with app.app_context():
+        job = db.session.get(ImportJob, job_id)
+        assert (job.status, job.created_count, job.content, job.finished_at is not None) == ("completed", 3, None, True)
+        assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 3
+
+
 def test_a_large_import_refreshes_the_planners_statistics(ctx, world, monkeypatch):
     """PostgreSQL only: after a bulk load the tables are analysed at once, not whenever autovacuum comes."""
     if db.session.get_bind().dialect.name != "postgresql":

@@ -388,16 +388,18 @@ Progress = Callable[[int, int], None]
 
 
 def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, actor, file_name: str = "",
-                    progress: Progress | None = None) -> ImportResult:
+                    progress: Progress | None = None,
+                    before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
     """Check, match and write every row of the file in one transaction; roll it back when dry_run.
 
-    Never stops at a bad row: each row gets its result, and the good ones are written.
+    Never stops at a bad row: each row gets its result, and the good ones are written. before_commit writes
+    whatever must be saved exactly when the rows are (a job's end) in the same transaction.
     """
     permissions.require(actor, school_id, "students.import")
     mapping, unknown = match_headers(dataset.headers)
     with _without_gc():
         return _import(dataset, school_id, mapping, unknown, dry_run=dry_run, actor=actor, file_name=file_name,
-                       progress=progress)
+                       progress=progress, before_commit=before_commit)
 
 
 @contextlib.contextmanager
@@ -414,7 +416,8 @@ def _without_gc():
             gc.enable()
 
 
-def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, progress) -> ImportResult:
+def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, progress,
+            before_commit) -> ImportResult:
     fields = set(mapping.values())
     rows: list[RowResult] = []
     total = len(dataset)
@@ -439,6 +442,8 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
             audit.record("students imported", actor=actor, school_id=school_id, details={
                 "file": file_name, "rows": totals["rows"], "created": totals["new"], "updated": totals["update"],
                 "unchanged": totals["unchanged"], "errors": totals["error"]})
+            if before_commit:
+                before_commit(result)
     except BaseException:
         db.session.rollback()
         raise
@@ -917,7 +922,9 @@ def cancel_job(job_id: int, school_id: int, *, actor) -> None:
 def run_job(job_id: int, *, dry_run: bool) -> None:
     """Make a job's preview (dry_run) or run it, recording progress, results and the end state.
 
-    Called by the background task. A failure of the whole run leaves nothing written and says why.
+    Called by the background task. A run's end (Completed, its counts and report) is written in the import's own
+    transaction: a job says Completed exactly when its students are saved, and one left Running saved nothing.
+    A failure of the whole run leaves nothing written and says why.
     """
     job = db.session.get(ImportJob, job_id)
     expected = ImportStatus.UPLOADED.value if dry_run else ImportStatus.RUNNING.value
@@ -927,25 +934,28 @@ def run_job(job_id: int, *, dry_run: bool) -> None:
     actor = job.uploaded_by or permissions.SYSTEM
     job.progress_at = utcnow()
     db.session.commit()  # hold no transaction open while the file is read
+
     def progress(done: int, total: int) -> None:
         _report_progress(job_id, done, total)
 
+    def record_end(result: ImportResult) -> None:
+        status = ImportStatus.COMPLETED_WITH_ERRORS if result.count("error") else ImportStatus.COMPLETED
+        _record_end(job_id, status, result=result)
+
     try:
         result = import_students(read_file(data, file_name), school_id, dry_run=dry_run, actor=actor,
-                                 file_name=file_name, progress=progress)
+                                 file_name=file_name, progress=progress,
+                                 before_commit=None if dry_run else record_end)
     except RosterError as exc:
-        _finish(job_id, status=ImportStatus.FAILED, message=str(exc))
+        _fail(job_id, str(exc))
         return
     except Exception:
         log.exception("Import job %s failed", job_id)
-        _finish(job_id, status=ImportStatus.FAILED,
-                message="An unexpected error stopped the import; nothing was saved. Try again, or tell us.")
+        _fail(job_id, "An unexpected error stopped the import; nothing was saved. Try again, or tell us.")
         raise
     if dry_run:
-        status = ImportStatus.VALIDATED
-    else:
-        status = ImportStatus.COMPLETED_WITH_ERRORS if result.count("error") else ImportStatus.COMPLETED
-    _finish(job_id, status=status, result=result, failed=_failed_csv(result), keep_file=dry_run)
+        _record_end(job_id, ImportStatus.VALIDATED, result=result, keep_file=True)
+        db.session.commit()
 
 
 def _report_progress(job_id: int, done: int, total: int) -> None:
@@ -955,23 +965,25 @@ def _report_progress(job_id: int, done: int, total: int) -> None:
             done_rows=done, total_rows=total, progress_at=utcnow()))
 
 
-def _finish(job_id: int, *, status: ImportStatus, message: str = "", result: ImportResult | None = None,
-            failed: bytes | None = None, keep_file: bool = False) -> None:
+def _fail(job_id: int, message: str) -> None:
     db.session.rollback()
-    job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id).options(defer(ImportJob.content)))
-    if job is None:  # cancelled meanwhile
-        return
-    job.status, job.message = status.value, message
+    _record_end(job_id, ImportStatus.FAILED, message=message)
+    db.session.commit()
+
+
+def _record_end(job_id: int, status: ImportStatus, *, message: str = "", result: ImportResult | None = None,
+                keep_file: bool = False) -> None:
+    """Write how a job ended (or its preview), in the current transaction; a job cancelled meanwhile is gone."""
+    values: dict = {"status": status.value, "message": message}
     if result is not None:
         totals = result.totals
-        job.total_rows = job.done_rows = totals["rows"]
-        job.created_count, job.updated_count = totals["new"], totals["update"]
-        job.unchanged_count, job.error_count = totals["unchanged"], totals["error"]
-        job.report, job.failed_rows_csv = _report(result), failed
+        values.update(total_rows=totals["rows"], done_rows=totals["rows"], created_count=totals["new"],
+                      updated_count=totals["update"], unchanged_count=totals["unchanged"],
+                      error_count=totals["error"], report=_report(result), failed_rows_csv=_failed_csv(result))
     if not keep_file:
-        job.content = None
-        job.finished_at = utcnow()
-    db.session.commit()
+        values.update(content=None, finished_at=utcnow())
+    db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values)
+                       .execution_options(synchronize_session=False))
 
 
 def _report(result: ImportResult) -> dict:
