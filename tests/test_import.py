@@ -275,10 +275,13 @@ def test_upload_preview_confirm_and_error_report(app, world, as_role):
         job = db.session.scalar(select(ImportJob))
         assert job.content is not None and job.status == "validated"
         assert db.session.scalar(select(func.count(Student.id)).where(Student.personal_file_number == "E-1")) == 0
+    listing = admin.get("/admin/imports/").get_data(as_text=True)  # a preview's counts: what it would do
+    assert '<span class="text-muted" title="Preview: not imported yet">2</span>' in listing
     assert admin.post(f"/admin/imports/{job.id}/confirm").status_code == 302
     tasks.wait_for_background_work(app)
     page = admin.get(f"/admin/imports/{job.id}").get_data(as_text=True)
     assert "Completed with errors" in page
+    assert "Preview: not imported yet" not in admin.get("/admin/imports/").get_data(as_text=True)
     with app.app_context():
         job = db.session.get(ImportJob, job.id)
         assert (job.status, job.created_count, job.error_count, job.content) == ("completed with errors", 2, 8, None)

@@ -14,7 +14,7 @@ from roster import tasks
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
 from roster.errors import NotFound, RosterError
-from roster.models import ImportJob
+from roster.models import ImportJob, ImportStatus
 from roster.services import exporting, importing
 
 STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "failed": "danger",
@@ -34,6 +34,14 @@ def _status(view, context_, model, name):
                                                                    model.status_label)
 
 
+def _count(view, context_, model, name):
+    """A preview's counts say what the import would do: shown muted, so that nobody reads them as done."""
+    count = getattr(model, name)
+    if model.status in (ImportStatus.UPLOADED.value, ImportStatus.VALIDATED.value):
+        return Markup('<span class="text-muted" title="Preview: not imported yet">{:,}</span>').format(count)
+    return f"{count:,}"
+
+
 class ImportView(ScopedReadOnlyView):
     model_class = ImportJob
     permission = "students.import"
@@ -51,6 +59,7 @@ class ImportView(ScopedReadOnlyView):
         "status": _status,
         "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M"),
         "uploaded_by": lambda v, c, m, n: m.uploaded_by.email if m.uploaded_by else "command line",
+        **dict.fromkeys(("total_rows", "created_count", "updated_count", "unchanged_count", "error_count"), _count),
     }
 
     def scope(self):
