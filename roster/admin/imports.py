@@ -119,8 +119,11 @@ class ImportView(ScopedReadOnlyView):
     def confirm_view(self, job_id):
         if not FlaskForm().validate_on_submit():
             abort(400)
-        self._job(job_id)
-        if importing.confirm_job(job_id, context.school_id(), actor=self._actor()):
+        try:
+            confirmed = importing.confirm_job(job_id, context.school_id(), actor=self._actor())
+        except NotFound:
+            abort(404)
+        if confirmed:
             tasks.start_import(job_id, dry_run=False)
         return redirect(url_for(".job_view", job_id=job_id))
 
@@ -128,9 +131,10 @@ class ImportView(ScopedReadOnlyView):
     def cancel_view(self, job_id):
         if not FlaskForm().validate_on_submit():
             abort(400)
-        self._job(job_id)
         try:
             importing.cancel_job(job_id, context.school_id(), actor=self._actor())
+        except NotFound:
+            abort(404)
         except RosterError as exc:
             flash(str(exc), "warning")
             return redirect(url_for(".job_view", job_id=job_id))
