@@ -204,6 +204,15 @@ def test_an_update_writes_what_changes_and_only_that(ctx, world):
     assert dana.updated_at == dana_updated_at and petr.updated_at > dana_updated_at
 
 
+def test_a_program_tag_or_section_name_longer_than_its_column_is_an_error(ctx, world):
+    data = ("Last name,First name,Tags\n"
+            f"Long,Tag,{'x' * 121}\n"
+            f"Fine,Tag,{'y' * 120}\n").encode()
+    result = run(world, "long.csv", data=data)
+    assert [(r.status, r.errors) for r in result.rows] == [
+        ("error", [("Tags", "A name is longer than 120 characters.")]), ("new", ())]
+
+
 def test_a_row_matching_two_students_is_an_error(ctx, world):
     run(world, "students_utf8.csv")
     data = ("Last name,First name,Email,Personal file number\n"

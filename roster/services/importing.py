@@ -237,10 +237,13 @@ def _text(value) -> str:
         value = value.date() if value.time() == datetime.min.time() else value
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).strip()
-    # Our own exports and error reports put an apostrophe before a formula character: take it off again.
+    return _unescaped(str(value).strip())
+
+
+def _unescaped(text: str) -> str:
+    """Our own exports and error reports put an apostrophe before a formula character: take it off again."""
     if text[:1] == "'" and text[1:2] and text[1:2] in DANGEROUS_STARTS:
-        text = text[1:]
+        return text[1:]
     return text
 
 
@@ -485,9 +488,7 @@ def _parse_row(number: int, cells, mapping: dict[int, str]) -> RowResult:
     for position, name in mapping.items():
         value = cells[position]
         if type(value) is str:  # most cells: read the text once
-            value = value.strip()
-            if value[:1] == "'" and value[1:2] and value[1:2] in DANGEROUS_STARTS:
-                value = value[1:]  # the apostrophe our exports put before a formula character
+            value = _unescaped(value.strip())
         if (value is None or value == "") and name not in student_service.REQUIRED:
             continue
         try:
@@ -510,8 +511,9 @@ def _parse_row(number: int, cells, mapping: dict[int, str]) -> RowResult:
         for message in messages:
             row.fail(label, message)
     for name, names in links.items():
-        if any(len(n) > 120 for n in names):
-            row.fail(LABELS[name], "A name is longer than 120 characters.")
+        limit = LINKS[name][0].__table__.c.name.type.length
+        if any(len(n) > limit for n in names):
+            row.fail(LABELS[name], f"A name is longer than {limit} characters.")
     if "guardians" in values:
         # Guardian n of the file is the student's guardian n; the cleaned list keeps the file's order.
         row.guardians = dict(zip(positions, values.pop("guardians"), strict=True))
