@@ -2,11 +2,14 @@
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from roster import tasks
+from roster.errors import Forbidden
 from roster.extensions import db
 from roster.models import AuditEvent, MailMessage, Membership, School, Section, User
+from roster.services import schools
 from tests.conftest import Browser, mail_config
 
 
@@ -183,3 +186,12 @@ def test_a_platform_admin_without_schools_lands_on_schools(make_app):
     response = browser.get("/admin/")
     assert response.status_code == 302 and response.location.endswith("/admin/schools/")
     assert browser.get("/admin/schools/").status_code == 200
+
+
+def test_only_who_manages_staff_may_give_a_role(ctx, world):
+    """add_staff (demo data, test fixtures) checks its actor like every service: a teacher cannot make an admin."""
+    teacher = db.session.get(User, world.teacher_a.id)
+    with pytest.raises(Forbidden):
+        schools.add_staff(world.school_a.id, world.teacher_a.id, "admin", actor=teacher)
+    assert db.session.scalar(select(func.count(Membership.id)).where(
+        Membership.user_id == world.teacher_a.id, Membership.role == "admin")) == 0

@@ -94,6 +94,8 @@ def regenerate_link(school_id: int, *, actor) -> School:
 
 
 def add_staff(school_id: int, user_id: int, role: str, *, actor) -> Membership:
+    """Give an existing account a role in the school, without mail (demo data); invite_staff is the app's way."""
+    permissions.require(actor, school_id, "staff.manage")
     membership = db.session.scalar(
         select(Membership).where(Membership.school_id == school_id, Membership.user_id == user_id,
                                  Membership.role == role)
