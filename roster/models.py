@@ -362,9 +362,9 @@ class MailMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # A password the mail carries: the bodies hold a placeholder in its place, and this is erased once the
-    # mail is sent, has finally failed or cannot be sent, so that no password stays at rest.
-    secret: Mapped[str | None] = mapped_column(String(200))
+    # A password the mail carries, sealed (roster.sealing): the bodies hold a placeholder in its place, and this
+    # is erased once the mail is sent, has finally failed or cannot be sent.
+    secret: Mapped[str | None] = mapped_column(Text)
 
     school: Mapped[School | None] = relationship()
 

@@ -4,10 +4,10 @@ import re
 
 from sqlalchemy import select
 
-from roster import tasks
+from roster import sealing, tasks
 from roster.extensions import db
 from roster.models import SECRET_PLACEHOLDER, AccountStatus, AuditEvent, MailMessage, Student, User
-from roster.services import credentials
+from roster.services import credentials, mail
 from tests import factories
 from tests.conftest import Browser, csrf_from, mail_config
 
@@ -174,3 +174,22 @@ def test_a_failed_credentials_mail_forgets_its_password_and_is_not_resent(make_a
     assert "its password is no longer kept" in page.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(MailMessage, message_id).status == "failed"
+
+
+def test_a_waiting_credentials_mail_keeps_its_password_sealed(ctx, world, monkeypatch):
+    """Between the commit and the delivery the password rests only sealed under SECRET_KEY; another key reads
+    nothing, and such a mail fails at once with its reason instead of going out without its password."""
+    school = db.session.get(Student, world.in_section.id).school
+    student = db.session.get(Student, world.in_section.id)
+    message = mail.queue("credentials", "inside@alpha.example", "Sign-in", "credentials", school_id=school.id,
+                         secret="Kw7#pLm9vT4qRx3z", school=school, student=student, login="inside@alpha.example",
+                         sign_in_url="http://roster.test/login")
+    db.session.flush()
+    stored = db.session.scalar(select(MailMessage.secret).where(MailMessage.id == message.id))
+    assert stored and "Kw7#pLm9vT4qRx3z" not in stored and sealing.unseal(stored) == "Kw7#pLm9vT4qRx3z"
+    assert "Kw7#pLm9vT4qRx3z" not in message.body_text + message.body_html
+    monkeypatch.setitem(ctx.config, "SECRET_KEY", "another key altogether")
+    monkeypatch.setitem(ctx.config, "MAIL_SERVER", "127.0.0.1")  # nothing listens: the mail must fail before
+    assert mail.deliver(message.id, final=False) is True
+    logged = db.session.get(MailMessage, message.id)
+    assert (logged.status, logged.secret) == ("failed", None) and "could not be unsealed" in logged.last_error

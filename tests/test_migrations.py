@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 
-from roster import create_app, search_index
+from roster import create_app, sealing, search_index
 from roster.extensions import db
 from tests.conftest import DATABASE_URL, app_config
 
@@ -71,4 +71,21 @@ def test_failed_rows_move_out_of_import_reports(empty_database_url):
         stored = json.loads(stored) if isinstance(stored, str) else stored
         assert "failed" not in stored and len(stored["errors"]) == 1000 and stored["errors"][0] == {"number": 2}
         assert bytes(data).decode("utf-8").splitlines() == ["Last name,Error", '=A,"Row 2: a, b"', "Б,Row 3: c"]
+        db.engine.dispose()
+
+
+def test_waiting_mail_passwords_are_sealed_by_the_migration(empty_database_url):
+    """e5b8c3f0a914: a credentials mail still waiting keeps its password, sealed under SECRET_KEY."""
+    app = create_app(app_config(empty_database_url))
+    with app.app_context():
+        migrations = app.extensions["migrate"].directory
+        upgrade(directory=migrations, revision="c27a9e5d13f0")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO mail_message (kind, to_address, subject, body_text, body_html, status, "
+                              "attempts, last_error, created_at, secret) VALUES ('credentials', 'a@example.org', "
+                              "'S', 'B', '', 'queued', 0, '', '2026-01-01', 'Kw7#pLm9vT4qRx3z')"))
+        upgrade(directory=migrations)
+        with db.engine.connect() as conn:
+            stored = conn.execute(text("SELECT secret FROM mail_message")).scalar_one()
+        assert "Kw7#pLm9vT4qRx3z" not in stored and sealing.unseal(stored) == "Kw7#pLm9vT4qRx3z"
         db.engine.dispose()

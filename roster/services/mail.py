@@ -15,7 +15,7 @@ from markupsafe import escape
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from roster import permissions
+from roster import permissions, sealing
 from roster.errors import NotFound, RosterError
 from roster.extensions import db
 from roster.models import SECRET_PLACEHOLDER, MailMessage, MailStatus, utcnow
@@ -30,8 +30,8 @@ def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | N
           **context) -> MailMessage:
     """Render templates/email/<template>.txt and .html and add the mail to the current transaction.
 
-    A `secret` (a password) is rendered as a placeholder, kept aside and put in only when the mail goes out: the
-    log never shows it, and it is erased once delivery is over.
+    A `secret` (a password) is rendered as a placeholder, kept aside sealed (encrypted) and put in only when the
+    mail goes out: the log never shows it, and it is erased once delivery is over.
 
     Rendered straight from the Jinja environment: a mail depends only on its own context (never on the request
     that caused it), and an invitation of 1,000 addresses renders 2,000 of them.
@@ -47,7 +47,7 @@ def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | N
         body_html=env.get_template(f"email/{template}.html").render(context),
         school_id=school_id,
         status=MailStatus.QUEUED.value,
-        secret=secret,
+        secret=sealing.seal(secret) if secret is not None else None,
     )
     db.session.add(message)
     db.session.info.setdefault(UNFLUSHED, []).append(message)
@@ -128,8 +128,14 @@ def deliver(message_id: int, *, final: bool) -> bool:
         return True
     message.attempts += 1
     try:
-        mail_state = current_app.extensions["mail"]
         body_text, body_html = _with_secret(message)
+    except sealing.Unreadable:
+        message.status, message.secret = MailStatus.FAILED.value, None
+        message.last_error = "Its password could not be unsealed (SECRET_KEY changed): send new credentials."
+        db.session.commit()
+        return True
+    try:
+        mail_state = current_app.extensions["mail"]
         envelope = flask_mail.Message(
             subject=message.subject, recipients=[message.to_address], body=body_text,
             html=body_html or None, sender=current_app.config["MAIL_DEFAULT_SENDER"],
@@ -156,9 +162,9 @@ def deliver(message_id: int, *, final: bool) -> bool:
 def _with_secret(message: MailMessage) -> tuple[str, str]:
     if message.secret is None:
         return message.body_text, message.body_html
-    html_secret = str(escape(message.secret))
-    return (message.body_text.replace(SECRET_PLACEHOLDER, message.secret),
-            message.body_html.replace(SECRET_PLACEHOLDER, html_secret))
+    secret = sealing.unseal(message.secret)
+    return (message.body_text.replace(SECRET_PLACEHOLDER, secret),
+            message.body_html.replace(SECRET_PLACEHOLDER, str(escape(secret))))
 
 
 def visible(school_id: int | None, role: str | None) -> list:
