@@ -166,6 +166,20 @@ def as_role(app, world):
     return sign_in
 
 
+@pytest.fixture
+def agent(app, world):
+    """A WebTest user agent signed in through the sign-in form as one of world's people, by name."""
+    from tests.agent import Agent
+
+    def sign_in(name):
+        user_agent = Agent(app)
+        if name != "anonymous":
+            user_agent.sign_in(world[name].email)
+        return user_agent
+
+    return sign_in
+
+
 # Browser tests: Debian's Chromium driven by Playwright against the app served on a free port.
 
 @pytest.fixture(scope="session")

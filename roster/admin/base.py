@@ -3,6 +3,7 @@
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.form import rules
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -60,6 +61,26 @@ class HomeView(AdminIndexView):
         if not context.select(wanted):
             abort(404)
         return redirect(url_for("students.index_view"))
+
+
+class HiddenFields(rules.BaseRule):
+    """Keep the form's hidden fields (its CSRF token) when form_rules shape the form.
+
+    Flask-Admin removes from a form every field its rules do not name, the CSRF token included, and the form
+    then fails with 400 on Save. This rule names the hidden fields and renders nothing: the form's hidden_tag(),
+    which Flask-Admin renders above the rules, shows them once.
+    """
+
+    def __init__(self, names=("csrf_token",)):
+        super().__init__()
+        self.names = list(names)
+
+    @property
+    def visible_fields(self) -> list[str]:
+        return self.names
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        return ""
 
 
 class SecuredModelView(ModelView):

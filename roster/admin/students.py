@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from roster import permissions
 from roster.admin import context
-from roster.admin.base import SecuredModelView
+from roster.admin.base import HiddenFields, SecuredModelView
 from roster.admin.forms import (
     ChangeEmailForm,
     CredentialsForm,
@@ -209,6 +209,7 @@ class StudentView(SecuredModelView):
         )
     ]
     form_rules = [
+        HiddenFields(),
         rules.FieldSet(("last_name", "first_name", "middle_name", "gender", "birth_date", "personal_file_number"),
                        "Student"),
         rules.FieldSet(("phone", "email", "address", "extra_phone", "extra_email"), "Contact information"),
@@ -325,11 +326,6 @@ class StudentView(SecuredModelView):
         return groups
 
     # Forms: Flask-Admin builds them; the services check and store.
-    def _show_missing_fields_warning(self, text):
-        # The CSRF token is rendered by the form's hidden_tag(), not by a rule: not missing at all.
-        if text != "Fields missing from ruleset: csrf_token":
-            super()._show_missing_fields_warning(text)
-
     def scaffold_form(self):
         return self.scaffold_inline_form_models(build_student_form(self._form_ajax_refs))
 
