@@ -56,9 +56,6 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     SIGN_IN_LIMIT_PER_ADDRESS = "30 per minute"
     SIGN_IN_FAILURES_PER_ACCOUNT = "10 per 15 minutes"
-
-    # Phones written without a country code are taken to be in this one.
-    PHONE_DEFAULT_COUNTRY_CODE = "7"
     # Lists count matching rows exactly up to this many, then say "10,000+".
     LIST_EXACT_COUNT_LIMIT = 10_000
 

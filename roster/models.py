@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster import search_index
 from roster.extensions import db
-from roster.text import name_search_key
+from roster.text import DEFAULT_COUNTRY, name_search_key
 
 
 def utcnow() -> datetime:
@@ -67,6 +67,8 @@ class School(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     signup_token: Mapped[str] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # ISO 3166 code: the region its phones are read in and shown as (roster.text.normalize_phone).
+    country: Mapped[str] = mapped_column(String(2), default=DEFAULT_COUNTRY, server_default=DEFAULT_COUNTRY)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     def __str__(self) -> str:

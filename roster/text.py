@@ -1,11 +1,13 @@
 """Normalising names, phones and emails, so that search and uniqueness behave the same everywhere."""
 
+import functools
 import re
 import unicodedata
 
+import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from phonenumbers import geocoder
 
-_PHONE_ALLOWED = re.compile(r"^\+?[\d\s\-().]+$")
 # A plain ASCII address that email-validator would take as it is: checked here at once (an import checks
 # 100,000 of them); anything else (Unicode, quoting, odd dots, special-use domains) goes to email-validator.
 _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -39,36 +41,98 @@ def prefix_range(word: str) -> tuple[str, str]:
     return word, word + "\U0010ffff"
 
 
-def phone_digits(phone: str, country_code: str = "7") -> str:
-    """Digits of a phone without its country code or trunk prefix: the part every way of writing it shares.
+DEFAULT_COUNTRY = "KZ"  # a school's country until the platform admin sets another
 
-    "+7 701 123-45-67", "87011234567" and "701 123 45 67" all give "7011234567".
+
+@functools.lru_cache(maxsize=None)
+def countries() -> list[tuple[str, str]]:
+    """Every region libphonenumber knows, as (ISO code, English name), by name."""
+    names = {}
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        example = phonenumbers.example_number(region)
+        names[region] = (geocoder.country_name_for_number(example, "en") if example else "") or region
+    return sorted(names.items(), key=lambda item: item[1])
+
+
+def country_name(region: str) -> str:
+    return dict(countries()).get(region, region)
+
+
+@functools.lru_cache(maxsize=None)
+def phone_example(region: str) -> str:
+    """How the region writes a mobile number, e.g. "8 (771) 000 9998" in Kazakhstan, "07400 123456" in Britain."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return ""
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def normalize_phone(phone: str, region: str = DEFAULT_COUNTRY) -> str:
+    """Return the phone in E.164 (+77011234567), read as written in the region; raise ValueError with a message.
+
+    libphonenumber (phonenumbers) knows every country's trunk prefixes and lengths: "8 701 123 45 67" is
+    Kazakh in Kazakhstan, "(020) 7946-0959" British in Britain; a number with its +country code is read as it is.
     """
-    digits = re.sub(r"\D", "", phone or "")
-    if country_code == "7" and len(digits) == 11 and digits[0] in "78":
-        return digits[1:]
-    if phone.strip().startswith("+") and digits.startswith(country_code):
-        return digits[len(country_code):]
-    return digits
-
-
-def normalize_phone(phone: str, country_code: str = "7") -> str:
-    """Return the phone as +<country><number>, or raise ValueError with a message fit for the user."""
     phone = (phone or "").strip()
     if not phone:
         return ""
-    if not _PHONE_ALLOWED.match(phone):
-        raise ValueError("Enter a phone number using digits, spaces, dashes and brackets, e.g. +7 701 123-45-67.")
-    digits = re.sub(r"\D", "", phone)
-    if phone.startswith("+"):
-        if not 8 <= len(digits) <= 15:
-            raise ValueError("A phone number has 8 to 15 digits with its country code.")
-        return "+" + digits
-    if country_code == "7" and len(digits) == 11 and digits[0] in "78":
-        return "+7" + digits[1:]
-    if len(digits) == 10:
-        return "+" + country_code + digits
-    raise ValueError("Enter a full phone number, e.g. +7 701 123-45-67 or 8 701 123 45 67.")
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    # Possible as a whole number (the lenient length check); a number dialled only locally lacks its area code.
+    if number is None or (phonenumbers.is_possible_number_with_reason(number)
+                          != phonenumbers.ValidationResult.IS_POSSIBLE):
+        example = phone_example(region)
+        raise ValueError(f"Enter a phone number as {country_name(region)} writes it"
+                         + (f", e.g. {example}," if example else "") + " or with its country code, e.g. "
+                         + _international_example(region) + ".")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@functools.lru_cache(maxsize=None)
+def _international_example(region: str) -> str:
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if example else "+7 701 123 4567"
+
+
+def format_phone(e164: str, region: str = DEFAULT_COUNTRY) -> str:
+    """Show a stored phone as its country writes it: nationally at home, internationally from abroad."""
+    if not e164 or not e164.startswith("+"):
+        return e164 or ""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    home = phonenumbers.region_code_for_number(number) == region
+    return phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def whole_phone(query: str, region: str = DEFAULT_COUNTRY) -> str | None:
+    """The E.164 form of a search that is a whole, valid number (found by an exact, indexed match), else None:
+    "(020) 7946" is possible as a British number but is a part of one."""
+    try:
+        number = phonenumbers.parse(query, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_search_digits(query: str, region: str = DEFAULT_COUNTRY) -> set[str]:
+    """The digits a part of a phone may be found by in E.164 numbers: as typed and, when it begins with the
+    region's trunk prefix (8 in Kazakhstan, 0 in Britain), without it. "+7 701" keeps its country code."""
+    digits = re.sub(r"\D", "", query or "")
+    if not digits:
+        return set()
+    found = {digits}
+    prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix if not query.strip().startswith(
+        "+") else None
+    if prefix and digits.startswith(prefix) and len(digits) - len(prefix) >= 3:
+        found.add(digits[len(prefix):])
+    return found
 
 
 def normalize_email(email: str) -> str:

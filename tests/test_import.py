@@ -139,7 +139,7 @@ def test_every_kind_of_bad_row_is_reported_and_the_good_rows_are_written(ctx, wo
     expected = {
         3: ("Last name", "This field is required."),
         4: ("Email", "Enter a valid email address"),
-        5: ("Phone", "Enter a full phone number"),
+        5: ("Phone", "Enter a phone number as Kazakhstan writes it"),
         6: ("Gender", "is not a gender"),
         7: ("Date of birth", "“31.02.2011” is not a date"),
         8: ("Date of birth", "cannot be in the future"),

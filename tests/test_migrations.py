@@ -89,3 +89,18 @@ def test_waiting_mail_passwords_are_sealed_by_the_migration(empty_database_url):
             stored = conn.execute(text("SELECT secret FROM mail_message")).scalar_one()
         assert "Kw7#pLm9vT4qRx3z" not in stored and sealing.unseal(stored) == "Kw7#pLm9vT4qRx3z"
         db.engine.dispose()
+
+
+def test_existing_schools_are_in_kazakhstan(empty_database_url):
+    """a7c4e1f3b820: every school has a country, the region its phones are read in; those before it are KZ."""
+    app = create_app(app_config(empty_database_url))
+    with app.app_context():
+        migrations = app.extensions["migrate"].directory
+        upgrade(directory=migrations, revision="e5b8c3f0a914")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO school (name, slug, signup_token, is_active, created_at) "
+                              "VALUES ('S', 's', 't', true, '2026-01-01')"))
+        upgrade(directory=migrations)
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT country FROM school")).scalar_one() == "KZ"
+        db.engine.dispose()

@@ -20,20 +20,33 @@ from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, User
 from roster.services import schools
+from roster.text import DEFAULT_COUNTRY, countries, country_name
 
 
 def _actor():
     return current_user._get_current_object()
 
 
+class _Select(Select):
+    # Flask-Admin's form template compares input_type on a field that has errors; a select has none.
+    input_type = "select"
+
+
+def _country_field():
+    return SelectField("Country", choices=countries, default=DEFAULT_COUNTRY, widget=_Select(),
+                       description="Phones of the school's students are read and shown as this country writes them.")
+
+
 class SchoolForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     slug = StringField("Short name (in addresses)", validators=[Optional(), Length(max=60)],
                        description="Letters, digits and dashes; made from the name when left empty.")
+    country = _country_field()
 
 
 class RenameForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    country = _country_field()
 
 
 def _school_name(view, context_, model, name):
@@ -45,7 +58,7 @@ class SchoolView(SecuredModelView):
 
     form = SchoolForm
     details_template = "admin/roster/school_details.html"
-    column_list = ["name", "slug", "is_active", "created_at"]
+    column_list = ["name", "slug", "country", "is_active", "created_at"]
     column_labels = {"slug": "Short name", "is_active": "Active", "created_at": "Created"}
     column_sortable_list = ["name", "slug", "is_active", "created_at"]
     column_default_sort = [("name", False), ("id", False)]
@@ -72,7 +85,8 @@ class SchoolView(SecuredModelView):
 
     def create_model(self, form):
         try:
-            school = schools.create(form.name.data, slug=form.slug.data or None, actor=_actor())
+            school = schools.create(form.name.data, slug=form.slug.data or None, country=form.country.data,
+                                    actor=_actor())
         except ValidationFailed as exc:
             db.session.rollback()
             attach_errors(form, exc)
@@ -83,7 +97,7 @@ class SchoolView(SecuredModelView):
 
     def update_model(self, form, model):
         try:
-            schools.rename(model.id, form.name.data, actor=_actor())
+            schools.rename(model.id, form.name.data, country=form.country.data, actor=_actor())
         except ValidationFailed as exc:
             db.session.rollback()
             attach_errors(form, exc)
@@ -102,7 +116,7 @@ class SchoolView(SecuredModelView):
     @expose("/details/")
     def details_view(self):
         school = self._one()
-        return self.render(self.details_template, model=school, form=FlaskForm(),
+        return self.render(self.details_template, model=school, form=FlaskForm(), country_name=country_name(school.country),
                            signup_url=url_for("public.join", token=school.signup_token, _external=True))
 
     def _post_checked(self):
@@ -132,16 +146,11 @@ class SchoolView(SecuredModelView):
         return super().edit_view()
 
 
-class _RoleSelect(Select):
-    # Flask-Admin's form template compares input_type on a field that has errors; a select has none.
-    input_type = "select"
-
-
 class StaffForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=[SelectChoice(Role.TEACHER.value, "Teacher"),
                                         SelectChoice(Role.ADMIN.value, "School admin")],
-                       widget=_RoleSelect())
+                       widget=_Select())
     last_name = StringField("Last name", validators=[Optional(), Length(max=100)],
                             description="For someone new; people with an account keep their name.")
     first_name = StringField("First name", validators=[Optional(), Length(max=100)])

@@ -40,6 +40,7 @@ from roster.models import (
     student_tag,
 )
 from roster.services import audit, credentials, exporting, preferences, students
+from roster.text import format_phone
 from roster.urls import safe_next
 
 LIST_VIEW = "students"
@@ -117,6 +118,16 @@ def _full_name(view, context_, model, name):
     return Markup('<a href="{}?id={}">{}</a>').format(g.details_url, model.id, model.full_name)
 
 
+def _school_country() -> str:
+    if "school_country" not in g:  # once per page, not once per row
+        g.school_country = context.selected_school()[0].country
+    return g.school_country
+
+
+def _phone(view, context_, model, name):
+    return format_phone(model.phone_normalized, _school_country()) or model.phone
+
+
 def _account_status(view, context_, model, name):
     status = AccountStatus(model.account_status)
     css = {"pending": "badge-warning", "active": "badge-success"}.get(status.value, "badge-light")
@@ -155,7 +166,7 @@ class StudentView(SecuredModelView):
     column_labels = LABELS
     column_sortable_list = [
         # A tuple of paths: Flask-Admin 2.2 renames a plain ("full_name", "search_key") to "search_key".
-        ("full_name", ("search_key",)), "email", "phone", "personal_file_number", "gender", "birth_date",
+        ("full_name", ("search_key",)), "email", ("phone", ("phone_normalized",)), "personal_file_number", "gender", "birth_date",
         "is_inclusive", "is_individual", "account_status", "source", "created_at",
     ]
     column_default_sort = [("search_key", False), ("id", False)]
@@ -165,6 +176,7 @@ class StudentView(SecuredModelView):
         "tags": _names,
         "sections": _names,
         "account_status": _account_status,
+        "phone": _phone,
         "gender": lambda v, c, m, n: _label(m.gender),
         "source": lambda v, c, m, n: _label(m.source),
         "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M"),
@@ -178,7 +190,7 @@ class StudentView(SecuredModelView):
     ]
     column_filters = [
         _student_text_filter("Full name", "contains words starting with", students.name_matches, per_school=True),
-        _student_text_filter("Phone", "matches", students.phone_matches),
+        _student_text_filter("Phone", "matches", students.phone_matches, per_school=True),
         _student_text_filter("Email", "contains", students.email_matches),
         _student_text_filter("Personal file number", "equals", students.file_number_matches),
         LinkFilter("Programs", student_program, Program),
@@ -524,7 +536,7 @@ class StudentView(SecuredModelView):
         except Forbidden:
             abort(403)
         header = [LABELS[c] for c in columns]
-        values = exporting.rows(query, columns)
+        values = exporting.rows(query, columns, region=school.country)
         stream = exporting.csv_stream(header, values) if fmt == "csv" else exporting.xlsx_stream(header, values)
         mimetype = ("text/csv; charset=utf-8" if fmt == "csv"
                     else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -17,6 +17,7 @@ from roster.extensions import db
 from roster.models import AccountStatus, Program, Section, Student, Tag, student_program, student_section, student_tag
 from roster.services import audit
 from roster.sql import id_in
+from roster.text import DEFAULT_COUNTRY, format_phone
 
 CHUNK = 1000
 LINKS = {"programs": (student_program, Program), "tags": (student_tag, Tag), "sections": (student_section, Section)}
@@ -45,8 +46,10 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def _getter(column: str):
+def _getter(column: str, region: str):
     """How to read one column from a row and its chunk's link names; chosen once per export, not per cell."""
+    if column == "phone":  # as the list shows it: as the school's country writes it
+        return lambda row, links: format_phone(row.phone_normalized, region) or row.phone
     if column == "full_name":
         return lambda row, links: " ".join(p for p in (row.last_name, row.first_name, row.middle_name) if p)
     if column in LINKS:
@@ -71,14 +74,15 @@ def _link_names(column: str, ids: list[int]) -> dict[int, list[str]]:
     return names
 
 
-def rows(query, columns: list[str]) -> Iterator[list]:
+def rows(query, columns: list[str], *, region: str = DEFAULT_COUNTRY) -> Iterator[list]:
     """The values of each student of the query, a chunk at a time: one query per chunk for each link column."""
     # Plain rows of just the needed columns (no ORM objects), streamed with yield_per (a server-side cursor on
     # PostgreSQL): memory does not grow with the number of rows.
-    needed = {"id", "last_name", "first_name", "middle_name"} | {c for c in columns if c in Student.__table__.c}
+    needed = {"id", "last_name", "first_name", "middle_name", "phone_normalized"} | {
+        c for c in columns if c in Student.__table__.c}
     statement = query.statement.with_only_columns(*(Student.__table__.c[c] for c in sorted(needed)))
     result = db.session.execute(statement.execution_options(yield_per=CHUNK))
-    getters = [_getter(c) for c in columns]
+    getters = [_getter(c, region) for c in columns]
     for chunk in result.partitions(CHUNK):
         ids = [row.id for row in chunk]
         links = {c: _link_names(c, ids) for c in columns if c in LINKS}

@@ -424,10 +424,11 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
     fields = set(mapping.values())
     rows: list[RowResult] = []
     total = len(dataset)
+    region = student_service.school_country(school_id)
     for index, cells in enumerate(dataset):
         if not any(value not in (None, "") for value in cells):
             continue
-        rows.append(_parse_row(index + 2, cells, mapping))
+        rows.append(_parse_row(index + 2, cells, mapping, region))
         if progress and len(rows) % CHUNK == 0:
             progress(index + 1, total)
     _match(rows, school_id)
@@ -479,8 +480,9 @@ def _refresh_statistics(written: int) -> None:
         log.warning("ANALYZE after an import failed", exc_info=True)
 
 
-def _parse_row(number: int, cells, mapping: dict[int, str]) -> RowResult:
-    """Read one row's cells. An empty cell leaves the student's value as it is (only names are required)."""
+def _parse_row(number: int, cells, mapping: dict[int, str], region: str) -> RowResult:
+    """Read one row's cells (phones as written in region). An empty cell leaves the student's value as it is
+    (only names are required)."""
     row = RowResult(number)
     raw: dict = {}
     links: dict[str, tuple[str, ...]] = {}
@@ -505,7 +507,7 @@ def _parse_row(number: int, cells, mapping: dict[int, str]) -> RowResult:
     positions = sorted(guardians)
     if guardians:
         raw["guardians"] = [guardians[n] for n in positions]
-    values, errors = student_service.clean_fields(raw)
+    values, errors = student_service.clean_fields(raw, region=region)
     for name, messages in errors.items():
         label = LABELS.get(name) or _guardian_label(name)
         for message in messages:

@@ -176,8 +176,7 @@ def sign_up(link: SignUpLink, data: dict) -> int:
     except ValueError as exc:
         errors["email"] = [str(exc)]
     try:
-        cleaned["phone_normalized"] = normalize_phone(data.get("phone") or "",
-                                                      current_app.config["PHONE_DEFAULT_COUNTRY_CODE"])
+        cleaned["phone_normalized"] = normalize_phone(data.get("phone") or "", link.school.country)
         cleaned["phone"] = " ".join((data.get("phone") or "").split())
     except ValueError as exc:
         errors["phone"] = [str(exc)]

@@ -4,6 +4,7 @@ import re
 import secrets
 from datetime import timedelta
 
+import phonenumbers
 from flask import current_app
 from sqlalchemy import delete, select
 
@@ -12,7 +13,7 @@ from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, Section, User, section_teacher
 from roster.services import accounts, audit
-from roster.text import normalize_email
+from roster.text import DEFAULT_COUNTRY, normalize_email
 
 
 def new_signup_token() -> str:
@@ -44,14 +45,22 @@ def _school(school_id: int) -> School:
     return school
 
 
-def create(name: str, *, actor, slug: str | None = None) -> School:
+def _clean_country(country: str | None) -> str:
+    country = (country or DEFAULT_COUNTRY).strip().upper()
+    if country not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationFailed({"country": ["Choose a country from the list."]})
+    return country
+
+
+def create(name: str, *, actor, slug: str | None = None, country: str | None = None) -> School:
     """Onboard a school (platform admins): it gets its own sign-up link at once."""
     require_platform_admin(actor)
     name = _clean_name(name)
+    country = _clean_country(country)
     slug = slugify(slug or name)
     if db.session.scalar(select(School.id).where(School.slug == slug)) is not None:
         raise ValidationFailed({"slug": ["Another school already uses this short name."]})
-    school = School(name=name, slug=slug, signup_token=new_signup_token())
+    school = School(name=name, slug=slug, signup_token=new_signup_token(), country=country)
     db.session.add(school)
     db.session.flush()
     audit.record("school created", actor=actor, school_id=school.id, target=school, details={"name": name})
@@ -59,14 +68,20 @@ def create(name: str, *, actor, slug: str | None = None) -> School:
     return school
 
 
-def rename(school_id: int, name: str, *, actor) -> School:
+def rename(school_id: int, name: str, *, actor, country: str | None = None) -> School:
+    """Change a school's name and, when given, its country (the region its phones are read in from now on)."""
     require_platform_admin(actor)
     school = _school(school_id)
     name = _clean_name(name)
+    country = _clean_country(country) if country is not None else school.country
     if name != school.name:
         audit.record("school renamed", actor=actor, school_id=school.id, target=school,
                      details={"name": name, "was": school.name})
         school.name = name
+    if country != school.country:
+        audit.record("school country changed", actor=actor, school_id=school.id, target=school,
+                     details={"country": country, "was": school.country})
+        school.country = country
     db.session.commit()
     return school
 

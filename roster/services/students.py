@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import ARRAY, Integer, bindparam, func, insert, intersect, or_, select
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
@@ -30,7 +29,17 @@ from roster.models import (
 )
 from roster.services import audit
 from roster.sql import contains
-from roster.text import fold, name_parts, normalize_email, normalize_phone, phone_digits, prefix_range, search_words
+from roster.text import (
+    DEFAULT_COUNTRY,
+    fold,
+    name_parts,
+    normalize_email,
+    normalize_phone,
+    phone_search_digits,
+    prefix_range,
+    search_words,
+    whole_phone,
+)
 
 TEXT_FIELDS = (
     "last_name", "first_name", "middle_name", "personal_file_number", "address",
@@ -50,8 +59,10 @@ ONE_LINE = set(TEXT_FIELDS) - {"address", "dropout_note"}
 GENDERS = {g.value: g.value for g in Gender}
 
 
-def _country() -> str:
-    return current_app.config["PHONE_DEFAULT_COUNTRY_CODE"]
+def school_country(school_id: int) -> str:
+    """The region a school's phones are read in (its country)."""
+    school = db.session.get(School, school_id)
+    return school.country if school is not None else DEFAULT_COUNTRY
 
 
 def _clean_text(value, *, one_line: bool) -> str:
@@ -66,7 +77,7 @@ def _clean_text(value, *, one_line: bool) -> str:
 
 def clean(school_id: int, data: dict, *, student_id: int | None = None) -> dict:
     """Check and normalise a student's fields; raise ValidationFailed with a message per field."""
-    out, errors = clean_fields(data)
+    out, errors = clean_fields(data, region=school_country(school_id))
 
     def fail(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
@@ -89,10 +100,11 @@ def _max_length(model, field: str) -> int | None:
     return getattr(model.__table__.c[field].type, "length", None)
 
 
-def clean_fields(data: dict) -> tuple[dict, dict[str, list[str]]]:
+def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]]:
     """Check and normalise the fields given, without the database: (cleaned values, messages per field).
 
-    The manual form and the import share it, so a value one accepts the other accepts too.
+    The manual form and the import share it, so a value one accepts the other accepts too. Phones are read
+    as written in region, the school's country.
     """
     errors: dict[str, list[str]] = {}
     out: dict = {}
@@ -116,7 +128,7 @@ def clean_fields(data: dict) -> tuple[dict, dict[str, list[str]]]:
         if field in data:
             out[field] = _clean_text(data[field], one_line=True)
             try:
-                normalised = normalize_phone(out[field], _country())
+                normalised = normalize_phone(out[field], region)
             except ValueError as exc:
                 fail(field, str(exc))
             else:
@@ -150,11 +162,11 @@ def clean_fields(data: dict) -> tuple[dict, dict[str, list[str]]]:
         if field in out and out[field] in ("", None):
             out[field] = None
     if "guardians" in data:
-        out["guardians"] = _clean_guardians(data["guardians"] or [], fail)
+        out["guardians"] = _clean_guardians(data["guardians"] or [], fail, region)
     return out, errors
 
 
-def _clean_guardians(guardians: list[dict], fail) -> list[dict]:
+def _clean_guardians(guardians: list[dict], fail, region: str) -> list[dict]:
     cleaned = []
     for number, guardian in enumerate(guardians):
         row = {f: _clean_text(guardian.get(f), one_line=True) for f in GUARDIAN_FIELDS}
@@ -172,7 +184,7 @@ def _clean_guardians(guardians: list[dict], fail) -> list[dict]:
         except ValueError as exc:
             fail(prefix + "email", str(exc))
         try:
-            normalize_phone(row["phone"], _country())
+            normalize_phone(row["phone"], region)
         except ValueError as exc:
             fail(prefix + "phone", str(exc))
         cleaned.append(row)
@@ -397,19 +409,18 @@ def name_matches(query: str, school_id: int) -> list:
     return [Student.id.in_(ids_query)]
 
 
-def phone_matches(query: str) -> list:
-    """Match however either side is written: compare the national digits only.
-
-    A whole number is an exact (indexed) match; a part of one matches anywhere in the number.
-    """
-    try:
-        return [Student.phone_normalized == normalize_phone(query, _country())]
-    except ValueError:
-        pass
-    digits = phone_digits(query, _country())
-    if not digits:
+def phone_matches(query: str, school_id: int) -> list:
+    """Match however either side is written: a whole number, read in the school's country, is an exact
+    (indexed) match in E.164; a part of one is found anywhere in the stored numbers (their national significant
+    number follows the country code), with or without the country's trunk prefix."""
+    region = school_country(school_id)
+    whole = whole_phone(query, region)
+    if whole:
+        return [Student.phone_normalized == whole]
+    parts = phone_search_digits(query, region)
+    if not parts:
         return [Student.id.is_(None)]
-    return [contains(Student.phone_normalized, digits)]
+    return [or_(*(contains(Student.phone_normalized, digits) for digits in sorted(parts)))]
 
 
 def email_matches(query: str) -> list:

@@ -1,0 +1,97 @@
+"""Phones in the school's country (libphonenumber): set by the platform admin, used by every way in."""
+
+import pytest
+from sqlalchemy import select
+
+from roster.extensions import db
+from roster.models import School, Student
+from tests.agent import find_form, follow
+
+
+def stored_student(app, **where):
+    with app.app_context():
+        return db.session.scalars(select(Student).filter_by(**where)).one()
+
+
+@pytest.fixture
+def british(app, agent, world):
+    """Alpha School moved to Britain by the platform admin, on the school's own form."""
+    platform = agent("platform")
+    page = platform.get(f"/admin/schools/edit/?id={world.school_a.id}")
+    assert find_form(page, field="country")["country"].value == "KZ"  # the default, and that of every school the migration found
+    platform.submit(page, field="country", country="GB", expect=(302,))
+    with app.app_context():
+        assert db.session.get(School, world.school_a.id).country == "GB"
+    assert "United Kingdom" in platform.get(f"/admin/schools/details/?id={world.school_a.id}").text
+    return platform
+
+
+def test_a_new_school_is_in_kazakhstan_unless_chosen_otherwise(app, agent):
+    platform = agent("platform")
+    platform.submit(platform.get("/admin/schools/new/"), field="name", name="Kazakh School", expect=(302,))
+    platform.submit(platform.get("/admin/schools/new/"), field="name", name="London School", country="GB",
+                    expect=(302,))
+    with app.app_context():
+        countries = dict(db.session.execute(select(School.name, School.country)).all())
+    assert countries["Kazakh School"] == "KZ" and countries["London School"] == "GB"
+
+
+def test_a_british_phone_at_a_british_school(app, agent, world, british):
+    admin = agent("admin_a")
+    page = admin.get("/admin/students/new/")
+    admin.submit(page, field="last_name", last_name="Smith", first_name="Jane", phone="(020) 7946-0959",
+                 expect=(302,))
+    jane = stored_student(app, last_name="Smith")
+    assert (jane.phone, jane.phone_normalized) == ("(020) 7946-0959", "+442079460959")
+    listing = admin.get("/admin/students/").text
+    assert "020 7946 0959" in listing  # as Britain writes it
+    for query in ("020 7946 0959", "+44 20 7946 0959", "7946", "(020) 7946"):
+        found = admin.get("/admin/students/", params={"flt0_1": query}).text
+        assert "Smith Jane" in found and "Inside Ivan" not in found, query
+
+    refused = admin.submit(admin.get("/admin/students/new/"), field="last_name", last_name="Brown",
+                           first_name="Tom", phone="12-34")
+    assert "Enter a phone number as United Kingdom writes it, e.g. 07400 123456" in refused.text
+
+
+def test_eight_is_a_trunk_prefix_only_in_kazakhstan(app, agent, world, british):
+    admin = agent("admin_a")
+    admin.submit(admin.get("/admin/students/new/"), field="last_name", last_name="Abroad", first_name="Ann",
+                 phone="+7 701 123 45 67", expect=(302,))
+    assert stored_student(app, last_name="Abroad").phone_normalized == "+77011234567"
+    assert "+7 701 123 4567" in admin.get("/admin/students/").text  # international from Britain
+    refused = admin.submit(admin.get("/admin/students/new/"), field="last_name", last_name="Trunk",
+                           first_name="Tim", phone="8 701 123 45 67 99")
+    assert "writes it" in refused.text
+
+
+def test_kazakh_phones_in_a_kazakh_school(app, agent, world):
+    admin = agent("admin_a")
+    admin.submit(admin.get("/admin/students/new/"), field="last_name", last_name="Серикова", first_name="Дана",
+                 phone="8 701 123 45 67", expect=(302,))
+    assert stored_student(app, last_name="Серикова").phone_normalized == "+77011234567"
+    assert "8 (701) 123 4567" in admin.get("/admin/students/").text
+    for query in ("+7 701 123-45-67", "87011234567", "701 123 45 67", "8 701 123", "123 45"):
+        assert "Серикова Дана" in admin.get("/admin/students/", params={"flt0_1": query}).text, query
+
+
+def test_import_and_sign_up_read_phones_in_the_schools_country(app, agent, world, british):
+    from roster import tasks
+
+    admin = agent("admin_a")
+    page = admin.get("/admin/imports/new")
+    data = "Last name,First name,Phone\nImported,Ian,(020) 7946-0960\nBroken,Bob,12-34\n".encode()
+    response = admin.submit(page, id="upload-form", upload=("file", "uk.csv", data), expect=(302,))
+    tasks.wait_for_background_work(app)
+    job_page = admin.get(response.location)
+    assert "07400 123456" in job_page.text  # the bad row's reason, with an example of the school's own format
+    admin.submit(job_page, action="/confirm", expect=(302,))
+    tasks.wait_for_background_work(app)
+    assert stored_student(app, last_name="Imported").phone_normalized == "+442079460960"
+
+    visitor = agent("anonymous")
+    page = visitor.get(f"/join/{world.school_a.signup_token}")
+    follow(visitor.submit(page, field="password", last_name="Signed", first_name="Sue", email="sue@pupil.example",
+                          phone="07400 123456", password="a long new password",
+                          confirm_password="a long new password", expect=(302,)))
+    assert stored_student(app, last_name="Signed").phone_normalized == "+447400123456"
