@@ -44,7 +44,7 @@ def prefix_range(word: str) -> tuple[str, str]:
 DEFAULT_COUNTRY = "KZ"  # a school's country until the platform admin sets another
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def countries() -> list[tuple[str, str]]:
     """Every region libphonenumber knows, as (ISO code, English name), by name."""
     names = {}
@@ -58,7 +58,7 @@ def country_name(region: str) -> str:
     return dict(countries()).get(region, region)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def phone_example(region: str) -> str:
     """How the region writes a mobile number, e.g. "8 (771) 000 9998" in Kazakhstan, "07400 123456" in Britain."""
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
@@ -90,10 +90,12 @@ def normalize_phone(phone: str, region: str = DEFAULT_COUNTRY) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _international_example(region: str) -> str:
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if example else "+7 701 123 4567"
+    if example is None:
+        return "+7 701 123 4567"
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def format_phone(e164: str, region: str = DEFAULT_COUNTRY) -> str:

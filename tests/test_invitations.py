@@ -169,7 +169,8 @@ def test_sign_up_checks_every_field_and_keeps_names_on_one_line(app, world):
                           confirm_password="short")
     text = response.get_data(as_text=True)
     assert response.status_code == 200
-    for message in ("This field is required.", "Enter a valid email address", "Enter a phone number as Kazakhstan writes it",
+    for message in ("This field is required.", "Enter a valid email address",
+                    "Enter a phone number as Kazakhstan writes it",
                     "Use at least 12 characters"):
         assert message in text
     _, response = sign_up(app, f"/join/{token}", email="crlf@example.org", last_name="Evil\r\nBcc: x@y.org")

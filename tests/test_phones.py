@@ -18,7 +18,8 @@ def british(app, agent, world):
     """Alpha School moved to Britain by the platform admin, on the school's own form."""
     platform = agent("platform")
     page = platform.get(f"/admin/schools/edit/?id={world.school_a.id}")
-    assert find_form(page, field="country")["country"].value == "KZ"  # the default, and that of every school the migration found
+    # KZ: the default, and the country of every school the migration found.
+    assert find_form(page, field="country")["country"].value == "KZ"
     platform.submit(page, field="country", country="GB", expect=(302,))
     with app.app_context():
         assert db.session.get(School, world.school_a.id).country == "GB"
@@ -80,7 +81,7 @@ def test_import_and_sign_up_read_phones_in_the_schools_country(app, agent, world
 
     admin = agent("admin_a")
     page = admin.get("/admin/imports/new")
-    data = "Last name,First name,Phone\nImported,Ian,(020) 7946-0960\nBroken,Bob,12-34\n".encode()
+    data = b"Last name,First name,Phone\nImported,Ian,(020) 7946-0960\nBroken,Bob,12-34\n"
     response = admin.submit(page, id="upload-form", upload=("file", "uk.csv", data), expect=(302,))
     tasks.wait_for_background_work(app)
     job_page = admin.get(response.location)

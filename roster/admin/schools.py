@@ -116,7 +116,8 @@ class SchoolView(SecuredModelView):
     @expose("/details/")
     def details_view(self):
         school = self._one()
-        return self.render(self.details_template, model=school, form=FlaskForm(), country_name=country_name(school.country),
+        return self.render(self.details_template, model=school, form=FlaskForm(),
+                           country_name=country_name(school.country),
                            signup_url=url_for("public.join", token=school.signup_token, _external=True))
 
     def _post_checked(self):

@@ -166,7 +166,8 @@ class StudentView(SecuredModelView):
     column_labels = LABELS
     column_sortable_list = [
         # A tuple of paths: Flask-Admin 2.2 renames a plain ("full_name", "search_key") to "search_key".
-        ("full_name", ("search_key",)), "email", ("phone", ("phone_normalized",)), "personal_file_number", "gender", "birth_date",
+        ("full_name", ("search_key",)), "email", ("phone", ("phone_normalized",)), "personal_file_number", "gender",
+        "birth_date",
         "is_inclusive", "is_individual", "account_status", "source", "created_at",
     ]
     column_default_sort = [("search_key", False), ("id", False)]
