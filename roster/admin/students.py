@@ -1,6 +1,7 @@
 """The Students list, details and the Add/Edit form: a thin layer over roster.services.students."""
 
 from datetime import date
+from typing import NamedTuple
 
 from flask import Response, abort, current_app, flash, g, redirect, request, stream_with_context, url_for
 from flask_admin import expose
@@ -10,7 +11,7 @@ from flask_admin.form import rules
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, intersect, select
+from sqlalchemy import false, func, intersect, select
 from sqlalchemy.orm import selectinload
 
 from roster import permissions
@@ -40,7 +41,7 @@ from roster.models import (
     student_tag,
 )
 from roster.services import audit, credentials, exporting, preferences, students
-from roster.text import format_phone
+from roster.text import fold, format_phone
 from roster.urls import safe_next
 
 LIST_VIEW = "students"
@@ -63,6 +64,11 @@ LABELS = {
 PRIVATE_COLUMNS = {"dropout_date", "dropout_reason", "dropout_note"}
 
 
+class LinkChoice(NamedTuple):
+    ids: list[int]  # the school's items the filter value names
+    unknown: list[str]  # what it names that is none of them
+
+
 def _student_text_filter(name: str, operation: str, conditions, *, per_school=False):
     """A text filter whose matching lives in roster.services.students."""
 
@@ -81,11 +87,14 @@ class LinkFilter(sqla_filters.BaseSQLAFilter):
 
     `id IN (link rows)`, not a join: no student twice and counts stay right; and the link table's
     (other_id, student_id) index answers it without visiting every student of the school.
+    A value names the school's items by id (a suggestion chosen) or by name, matched ignoring case (typed, or
+    an address written by hand); a value that names none of them lists no one and says so beside the filters,
+    never the whole school.
     """
 
-    def __init__(self, name: str, link_table, model):
+    def __init__(self, name: str, link_table, model, noun: str):
         super().__init__(Student.id, name, data_type="select2-tags")
-        self.link_table, self.model = link_table, model
+        self.link_table, self.model, self.noun = link_table, model, noun
         self.link_column = link_table.c[f"{model.__tablename__}_id"]
 
     def school_options(self, school_id: int):
@@ -94,14 +103,47 @@ class LinkFilter(sqla_filters.BaseSQLAFilter):
         )
         return [(str(i), n) for i, n in rows]
 
-    def clean(self, value):
-        return [int(v) for v in value.split(",") if v.strip()]
+    def validate(self, value):
+        return True  # every value is answered: by its items, or by a message that it names none
 
-    def student_ids(self, value):
+    def clean(self, value) -> LinkChoice:
+        cache = g.setdefault("link_choices", {})
+        key = (self.name, value)
+        if key not in cache:
+            cache[key] = self._resolve(value)
+        return cache[key]
+
+    def _resolve(self, value: str) -> LinkChoice:
+        options = self.school_options(context.school_id())
+        by_id = {i: i for i, _ in options}
+        by_name = {fold(n): i for i, n in options}
+        ids, unknown = set(), []
+        for token in (t.strip() for t in value.split(",")):
+            if not token:
+                continue
+            found = by_id.get(token) or by_name.get(fold(token))
+            if found is None:
+                unknown.append(token)
+            else:
+                ids.add(int(found))
+        return LinkChoice(sorted(ids), unknown)
+
+    def message(self, choice: LinkChoice) -> str | None:
+        if not choice.unknown:
+            return None
+        names = ", ".join(f"“{u[:60]}”" for u in choice.unknown)
+        return f"No {self.noun} named {names} in this school: no student is listed for the {self.name} filter."
+
+    def student_ids(self, value: LinkChoice):
         """The students holding any of the chosen items: rows of the link table only."""
-        return select(self.link_table.c.student_id).where(self.link_column.in_(value))
+        if value.unknown or not value.ids:
+            return select(self.link_table.c.student_id).where(false())
+        return select(self.link_table.c.student_id).where(self.link_column.in_(value.ids))
 
     def apply(self, query, value, alias=None):
+        message = self.message(value)
+        if message and message not in g.setdefault("filter_messages", []):
+            g.filter_messages.append(message)
         return query.filter(Student.id.in_(self.student_ids(value)))
 
     def operation(self):
@@ -194,9 +236,9 @@ class StudentView(SecuredModelView):
         _student_text_filter("Phone", "matches", students.phone_matches, per_school=True),
         _student_text_filter("Email", "contains", students.email_matches),
         _student_text_filter("Personal file number", "equals", students.file_number_matches),
-        LinkFilter("Programs", student_program, Program),
-        LinkFilter("Tags", student_tag, Tag),
-        LinkFilter("Sections", student_section, Section),
+        LinkFilter("Programs", student_program, Program, "program"),
+        LinkFilter("Tags", student_tag, Tag, "tag"),
+        LinkFilter("Sections", student_section, Section, "section"),
         sqla_filters.BooleanEqualFilter(Student.is_inclusive, "Is inclusive"),
         sqla_filters.BooleanEqualFilter(Student.is_individual, "Is individual"),
         sqla_filters.FilterEqual(
@@ -514,6 +556,9 @@ class StudentView(SecuredModelView):
         query = self._scoped_query()
         if view_args.filters and self._filters:
             query, _, _, _ = self._apply_filters(query, None, {}, {}, view_args.filters)
+        if g.get("filter_messages"):  # a filter that names nothing: no file of no one, and the list says why
+            flash("Nothing was exported. " + " ".join(g.filter_messages), "warning")
+            return redirect(url_for(".index_view", **{k: v for k, v in request.args.items() if k != "format"}))
         sort = self._get_column_by_idx(view_args.sort)
         query, _ = self._apply_sorting(query, {}, sort[0] if sort else None, view_args.sort_desc)
         described = [[self._filters[i].name, value] for i, _, value in view_args.filters or []]
