@@ -40,10 +40,13 @@ def test_csv_follows_filters_columns_and_sort_with_labels(as_role, roster, world
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith('attachment; filename="alpha-school-students-')
     rows = read_csv(response)
-    assert rows[0] == ["Full name", "Email", "Tags", "Date of birth", "Is inclusive"]
+    # Full name brings its three names beside it, so that the file imports back.
+    assert rows[0] == ["Full name", "Last name", "First name", "Middle name", "Email", "Tags", "Date of birth",
+                       "Is inclusive"]
     assert rows[1:] == [
-        ["'=HYPERLINK(\"http://evil\") Eve", "eve@example.org", "Choir", "2012-05-01", "Yes"],
-        ["Иванов +Пётр", "", "Choir", "", "No"],
+        ["'=HYPERLINK(\"http://evil\") Eve", "'=HYPERLINK(\"http://evil\")", "Eve", "", "eve@example.org", "Choir",
+         "2012-05-01", "Yes"],
+        ["Иванов +Пётр", "Иванов", "'+Пётр", "", "", "Choir", "", "No"],
     ]
 
 
@@ -64,11 +67,12 @@ def test_xlsx_has_no_formula_anywhere_and_real_dates(as_role, roster):
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0] == ["Full name", "Personal file number", "Tags", "Date of birth"]  # the screen's order
+    assert values[0] == ["Full name", "Last name", "First name", "Middle name", "Personal file number", "Tags",
+                         "Date of birth"]  # the screen's order, the names beside Full name
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
     assert values[1][0] == '=HYPERLINK("http://evil") Eve'  # kept as text, never run
-    assert values[1][3].date() == date(2012, 5, 1)
-    assert "@SUM(A1)" in [row[1] for row in values]
+    assert values[1][6].date() == date(2012, 5, 1)
+    assert "@SUM(A1)" in [row[4] for row in values]
 
 
 def test_selected_rows_only_and_every_export_is_audited(app, as_role, roster):

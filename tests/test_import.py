@@ -109,6 +109,7 @@ def test_cp1251_header_and_link_names(ctx, world):
     ("no_known_header.csv", "No column of this file is one we know"),
     ("not_really.csv", "not a CSV text file"),
     ("zip_bomb.xlsx", "unpacks to 400 MB"),
+    ("zip_bomb.ods", "This ODS file unpacks to 400 MB"),
 ])
 def test_files_that_cannot_be_imported_say_why(ctx, world, name, message):
     with pytest.raises(importing.FileNotAccepted, match=message):
@@ -116,10 +117,12 @@ def test_files_that_cannot_be_imported_say_why(ctx, world, name, message):
 
 
 def test_other_refusals(ctx, world, app):
-    with pytest.raises(importing.FileNotAccepted, match="Upload a CSV or XLSX"):
+    with pytest.raises(importing.FileNotAccepted, match="Upload a CSV, XLSX or ODS"):
         importing.check_file(b"%PDF-1.4", "list.pdf")
-    with pytest.raises(importing.FileNotAccepted, match="not an XLSX workbook"):
+    with pytest.raises(importing.FileNotAccepted, match="not an XLSX spreadsheet"):
         importing.check_file(b"Last name,First name\nA,B\n", "list.xlsx")
+    with pytest.raises(importing.FileNotAccepted, match="not an ODS spreadsheet"):
+        importing.check_file(b"Last name,First name\nA,B\n", "list.ods")
     with pytest.raises(importing.FileNotAccepted, match="no First name column"):
         importing.check_file(b"Last name,Email\nA,a@example.org\n", "list.csv")
     with pytest.raises(importing.FileNotAccepted, match="both hold Email"):
@@ -340,7 +343,7 @@ def test_upload_refusals_show_on_the_form(app, world, as_role):
     page = upload(admin, "not_really.csv").get_data(as_text=True)
     assert "not a CSV text file" in page
     page = admin.post("/admin/imports/new", {}, content_type="multipart/form-data").get_data(as_text=True)
-    assert "Choose a CSV or XLSX file." in page
+    assert "Choose a CSV, XLSX or ODS file." in page
     response = admin.client.post("/admin/imports/new", data={"file": (io.BytesIO(b"Last name,First name\nA,B\n"),
                                                                       "a.csv")}, content_type="multipart/form-data")
     assert response.status_code == 400  # no CSRF token
@@ -563,3 +566,38 @@ def test_an_import_stays_completed_when_the_statistics_cannot_be_refreshed(ctx, 
     result = run(world, "students_utf8.csv")
     assert result.count("new") == 3
     assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 3
+
+
+def test_a_libreoffice_calc_file_imports_like_its_csv(app, agent, world):
+    """students_libreoffice.ods was written by LibreOffice Calc from students_utf8.csv (dates became date cells,
+    0 and 1 numbers, a phone a number): uploaded on Import → Add, it gives the same students."""
+    from roster import tasks
+    from tests.agent import follow
+
+    admin = agent("admin_a")
+    page = admin.get("/admin/imports/").click(href="/admin/imports/new")
+    assert "ODS" in page.text
+    data = (DATA / "students_libreoffice.ods").read_bytes()
+    response = admin.submit(page, id="upload-form", upload=("file", "students_libreoffice.ods", data),
+                            expect=(302,))
+    tasks.wait_for_background_work(app)
+    job_page = admin.get(response.location)
+    assert "Favourite colour" in job_page.text  # the unknown column, named as for any file
+    follow(admin.submit(job_page, action="/confirm", expect=(302,)))
+    tasks.wait_for_background_work(app)
+    with app.app_context():
+        petr, dana, sean = (by_pfn(world.school_a.id, n) for n in ("PF-001", "PF-002", "PF-003"))
+        assert (petr.full_name, petr.phone_normalized, petr.birth_date.isoformat(), petr.is_inclusive) == (
+            "Иванов Пётр Сергеевич", "+77011234567", "2010-05-31", True)
+        assert (dana.phone_normalized, dana.birth_date.isoformat(), dana.is_individual, dana.gender) == (
+            "+77019998877", "2011-12-31", True, "female")
+        assert (sean.birth_date.isoformat(), sean.is_inclusive, sean.is_individual) == ("2012-02-01", False, True)
+        assert sorted(t.name for t in sean.tags) == ["Choir", "Debate"]
+
+
+def test_an_ods_upload_is_refused_like_an_xlsx_one(agent):
+    admin = agent("admin_a")
+    page = admin.get("/admin/imports/new")
+    refused = admin.submit(page, id="upload-form",
+                           upload=("file", "bomb.ods", (DATA / "zip_bomb.ods").read_bytes()))
+    assert "This ODS file unpacks to 400 MB" in refused.text

@@ -22,7 +22,7 @@ STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "fa
 
 
 class UploadForm(FlaskForm):
-    file = FileField("File", validators=[FileRequired("Choose a CSV or XLSX file.")])
+    file = FileField("File", validators=[FileRequired("Choose a CSV, XLSX or ODS file.")])
 
 
 def _file_name(view, context_, model, name):

@@ -46,7 +46,7 @@ from roster.urls import safe_next
 
 LIST_VIEW = "students"
 COLUMNS = [
-    "full_name", "email", "phone", "personal_file_number", "programs", "tags", "sections", "gender",
+    "full_name", "last_name", "first_name", "middle_name", "email", "phone", "personal_file_number", "programs", "tags", "sections", "gender",
     "birth_date", "is_inclusive", "is_individual", "account_status", "source", "created_at",
 ]
 DEFAULT_COLUMNS = ["full_name", "email", "phone", "personal_file_number", "programs", "tags", "account_status"]
@@ -208,7 +208,7 @@ class StudentView(SecuredModelView):
     column_labels = LABELS
     column_sortable_list = [
         # A tuple of paths: Flask-Admin 2.2 renames a plain ("full_name", "search_key") to "search_key".
-        ("full_name", ("search_key",)), "email", ("phone", ("phone_normalized",)), "personal_file_number", "gender",
+        ("full_name", ("search_key",)), "last_name", "first_name", "middle_name", "email", ("phone", ("phone_normalized",)), "personal_file_number", "gender",
         "birth_date",
         "is_inclusive", "is_individual", "account_status", "source", "created_at",
     ]
@@ -581,6 +581,7 @@ class StudentView(SecuredModelView):
                              fmt=fmt, selected=selected)
         except Forbidden:
             abort(403)
+        columns = exporting.file_columns(columns)
         header = [LABELS[c] for c in columns]
         values = exporting.rows(query, columns, region=school.country)
         stream = exporting.csv_stream(header, values) if fmt == "csv" else exporting.xlsx_stream(header, values)

@@ -46,6 +46,27 @@ def cell_text(value) -> str:
     return str(value)
 
 
+NAME_COLUMNS = ("last_name", "first_name", "middle_name")
+
+
+def file_columns(columns: list[str]) -> list[str]:
+    """The columns a file carries: the visible ones, and beside Full name the three names it is made of.
+
+    A full name cannot be split back reliably ("De la Cruz Ana" has a three-word last name), so the file holds
+    each name as well: what Export writes, Import reads back unchanged.
+    """
+    if "full_name" not in columns:
+        return list(columns)
+    out = []
+    for column in columns:
+        if column in NAME_COLUMNS:
+            continue
+        out.append(column)
+        if column == "full_name":
+            out += NAME_COLUMNS
+    return out
+
+
 def _getter(column: str, region: str):
     """How to read one column from a row and its chunk's link names; chosen once per export, not per cell."""
     if column == "phone":  # as the list shows it: as the school's country writes it

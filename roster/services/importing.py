@@ -1,4 +1,4 @@
-"""Importing a student list from CSV or XLSX (flow 2 of design.md).
+"""Importing a student list from CSV, XLSX or ODS (flow 2 of design.md).
 
 read_file() turns an upload into a tablib.Dataset, or says clearly why it cannot. import_students() checks every
 row, matches it to the school's students (personal file number, else email) and writes the file in bulk, in
@@ -90,6 +90,10 @@ HEADER_ALIASES |= {_header_key(alias): name for alias, name in (
 )}
 
 
+# Columns an export writes that Roster keeps itself: read back as known and left alone, never "unknown".
+EXPORTED_ONLY = {_header_key(label) for label in ("Full name", "Account status", "Source", "Created")}
+
+
 class FileNotAccepted(RosterError):
     """The file as a whole cannot be imported; the message says why and what to do."""
 
@@ -97,7 +101,7 @@ class FileNotAccepted(RosterError):
 # Reading files.
 
 def read_file(data: bytes, file_name: str) -> tablib.Dataset:
-    """Read a CSV (UTF-8, UTF-8 with BOM or Windows-1251; comma, semicolon or tab) or XLSX upload."""
+    """Read a CSV (UTF-8, UTF-8 with BOM or Windows-1251; comma, semicolon or tab), XLSX or ODS upload."""
     with _without_gc():
         return _dataset(_rows(data, file_name))
 
@@ -119,12 +123,13 @@ def _rows(data: bytes, file_name: str):
     if not data.strip():
         raise FileNotAccepted("The file is empty.")
     extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if extension == "xlsx":
-        rows = _xlsx_rows(data)
+    if extension in WORKBOOKS:
+        rows = _workbook_rows(data, WORKBOOKS[extension])
     elif extension in ("csv", "txt", "tsv"):
         rows = _csv_rows(data)
     else:
-        raise FileNotAccepted("Upload a CSV or XLSX file (File → Save as → CSV or Excel workbook).")
+        raise FileNotAccepted("Upload a CSV, XLSX or ODS file (File → Save as → CSV, Excel workbook or "
+                              "OpenDocument spreadsheet).")
     return rows
 
 
@@ -153,26 +158,31 @@ def _csv_rows(data: bytes):
     return csv.reader(text, delimiter=delimiter)
 
 
-def _xlsx_rows(data: bytes):
+# Spreadsheet files python-calamine reads alike: Excel's XLSX and LibreOffice Calc's own ODS (both zip archives).
+WORKBOOKS = {"xlsx": ("XLSX", "Excel workbook (.xlsx)"), "ods": ("ODS", "OpenDocument spreadsheet (.ods)")}
+
+
+def _workbook_rows(data: bytes, kind: tuple[str, str]):
+    name, save_as = kind
     if not data.startswith(b"PK\x03\x04"):
-        raise FileNotAccepted("This file is not an XLSX workbook, whatever its name says. "
-                              "Save it as Excel workbook (.xlsx) or CSV and upload it again.")
+        raise FileNotAccepted(f"This file is not an {name} spreadsheet, whatever its name says. "
+                              f"Save it as {save_as} or CSV and upload it again.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             # Sizes as the archive declares them; the reader never inflates an entry beyond its declared size.
             unpacked = sum(entry.file_size for entry in archive.infolist())
     except zipfile.BadZipFile:
-        raise FileNotAccepted("This XLSX file is damaged and cannot be opened.") from None
+        raise FileNotAccepted(f"This {name} file is damaged and cannot be opened.") from None
     limit = current_app.config["IMPORT_MAX_UNPACKED_BYTES"]
     if unpacked > limit:
-        raise FileNotAccepted(f"This XLSX file unpacks to {unpacked / 1048576:,.0f} MB, more than the "
+        raise FileNotAccepted(f"This {name} file unpacks to {unpacked / 1048576:,.0f} MB, more than the "
                               f"{limit // 1048576} MB allowed. Remove what is not the list, or save it as CSV.")
     try:
         # A formula cell gives the value the spreadsheet last computed, never its formula: nothing is ever run.
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = book.get_sheet_by_index(0)
     except Exception as exc:  # calamine raises its own kinds for a broken workbook
-        raise FileNotAccepted("This XLSX file is damaged and cannot be opened.") from exc
+        raise FileNotAccepted(f"This {name} file is damaged and cannot be opened.") from exc
     return sheet.iter_rows()
 
 
@@ -364,11 +374,14 @@ def match_headers(headers: list[str]) -> tuple[dict[int, str], list[str]]:
     mapping: dict[int, str] = {}
     unknown: list[str] = []
     seen: dict[str, str] = {}
+    exported_only: list[str] = []
     for position, header in enumerate(headers):
         key = _header_key(header)
         name = HEADER_ALIASES.get(key)
         if name is None:
-            if header and key != _header_key(ERROR_COLUMN):  # our error report's own column: expected back
+            if key in EXPORTED_ONLY:
+                exported_only.append(header)  # ours: an export carries it back, and Roster keeps it itself
+            elif header and key != _header_key(ERROR_COLUMN):  # our error report's own column: expected back
                 unknown.append(header)
             continue
         if name in seen:
@@ -376,10 +389,14 @@ def match_headers(headers: list[str]) -> tuple[dict[int, str], list[str]]:
                                   "keep one of them.")
         seen[name] = header
         mapping[position] = name
+    missing = [LABELS[name] for name in student_service.REQUIRED if name not in seen]
+    if missing and any(_header_key(h) == _header_key("Full name") for h in exported_only):
+        raise FileNotAccepted(f"The file has a Full name column but no {' and no '.join(missing)} column. A full "
+                              "name cannot be split reliably: give each name its own column, as Roster's exports "
+                              "and the template do.")
     if not mapping:
         raise FileNotAccepted("No column of this file is one we know: the first row should name the columns, "
                               "as in the template (Last name, First name, Email…).")
-    missing = [LABELS[name] for name in student_service.REQUIRED if name not in seen]
     if missing:
         raise FileNotAccepted(f"The file has no {' and no '.join(missing)} column; every student needs one.")
     return mapping, unknown

@@ -53,7 +53,25 @@ def xlsx_zip_bomb() -> None:
     (HERE / "zip_bomb.xlsx").write_bytes(out.getvalue())
 
 
+def ods_zip_bomb() -> None:
+    """students_libreoffice.ods (written by LibreOffice Calc 7.4 from students_utf8.csv:
+    soffice --headless --convert-to ods --infilter="CSV:44,34,76,1,,1049,false,true,false,false,true")
+    with its content unpacking to 400 MB of blanks."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(HERE / "students_libreoffice.ods") as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            if entry.filename == "content.xml":
+                data = data.replace(b"</office:document-content>",
+                                    b"<!--" + b" " * (400 * 1024 * 1024) + b"--></office:document-content>")
+            bomb.writestr(entry, data, compress_type=entry.compress_type if entry.filename == "mimetype"
+                          else zipfile.ZIP_DEFLATED)
+    (HERE / "zip_bomb.ods").write_bytes(out.getvalue())
+
+
 if __name__ == "__main__":
     xlsx_with_date_cells()
     pdf_named_csv()
     xlsx_zip_bomb()
+    ods_zip_bomb()
