@@ -146,7 +146,7 @@ def test_a_full_name_column_alone_is_refused_with_a_reason(app, demo_school):
     admin = signed_in(app, ADMIN)
     page = admin.get("/admin/imports/new")
     refused = admin.submit(page, id="upload-form",
-                           upload=("file", "names.csv", "Full name,Email\nIvanov Ivan,i@example.org\n".encode()))
+                           upload=("file", "names.csv", b"Full name,Email\nIvanov Ivan,i@example.org\n"))
     assert "Full name column but no Last name and no First name column" in refused.text
 
 

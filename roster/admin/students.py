@@ -46,7 +46,8 @@ from roster.urls import safe_next
 
 LIST_VIEW = "students"
 COLUMNS = [
-    "full_name", "last_name", "first_name", "middle_name", "email", "phone", "personal_file_number", "programs", "tags", "sections", "gender",
+    "full_name", "last_name", "first_name", "middle_name", "email", "phone", "personal_file_number", "programs",
+    "tags", "sections", "gender",
     "birth_date", "is_inclusive", "is_individual", "account_status", "source", "created_at",
 ]
 DEFAULT_COLUMNS = ["full_name", "email", "phone", "personal_file_number", "programs", "tags", "account_status"]
@@ -208,7 +209,8 @@ class StudentView(SecuredModelView):
     column_labels = LABELS
     column_sortable_list = [
         # A tuple of paths: Flask-Admin 2.2 renames a plain ("full_name", "search_key") to "search_key".
-        ("full_name", ("search_key",)), "last_name", "first_name", "middle_name", "email", ("phone", ("phone_normalized",)), "personal_file_number", "gender",
+        ("full_name", ("search_key",)), "last_name", "first_name", "middle_name", "email",
+        ("phone", ("phone_normalized",)), "personal_file_number", "gender",
         "birth_date",
         "is_inclusive", "is_individual", "account_status", "source", "created_at",
     ]
