@@ -38,5 +38,8 @@ def test_exported_file_matches_the_screen(page, demo_site):  # noqa: F811
         data = f.read()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == headers and "Phone" not in rows[0]
-    assert [[cell.replace("; ", ", ") for cell in r] for r in rows[1:]] == screen
+    # The screen's columns, with the three names beside Full name (so that the file imports back).
+    assert headers[0] == "Full name" and rows[0][1:4] == ["Last name", "First name", "Middle name"]
+    assert rows[0][:1] + rows[0][4:] == headers and "Phone" not in rows[0]
+    assert [[cell.replace("; ", ", ") for cell in r[:1] + r[4:]] for r in rows[1:]] == screen
+    assert all(" ".join(c for c in r[1:4] if c) == r[0] for r in rows[1:])
