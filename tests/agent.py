@@ -8,6 +8,7 @@ does not offer: each fails here as it would fail for a person.
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 import webtest
 
@@ -20,8 +21,9 @@ class Agent:
         self.web = webtest.TestApp(app)
 
     def get(self, url, **kw):
+        """GET a page; a URL as typed ("?flt0_0=алена") is percent-encoded as a browser sends it."""
         kw.setdefault("expect_errors", True)
-        return self.web.get(url, **kw)
+        return self.web.get(urllib.parse.quote(url, safe="/?&=%:+,;@#"), **kw)
 
     def sign_in(self, login, password=factories.PASSWORD):
         page = self.get("/login")
@@ -36,13 +38,23 @@ class Agent:
         return find_form(page, action="/logout").submit()
 
     def submit(self, page, *, action=None, field=None, id=None, button=None, expect=(200, 302), upload=None,
-               **values):
-        """Fill the page's form (found by id, action or one of its fields) with values and submit it."""
+               inline=None, **values):
+        """Fill the page's form (found by id, action or one of its fields) with values and submit it.
+
+        values may hold names with dashes as a dict (`**{"guardians-0-position": "Engineer"}`); inline adds new
+        entries to an inline list ({"guardians": [{...}]}) as its Add button does, from the template the page
+        carries for it.
+        """
         form = find_form(page, action=action, field=field, id=id)
         for name, value in values.items():
             set_field(form, name, value)
         if upload is not None:
             set_field(form, upload[0], webtest.Upload(*upload[1:]))
+        for prefix, entries in (inline or {}).items():
+            for name, value in inline_entries(page, form, prefix, entries):
+                added = webtest.forms.Hidden(form, "input", name, len(form.field_order), value=value)
+                form.fields.setdefault(name, []).append(added)
+                form.field_order.append((name, added))
         response = form.submit(button, expect_errors=True) if button else form.submit(expect_errors=True)
         assert response.status_int in expect, f"{response.status}: {response.text[:2000]}"
         return response
@@ -73,6 +85,31 @@ def find_form(page, *, action=None, field=None, id=None) -> webtest.Form:
         forms = [f for f in forms if field in f.fields]
     assert len(forms) == 1, f"{len(forms)} forms match {id=} {action=} {field=} on {page.request.url}"
     return forms[0]
+
+
+def inline_entries(page, form, prefix: str, entries: list[dict]) -> list[tuple[str, str]]:
+    """The fields Flask-Admin's "Add <thing>" button adds: its template's fields, renamed <prefix>-<n>-<name>."""
+    import html
+
+    template = re.search(rf'<div class="inline-field" id="{prefix}">.*?<div class="inline-field-template d-none">'
+                         r"(.*?)</div>\s*<a", page.text, re.S)
+    assert template, f"the page has no Add button for {prefix}"
+    markup = html.unescape(template.group(1))
+    names = dict.fromkeys(re.findall(r'name="([^"]+)"', markup))
+    hidden = {}  # the hidden fields (the sub-form's CSRF token, an empty id) keep the template's values
+    for tag in re.findall(r"<input[^>]*>", markup):
+        attributes = dict(re.findall(r'(\w+)="([^"]*)"', tag))
+        if attributes.get("type") == "hidden" and "name" in attributes:
+            hidden[attributes["name"]] = attributes.get("value", "")
+    taken = {int(m) for m in re.findall(rf"^{prefix}-(\d+)-", "\n".join(k for k in form.fields if k), re.M)}
+    fields = []
+    for number, entry in enumerate(entries, start=max(taken, default=-1) + 1):
+        unknown = set(entry) - set(names)
+        assert not unknown, f"the {prefix} template has no field {unknown}: {list(names)}"
+        for name in names:
+            value = entry.get(name, hidden.get(name, ""))
+            fields.append((f"{prefix}-{number}-{name}", value))
+    return fields
 
 
 def set_field(form: webtest.Form, name: str, value) -> None:

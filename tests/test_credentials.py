@@ -9,7 +9,8 @@ from roster.extensions import db
 from roster.models import SECRET_PLACEHOLDER, AccountStatus, AuditEvent, MailMessage, Student, User
 from roster.services import credentials, mail
 from tests import factories
-from tests.conftest import Browser, csrf_from, mail_config
+from tests.agent import Agent, find_form, follow
+from tests.conftest import Browser, mail_config
 
 LOOK_ALIKES = set("0Oo1lI|5S2Z8B'\"`")
 
@@ -23,35 +24,40 @@ def test_generated_passwords_are_strong_and_readable():
         assert re.search("[a-z]", password) and re.search("[A-Z]", password) and re.search("[0-9]", password)
 
 
-def open_form(admin, sid):
-    return admin.get(f"/admin/students/credentials?id={sid}").get_data(as_text=True)
+def open_form(user, sid):
+    return user.get(f"/admin/students/credentials?id={sid}")
 
 
-def press_change(admin, sid, page):
-    return admin.client.post(f"/admin/students/credentials?id={sid}", data={
-        "csrf_token": csrf_from(page), "id": sid, "login": "", "email": "", "password": "", "change": "1",
-    }).get_data(as_text=True)
+def press_change(user, page):
+    return user.submit(page, id="credentials-form", button="change")
 
 
-def submit(admin, sid, **fields):
-    return admin.post(f"/admin/students/credentials?id={sid}", {"id": sid, **fields})
+def submit(user, sid, **fields):
+    """Open the student's Credentials page, fill it in and press Submit."""
+    return user.submit(open_form(user, sid), id="credentials-form", **fields)
+
+
+def forged(browser, sid, **fields):
+    """A POST made without the page: for people who cannot open it (another school, a student)."""
+    return browser.post(f"/admin/students/credentials?id={sid}", {"id": sid, **fields})
 
 
 def test_credentials_create_an_account_and_mail_the_password_once(make_app, world, outbox, smtp_port):
     app = make_app(**mail_config(smtp_port))
-    admin = Browser(app)
+    admin = Agent(app)
     admin.sign_in("admin@alpha.example")
     with app.app_context():  # a student with an email and no account yet
         sid = factories.student(_school(world), world.platform, last_name="Newman", first_name="Nina",
                                 email="nina@alpha.example").id
     page = open_form(admin, sid)
-    assert 'value="nina@alpha.example"' in page  # email and login pre-filled
-    changed = press_change(admin, sid, page)
-    password = re.search(r'<input [^>]*name="password" [^>]*value="([^"]+)"', changed).group(1)
+    form = find_form(page, id="credentials-form")
+    assert (form["login"].value, form["email"].value) == ("nina@alpha.example",) * 2  # pre-filled
+    changed = press_change(admin, page)
+    password = find_form(changed, id="credentials-form")["password"].value
     assert len(password) >= 16
-    response = submit(admin, sid, login="nina@alpha.example", email="nina@alpha.example", password=password)
-    assert response.status_code == 302
-    assert "Credentials sent to nina@alpha.example" in admin.get(response.location).get_data(as_text=True)
+    response = admin.submit(changed, id="credentials-form")  # Submit, with what the page now shows
+    assert response.status_int == 302
+    assert "Credentials sent to nina@alpha.example" in admin.get(response.location).text
     tasks.wait_for_background_work(app)
     (message,) = outbox.wait_for(1)
     assert message["To"] == "nina@alpha.example"
@@ -81,13 +87,13 @@ def _school(world):
     return db.session.get(School, world.school_a.id)
 
 
-def test_credentials_update_an_existing_account_and_end_its_sessions(app, world, as_role):
+def test_credentials_update_an_existing_account_and_end_its_sessions(app, world, agent):
     pupil = Browser(app)
     pupil.sign_in("pupil@alpha.example")
-    admin = as_role("admin_a")
+    admin = agent("admin_a")
     sid = world.in_section.id
     response = submit(admin, sid, login="ivan.inside", email="inside@alpha.example", password="x" * 14)
-    assert response.status_code == 302
+    assert response.status_int == 302
     assert pupil.get("/account").status_code == 302  # signed out everywhere
     with app.app_context():
         user = db.session.get(User, world.student_user.id)
@@ -100,56 +106,57 @@ def test_credentials_update_an_existing_account_and_end_its_sessions(app, world,
     Browser(app).sign_in("ivan.inside", "x" * 14)
 
 
-def test_credentials_validation(app, world, as_role):
-    admin = as_role("admin_a")
+def test_credentials_validation(app, world, agent):
+    admin = agent("admin_a")
     sid = world.out_section.id  # no email
-    page = submit(admin, sid, login="", email="", password="").get_data(as_text=True)
+    page = submit(admin, sid, login="", email="", password="").text
     assert "This field is required." in page
-    page = submit(admin, sid, login="", email="not-an-address", password="y" * 14).get_data(as_text=True)
+    page = submit(admin, sid, login="", email="not-an-address", password="y" * 14).text
     assert "valid email" in page
-    page = submit(admin, sid, login="", email="olga@alpha.example", password="short").get_data(as_text=True)
+    page = submit(admin, sid, login="", email="olga@alpha.example", password="short").text
     assert "at least 12 characters" in page
-    page = submit(admin, sid, login="", email="admin@beta.example", password="y" * 14).get_data(as_text=True)
+    page = submit(admin, sid, login="", email="admin@beta.example", password="y" * 14).text
     assert "Another account already uses this login or email." in page
-    page = submit(admin, sid, login="", email="inside@alpha.example", password="y" * 14).get_data(as_text=True)
+    page = submit(admin, sid, login="", email="inside@alpha.example", password="y" * 14).text
     assert "Another student of this school already has this email." in page
     with app.app_context():
         assert db.session.get(Student, sid).user_id is None
         assert db.session.scalar(select(MailMessage).where(MailMessage.kind == "credentials")) is None
 
 
-def test_credentials_permissions(app, world, as_role):
-    teacher = as_role("teacher_a")
-    assert teacher.get(f"/admin/students/credentials?id={world.in_section.id}").status_code == 200
-    assert teacher.get(f"/admin/students/credentials?id={world.out_section.id}").status_code == 404
+def test_credentials_permissions(app, world, as_role, agent):
+    teacher = agent("teacher_a")
+    assert teacher.get(f"/admin/students/credentials?id={world.in_section.id}").status_int == 200
+    assert teacher.get(f"/admin/students/credentials?id={world.out_section.id}").status_int == 404
     # A teacher may send credentials to their students' own address, not move it elsewhere.
-    page = submit(teacher, world.in_section.id, login="", email="elsewhere@example.org",
-                  password="z" * 14).get_data(as_text=True)
+    page = submit(teacher, world.in_section.id, login="", email="elsewhere@example.org", password="z" * 14).text
     assert "Only a school admin can give the student another email." in page
-    assert submit(as_role("admin_b"), world.in_section.id, login="", email="inside@alpha.example",
+    assert forged(as_role("admin_b"), world.in_section.id, login="", email="inside@alpha.example",
                   password="z" * 14).status_code == 404
-    assert submit(as_role("student_user"), world.in_section.id, login="", email="inside@alpha.example",
+    assert forged(as_role("student_user"), world.in_section.id, login="", email="inside@alpha.example",
                   password="z" * 14).status_code == 403
     with app.app_context():
         assert db.session.get(User, world.student_user.id).must_change_password is False
 
 
-def test_bulk_send_credentials_lists_who_was_skipped(app, world, as_role):
-    admin = as_role("admin_a")
+def test_bulk_send_credentials_lists_who_was_skipped(app, world, as_role, agent):
+    admin = agent("admin_a")
     with app.app_context():
         extra = factories.student(_school(world), world.platform, last_name="Extra", first_name="Eve",
                                   email="eve@alpha.example").id
-    ids = [world.in_section.id, world.out_section.id, extra, world.b_student.id]
-    response = admin.post("/admin/students/action/", {"action": "send_credentials", "rowid": ids,
-                                                      "url": "/admin/students/"}, follow_redirects=True)
-    page = response.get_data(as_text=True)
+    ids = [world.in_section.id, world.out_section.id, extra]
+    page = follow(admin.bulk_action(admin.get("/admin/students/"), "send_credentials", ids)).text
     assert "Credentials sent to 2 students." in page
     assert "Skipped 1: Outside Olga (no email)" in page
     with app.app_context():
         sent = db.session.scalars(select(MailMessage.to_address).where(MailMessage.kind == "credentials")).all()
         assert sorted(sent) == ["eve@alpha.example", "inside@alpha.example"]
-        assert db.session.get(Student, world.b_student.id).user_id is None  # another school's: untouched
         assert db.session.get(Student, extra).user.must_change_password
+    # Forged: another school's student, and a teacher naming a student outside their sections.
+    as_role("admin_a").post("/admin/students/action/", {"action": "send_credentials",
+                                                        "rowid": [world.b_student.id], "url": "/admin/students/"})
+    with app.app_context():
+        assert db.session.get(Student, world.b_student.id).user_id is None  # another school's: untouched
     assert as_role("teacher_a").post("/admin/students/action/", {
         "action": "send_credentials", "rowid": [world.out_section.id], "url": "/admin/students/"},
         follow_redirects=True).status_code == 200
@@ -161,7 +168,7 @@ def test_a_failed_credentials_mail_forgets_its_password_and_is_not_resent(make_a
     from tests.conftest import free_port
 
     app = make_app(**mail_config(free_port()))  # nobody listens there: every attempt fails
-    admin = Browser(app)
+    admin = Agent(app)
     admin.sign_in("admin@alpha.example")
     submit(admin, world.in_section.id, login="", email="inside@alpha.example", password="w" * 14)
     tasks.wait_for_background_work(app)
@@ -169,9 +176,8 @@ def test_a_failed_credentials_mail_forgets_its_password_and_is_not_resent(make_a
         logged = db.session.scalar(select(MailMessage).where(MailMessage.kind == "credentials"))
         assert (logged.status, logged.secret, logged.attempts) == ("failed", None, 3)
         message_id = logged.id
-    page = admin.post("/admin/mail_log/action/", {"action": "resend", "rowid": [message_id],
-                                                   "url": "/admin/mail_log/"}, follow_redirects=True)
-    assert "its password is no longer kept" in page.get_data(as_text=True)
+    page = follow(admin.bulk_action(admin.get("/admin/mail_log/"), "resend", [message_id]))
+    assert "its password is no longer kept" in page.text
     with app.app_context():
         assert db.session.get(MailMessage, message_id).status == "failed"
 
