@@ -8,17 +8,24 @@ from sqlalchemy import select
 from roster import tasks
 from roster.extensions import db
 from roster.models import MailMessage, PasswordReset, UserSession, utcnow
+from tests.agent import Agent
 from tests.conftest import Browser, mail_config
 
 NEW = "a reset passphrase ok"
 
 
 def ask(app, email):
-    b = Browser(app)
-    response = b.post("/forgot-password", {"email": email})
-    assert response.status_code == 302 and response.location == "/login"
+    """Sign-in page → Forgot password? → the address → Send."""
+    user = Agent(app)
+    page = user.get("/login").click(href="/forgot-password")
+    response = user.submit(page, field="email", email=email)
+    assert response.status_int == 302 and response.location.endswith("/login")
     tasks.wait_for_background_work(app)
-    return b.get("/login").get_data(as_text=True)
+    return user.get("/login").text
+
+
+def set_password(user, path, new, confirm=None):
+    return user.submit(user.get(path), field="new_password", new_password=new, confirm_password=confirm or new)
 
 
 def test_reset_by_mail_then_sign_in_and_the_link_works_once(make_app, world, outbox, smtp_port):
@@ -31,16 +38,22 @@ def test_reset_by_mail_then_sign_in_and_the_link_works_once(make_app, world, out
     [received] = outbox.wait_for(1)
     path = re.search(r"http://127\.0\.0\.1:5000(/reset-password/\S+)", received.get_body(("plain",)).get_content()
                      ).group(1)
-    b = Browser(app)
-    assert b.get(path).status_code == 200 and b.get(path).status_code == 200  # opening consumes nothing
-    short = b.post(path, {"new_password": "short", "confirm_password": "short"})
-    assert "at least 12 characters" in short.get_data(as_text=True)
-    done = b.post(path, {"new_password": NEW, "confirm_password": NEW})
-    assert done.status_code == 302
+    b = Agent(app)
+    assert b.get(path).status_int == 200 and b.get(path).status_int == 200  # opening consumes nothing
+    other_tab = Agent(app)
+    page = other_tab.get(path)
+    short = set_password(b, path, "short")
+    assert "at least 12 characters" in short.text
+    done = set_password(b, path, NEW)
+    assert done.status_int == 302
     b.sign_in("admin@alpha.example", NEW)
     assert old_session.get("/admin/students/").status_code == 302  # every earlier session ended
-    again = Browser(app).post(path, {"new_password": NEW + "2", "confirm_password": NEW + "2"})
-    assert again.status_code == 404 and "does not work any more" in again.get_data(as_text=True)
+    again = Agent(app).get(path)
+    assert again.status_int == 404 and "does not work any more" in again.text
+    # The form opened before the link was used, sent again: refused too.
+    again = other_tab.submit(page, field="new_password", new_password=NEW + "2", confirm_password=NEW + "2",
+                     expect=(404,))
+    assert "does not work any more" in again.text
     tasks.wait_for_background_work(app)
     assert [m["Subject"] for m in outbox.wait_for(2)][1] == "Your Roster password was changed"
 
@@ -63,7 +76,8 @@ def test_expired_and_forged_links_do_not_work(app, world):
         sessions = len(db.session.scalars(select(UserSession)).all())
     path = re.search(r"(/reset-password/\S+)", body).group(1)
     for url in (path, "/reset-password/forged-token"):
-        response = Browser(app).post(url, {"new_password": NEW, "confirm_password": NEW})
+        assert Agent(app).get(url).status_int == 404  # no form to fill in
+        response = Browser(app).post(url, {"new_password": NEW, "confirm_password": NEW})  # forged
         assert response.status_code == 404
     with app.app_context():
         assert len(db.session.scalars(select(UserSession)).all()) == sessions
