@@ -10,19 +10,20 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import MailMessage, MailStatus
 from roster.services import mail
-from tests.conftest import CELERY_BROKER, Browser, celery_worker, free_port, mail_config
+from tests.agent import Agent
+from tests.conftest import CELERY_BROKER, celery_worker, free_port, mail_config
 from tests.factories import PASSWORD
 
 NEW_PASSWORD = "a brand new passphrase"
 
 
 def change_password(app, login="admin@alpha.example"):
-    b = Browser(app)
-    b.sign_in(login)
-    response = b.post("/settings/security", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
-                                             "confirm_password": NEW_PASSWORD})
-    assert response.status_code == 302
-    return b
+    """Settings → Security, filled in and sent."""
+    user = Agent(app)
+    user.sign_in(login)
+    user.submit(user.get("/settings/security"), field="new_password", current_password=PASSWORD,
+                new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD, expect=(302,))
+    return user
 
 
 def logged(app):
@@ -59,12 +60,12 @@ def test_smtp_down_retries_then_fails_and_resend_delivers_once_it_is_back(make_a
     assert outbox.messages == []
 
     app.config["MAIL_PORT"] = smtp_port  # the server is back
-    platform = Browser(app)
+    platform = Agent(app)
     platform.sign_in("platform@example.org")
     with app.app_context():
         message_id = db.session.scalar(select(MailMessage.id))
-    response = platform.post("/admin/mail_log/action/", {"action": "resend", "rowid": message_id})
-    assert response.status_code == 302
+    response = platform.bulk_action(platform.get("/admin/mail_log/"), "resend", [message_id])
+    assert response.status_int == 302
     tasks.wait_for_background_work(app)
     outbox.wait_for(1)
     assert logged(app)[0][2:4] == ("sent", 4)
@@ -105,7 +106,7 @@ def test_mail_log_is_scoped_to_the_role(app, world, as_role):
     assert "a@example.org" in platform and "b@example.org" in platform
     assert as_role("teacher_a").get("/admin/mail_log/").status_code == 403
     assert as_role("student_user").get("/admin/mail_log/").status_code == 403
-    # Resend of another school's mail changes nothing.
+    # Resend of another school's mail (forged: its row is not on the page) changes nothing.
     admin_a.post("/admin/mail_log/action/", {"action": "resend", "rowid": ids["b@example.org"]})
     with app.app_context():
         assert db.session.get(MailMessage, ids["b@example.org"]).status == MailStatus.NOT_SENT.value
