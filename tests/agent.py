@@ -59,6 +59,17 @@ class Agent:
         assert response.status_int in expect, f"{response.status}: {response.text[:2000]}"
         return response
 
+    def choose_columns(self, columns):
+        """Students → Columns: tick exactly these (each must be offered), Save columns."""
+        form = find_form(self.get("/admin/students/"), id="columns-form")
+        offered = {checkbox._value for checkbox in form.fields["column"]}
+        assert set(columns) <= offered, f"not offered: {set(columns) - offered}"
+        for checkbox in form.fields["column"]:
+            checkbox.checked = checkbox._value in columns
+        response = form.submit()
+        assert response.status_int == 302
+        return response
+
     def bulk_action(self, page, name, ids, *, expect=(200, 302)):
         """Run a list's bulk action the way its JavaScript does: the action form the page rendered, the action
         named in its With selected menu, the rows ticked among the checkboxes the page shows."""
