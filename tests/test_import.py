@@ -15,7 +15,8 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import AuditEvent, Guardian, ImportJob, Program, School, Section, Student, Tag, User
 from roster.services import importing, students
-from tests.conftest import CELERY_BROKER, Browser, celery_worker
+from tests.agent import Agent
+from tests.conftest import CELERY_BROKER, celery_worker
 
 DATA = Path(__file__).parent / "data"
 
@@ -269,44 +270,57 @@ def test_teachers_cannot_import(ctx, world):
 
 # The job flow through the admin: upload -> preview -> confirm -> completed, and its pages.
 
-def upload(browser, name, data=None):
+def upload(user, name, data=None):
+    """Imports → Add: the file put in the page's File field, Upload and preview."""
     content = data if data is not None else (DATA / name).read_bytes()
-    return browser.post("/admin/imports/new", {"file": (io.BytesIO(content), name)},
-                        content_type="multipart/form-data")
+    if not isinstance(user, Agent):  # forged: for people the page is not for
+        return user.post("/admin/imports/new", {"file": (io.BytesIO(content), name)},
+                         content_type="multipart/form-data")
+    page = user.get("/admin/imports/new")
+    return user.submit(page, id="upload-form", upload=("file", name, content), expect=(200, 302, 403))
 
 
-def test_upload_preview_confirm_and_error_report(app, world, as_role):
-    admin = as_role("admin_a")
+def confirm(user, job_url):
+    """The job page's Confirm import button."""
+    return user.submit(user.get(job_url), action="/confirm", expect=(302,))
+
+
+def cancel(user, job_url):
+    return user.submit(user.get(job_url), action="/cancel", expect=(302,))
+
+
+def test_upload_preview_confirm_and_error_report(app, world, as_role, agent):
+    admin = agent("admin_a")
     response = upload(admin, "errors.csv")
     assert response.status_code == 302
     tasks.wait_for_background_work(app)
-    page = admin.get(response.location).get_data(as_text=True)
+    page = admin.get(response.location).text
     assert "Ready to confirm" in page and 'id="total-new">2<' in page and 'id="total-error">8<' in page
     assert "cannot be in the future" in page
     with app.app_context():
         job = db.session.scalar(select(ImportJob))
         assert job.content is not None and job.status == "validated"
         assert db.session.scalar(select(func.count(Student.id)).where(Student.personal_file_number == "E-1")) == 0
-    listing = admin.get("/admin/imports/").get_data(as_text=True)  # a preview's counts: what it would do
+    listing = admin.get("/admin/imports/").text  # a preview's counts: what it would do
     assert '<span class="text-muted" title="Preview: not imported yet">2</span>' in listing
-    assert admin.post(f"/admin/imports/{job.id}/confirm").status_code == 302
+    assert confirm(admin, f"/admin/imports/{job.id}").status_code == 302
     tasks.wait_for_background_work(app)
-    page = admin.get(f"/admin/imports/{job.id}").get_data(as_text=True)
+    page = admin.get(f"/admin/imports/{job.id}").text
     assert "Completed with errors" in page
-    assert "Preview: not imported yet" not in admin.get("/admin/imports/").get_data(as_text=True)
+    assert "Preview: not imported yet" not in admin.get("/admin/imports/").text
     with app.app_context():
         job = db.session.get(ImportJob, job.id)
         assert (job.status, job.created_count, job.error_count, job.content) == ("completed with errors", 2, 8, None)
         assert db.session.scalar(select(func.count(Student.id)).where(Student.personal_file_number == "E-1")) == 1
-    # A second Confirm (double click, replay) runs nothing again.
-    admin.post(f"/admin/imports/{job.id}/confirm")
+    # A second Confirm (a replay: the page no longer offers it) runs nothing again.
+    as_role("admin_a").post(f"/admin/imports/{job.id}/confirm")
     tasks.wait_for_background_work(app)
     with app.app_context():
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "students imported")) == 1
     # The failed rows, as a CSV to fix and upload again: the file's columns and an Error column.
     report = admin.get(f"/admin/imports/{job.id}/failed.csv")
-    text = report.get_data().decode("utf-8-sig")
+    text = report.body.decode("utf-8-sig")
     lines = text.splitlines()
     assert lines[0] == "Last name,First name,Email,Phone,Personal file number,Gender,Date of birth,Is inclusive," \
                        "Dropout date,Error"
@@ -314,62 +328,63 @@ def test_upload_preview_confirm_and_error_report(app, world, as_role):
     fixed = text.replace(",Nameless,", "Fixed,Nameless,")
     response = upload(admin, "errors-fixed.csv", fixed.encode("utf-8-sig"))
     tasks.wait_for_background_work(app)
-    assert 'id="total-new">1<' in admin.get(response.location).get_data(as_text=True)
-    xlsx = openpyxl.load_workbook(io.BytesIO(admin.get(f"/admin/imports/{job.id}/failed.xlsx").get_data()))
+    assert 'id="total-new">1<' in admin.get(response.location).text
+    xlsx = openpyxl.load_workbook(io.BytesIO(admin.get(f"/admin/imports/{job.id}/failed.xlsx").body))
     assert xlsx.active.max_row == 9
 
 
-def test_a_job_page_shows_the_first_errors_and_the_download_has_them_all(app, world, as_role):
+def test_a_job_page_shows_the_first_errors_and_the_download_has_them_all(app, world, as_role, agent):
     """The report each view of the page reads stays small; every failed row is in the download."""
     app.config["IMPORT_REPORT_ERRORS"] = 3
-    admin = as_role("admin_a")
+    admin = agent("admin_a")
     job_url = upload(admin, "errors.csv").location
     tasks.wait_for_background_work(app)
-    admin.post(job_url + "/confirm")
+    confirm(admin, job_url)
     tasks.wait_for_background_work(app)
-    page = admin.get(job_url).get_data(as_text=True)
+    page = admin.get(job_url).text
     assert "The first 3 rows with errors are shown; the download has all 8." in page
     table = page.split('id="import-errors"')[1].split("</table>")[0]
     shown = sorted({int(n) for n in re.findall(r'<tr class="import-status-error"><td>(\d+)</td>', table)})
     with app.app_context():
         job = db.session.scalar(select(ImportJob))
         assert [row["number"] for row in job.report["errors"]] == shown and len(shown) == 3
-    lines = admin.get(job_url + "/failed.csv").get_data().decode("utf-8-sig").splitlines()
+    lines = admin.get(job_url + "/failed.csv").body.decode("utf-8-sig").splitlines()
     assert len(lines) == 9 and all(line.count("Row ") >= 1 for line in lines[1:])
 
 
-def test_upload_refusals_show_on_the_form(app, world, as_role):
-    admin = as_role("admin_a")
-    page = upload(admin, "not_really.csv").get_data(as_text=True)
+def test_upload_refusals_show_on_the_form(app, world, as_role, agent):
+    admin = agent("admin_a")
+    page = upload(admin, "not_really.csv").text
     assert "not a CSV text file" in page
-    page = admin.post("/admin/imports/new", {}, content_type="multipart/form-data").get_data(as_text=True)
+    page = admin.submit(admin.get("/admin/imports/new"), id="upload-form").text  # no file chosen
     assert "Choose a CSV, XLSX or ODS file." in page
-    response = admin.client.post("/admin/imports/new", data={"file": (io.BytesIO(b"Last name,First name\nA,B\n"),
-                                                                      "a.csv")}, content_type="multipart/form-data")
+    response = as_role("admin_a").client.post(  # forged: no CSRF token
+        "/admin/imports/new", data={"file": (io.BytesIO(b"Last name,First name\nA,B\n"), "a.csv")},
+        content_type="multipart/form-data")
     assert response.status_code == 400  # no CSRF token
     with app.app_context():
         assert db.session.scalar(select(func.count(ImportJob.id))) == 0
 
 
-def test_cancel_drops_the_job(app, world, as_role):
-    admin = as_role("admin_a")
+def test_cancel_drops_the_job(app, world, as_role, agent):
+    admin = agent("admin_a")
     location = upload(admin, "students_utf8.csv").location
     tasks.wait_for_background_work(app)
     job_id = int(location.rsplit("/", 1)[1])
-    assert admin.post(f"/admin/imports/{job_id}/cancel").status_code == 302
+    assert cancel(admin, location).status_code == 302
     with app.app_context():
         assert db.session.get(ImportJob, job_id) is None
         assert db.session.scalar(select(func.count(Student.id))) == 3
 
 
-def test_imports_are_per_school_and_staff_only(app, world, as_role):
-    admin = as_role("admin_a")
+def test_imports_are_per_school_and_staff_only(app, world, as_role, agent):
+    admin = agent("admin_a")
     location = upload(admin, "students_utf8.csv").location
     tasks.wait_for_background_work(app)
     job_id = int(location.rsplit("/", 1)[1])
-    assert "students_utf8.csv" in admin.get("/admin/imports/").get_data(as_text=True)
+    assert "students_utf8.csv" in admin.get("/admin/imports/").text
     other = as_role("admin_b")
-    assert "students_utf8.csv" not in other.get("/admin/imports/").get_data(as_text=True)
+    assert "students_utf8.csv" not in other.get("/admin/imports/").text
     for url in (f"/admin/imports/{job_id}", f"/admin/imports/{job_id}/progress", f"/admin/imports/{job_id}/failed.csv"):
         assert other.get(url).status_code == 404
     assert other.post(f"/admin/imports/{job_id}/confirm").status_code == 404
@@ -381,17 +396,17 @@ def test_imports_are_per_school_and_staff_only(app, world, as_role):
         assert db.session.get(ImportJob, job_id).status == "validated"
 
 
-def test_templates_download_and_import_as_they_are(app, world, as_role):
-    admin = as_role("admin_a")
-    csv_text = admin.get("/admin/imports/template.csv").get_data().decode("utf-8-sig")
+def test_templates_download_and_import_as_they_are(app, world, as_role, agent):
+    admin = agent("admin_a")
+    csv_text = admin.get("/admin/imports/template.csv").body.decode("utf-8-sig")
     headers = csv_text.splitlines()[0].split(",")
     assert headers[:3] == ["Last name", "First name", "Middle name"] and "Guardian 2 position" in headers
-    book = openpyxl.load_workbook(io.BytesIO(admin.get("/admin/imports/template.xlsx").get_data()))
+    book = openpyxl.load_workbook(io.BytesIO(admin.get("/admin/imports/template.xlsx").body))
     assert [c.value for c in next(book.active.iter_rows(max_row=1))] == headers
     filled = csv_text.rstrip("\r\n") + "\r\n" + ",".join(["Filled", "Template"] + [""] * (len(headers) - 2)) + "\r\n"
     location = upload(admin, "template.csv", filled.encode()).location
     tasks.wait_for_background_work(app)
-    assert 'id="total-new">1<' in admin.get(location).get_data(as_text=True)
+    assert 'id="total-new">1<' in admin.get(location).text
 
 
 def test_cli_import(app, world, runner):
@@ -434,13 +449,13 @@ def test_a_job_runs_on_a_real_celery_worker_with_progress_shown(make_app, databa
     data = ("Last name,First name,Personal file number\n" + rows).encode()
     with celery_worker(database_url, tmp_path):
         app = make_app(CELERY_BROKER_URL=CELERY_BROKER)
-        admin = Browser(app)
+        admin = Agent(app)
         admin.sign_in("admin@alpha.example")
         job_url = upload(admin, "big.csv", data).location
         seen = watch(admin, job_url + "/progress")
         assert seen[-1]["status"] == "validated"
-        assert 'id="total-new">28,000<' in admin.get(job_url).get_data(as_text=True)
-        admin.post(job_url + "/confirm")
+        assert 'id="total-new">28,000<' in admin.get(job_url).text
+        confirm(admin, job_url)
         seen = watch(admin, job_url + "/progress")
         assert seen[-1]["status"] == "completed"
         # Progress showed before the end: rows done of the total, while the job was still running.
@@ -455,15 +470,15 @@ def watch(browser, url, timeout=120):
     seen = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        seen.append(browser.get(url).get_json())
+        seen.append(browser.get(url).json)
         if not seen[-1]["working"]:
             return seen
         time.sleep(0.05)
     raise AssertionError(f"the job did not finish: {seen[-3:]}")
 
 
-def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, as_role, monkeypatch):
-    admin = as_role("admin_a")
+def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, as_role, agent, monkeypatch):
+    admin = agent("admin_a")
     job_url = upload(admin, "students_utf8.csv").location
     tasks.wait_for_background_work(app)
 
@@ -471,10 +486,10 @@ def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, 
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(importing, "_write_links_and_guardians", broken)  # after the students were inserted
-    admin.post(job_url + "/confirm")
+    confirm(admin, job_url)
     with pytest.raises(RuntimeError):
         tasks.wait_for_background_work(app)
-    page = admin.get(job_url).get_data(as_text=True)
+    page = admin.get(job_url).text
     assert "Failed" in page and "nothing was saved" in page and "disk is full" not in page
     with app.app_context():
         job = db.session.scalar(select(ImportJob))
@@ -484,16 +499,16 @@ def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, 
             AuditEvent.action == "students imported")) == 0
 
 
-def test_a_job_whose_worker_went_away_ends_failed(app, world, as_role, monkeypatch):
+def test_a_job_whose_worker_went_away_ends_failed(app, world, as_role, agent, monkeypatch):
     """A worker killed mid-run commits nothing; after IMPORT_STALLED_AFTER without a sign of it, the job says so."""
-    admin = as_role("admin_a")
+    admin = agent("admin_a")
     running_url = upload(admin, "students_utf8.csv").location
     tasks.wait_for_background_work(app)
     monkeypatch.setattr(tasks, "start_import", lambda job_id, dry_run: None)  # the worker never gets to them
-    admin.post(running_url + "/confirm")
+    confirm(admin, running_url)
     checking_url = upload(admin, "students_utf8_bom.csv").location
     recent_url = upload(admin, "students_tab.tsv").location
-    assert "Running" in admin.get(running_url).get_data(as_text=True)
+    assert "Running" in admin.get(running_url).text
     stalled = timedelta(seconds=app.config["IMPORT_STALLED_AFTER"] + 60)
     with app.app_context():
         for url in (running_url, checking_url):
@@ -501,9 +516,9 @@ def test_a_job_whose_worker_went_away_ends_failed(app, world, as_role, monkeypat
             job.created_at -= stalled
             job.started_at = job.progress_at = job.created_at
         db.session.commit()
-    page = admin.get(running_url).get_data(as_text=True)
+    page = admin.get(running_url).text
     assert "Failed" in page and "its worker went away" in page and "nothing was saved" in page
-    listing = admin.get("/admin/imports/").get_data(as_text=True)
+    listing = admin.get("/admin/imports/").text
     assert listing.count(">Failed<") == 2 and listing.count(">Checking<") == 1
     with app.app_context():
         jobs = {url: db.session.get(ImportJob, int(url.rsplit("/", 1)[1]))
@@ -517,13 +532,13 @@ def test_a_job_whose_worker_went_away_ends_failed(app, world, as_role, monkeypat
         assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 0
 
 
-def test_a_job_ends_completed_in_the_same_commit_as_its_students(app, world, as_role, monkeypatch):
+def test_a_job_ends_completed_in_the_same_commit_as_its_students(app, world, as_role, agent, monkeypatch):
     """A worker stopped right after the commit leaves a job that says Completed, never Running over saved rows."""
-    admin = as_role("admin_a")
+    admin = agent("admin_a")
     job_url = upload(admin, "students_utf8.csv").location
     tasks.wait_for_background_work(app)
     monkeypatch.setattr(tasks, "start_import", lambda job_id, dry_run: None)
-    admin.post(job_url + "/confirm")
+    confirm(admin, job_url)
 
     def stopped(written):
         raise KeyboardInterrupt  # the worker is stopped here: after the commit, before anything else
