@@ -10,6 +10,7 @@ from roster.errors import Forbidden
 from roster.extensions import db
 from roster.models import AuditEvent, MailMessage, Membership, School, Section, User
 from roster.services import schools
+from tests.agent import Agent, follow
 from tests.conftest import Browser, mail_config
 
 
@@ -20,33 +21,54 @@ def school(app, school_id) -> School:
         return found
 
 
+def save(user, url, **fields):
+    """Open a form page (new/edit), fill it in, Save."""
+    return user.submit(user.get(url), field=next(iter(fields)), **fields)
+
+
+def press(user, school_id, action):
+    """A button of the school's page (Regenerate, Deactivate, Activate again)."""
+    return user.submit(user.get(f"/admin/schools/details/?id={school_id}"), action=action)
+
+
+def remove_role(user, membership_id):
+    page = user.get("/admin/staff/")
+    [form] = [f for k, f in page.forms.items() if isinstance(k, int) and "/delete/" in (f.action or "")
+              and f["id"].value == str(membership_id)]
+    return form.submit()
+
+
+def switch(user, school_id):
+    return user.submit(user.get("/admin/students/"), id="school-switcher", school_id=str(school_id))
+
+
 def actions(app) -> list[str]:
     with app.app_context():
         return db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
 
 
-def test_platform_admin_creates_renames_and_deactivates_a_school(app, world, as_role):
-    platform = as_role("platform")
-    response = platform.post("/admin/schools/new/", {"name": "  Gamma   Lyceum ", "slug": ""})
+def test_platform_admin_creates_renames_and_deactivates_a_school(app, world, agent):
+    platform = agent("platform")
+    response = save(platform, "/admin/schools/new/", name="  Gamma   Lyceum ", slug="")
     assert response.status_code == 302
     with app.app_context():
         gamma = db.session.scalar(select(School).where(School.name == "Gamma Lyceum"))
         assert (gamma.slug, gamma.is_active) == ("gamma-lyceum", True)
         gamma_id = gamma.id
-    page = platform.get(f"/admin/schools/details/?id={gamma_id}").get_data(as_text=True)
+    page = platform.get(f"/admin/schools/details/?id={gamma_id}").text
     assert f"/join/{gamma.signup_token}" in page
-    assert "This field is required." in platform.post("/admin/schools/new/", {"name": " "}).get_data(as_text=True)
-    page = platform.post("/admin/schools/new/", {"name": "Gamma Lyceum"}).get_data(as_text=True)
+    assert "This field is required." in save(platform, "/admin/schools/new/", name=" ").text
+    page = save(platform, "/admin/schools/new/", name="Gamma Lyceum").text
     assert "Another school already uses this short name." in page
-    assert platform.post(f"/admin/schools/edit/?id={gamma_id}", {"name": "Gamma School No. 3"}).status_code == 302
+    assert save(platform, f"/admin/schools/edit/?id={gamma_id}", name="Gamma School No. 3").status_code == 302
     assert school(app, gamma_id).name == "Gamma School No. 3"
-    assert platform.post("/admin/schools/active", {"id": gamma_id, "active": "0"}).status_code == 302
+    assert press(platform, gamma_id, "/active").status_code == 302
     assert school(app, gamma_id).is_active is False
     assert actions(app)[-3:] == ["school created", "school renamed", "school deactivated"]
 
 
 def test_only_platform_admins_manage_schools(app, world, as_role):
-    for name in ("admin_a", "teacher_a"):
+    for name in ("admin_a", "teacher_a"):  # forged: the pages are not theirs
         browser = as_role(name)
         assert browser.get("/admin/schools/").status_code == 403
         assert browser.post("/admin/schools/new/", {"name": "Sneaky"}).status_code == 403
@@ -59,25 +81,28 @@ def test_only_platform_admins_manage_schools(app, world, as_role):
         assert db.session.get(School, world.school_a.id).is_active
 
 
-def test_a_regenerated_link_refuses_sign_ups_through_the_old_one(app, world, as_role):
+def test_a_regenerated_link_refuses_sign_ups_through_the_old_one(app, world, agent):
     old = school(app, world.school_a.id).signup_token
-    visitor = Browser(app)
-    assert visitor.get(f"/join/{old}").status_code == 200
-    platform = as_role("platform")
-    assert platform.post("/admin/schools/regenerate", {"id": world.school_a.id}).status_code == 302
+    visitor = agent("anonymous")
+    opened = visitor.get(f"/join/{old}")  # opened before the link changes, sent after
+    assert opened.status_code == 200
+    platform = agent("platform")
+    assert press(platform, world.school_a.id, "/regenerate").status_code == 302
     new = school(app, world.school_a.id).signup_token
     assert new != old
     assert visitor.get(f"/join/{old}").status_code == 404
-    response = visitor.post(f"/join/{old}", {"last_name": "Late", "first_name": "Comer", "email": "late@example.org",
-                                             "password": "x" * 14, "confirm_password": "x" * 14})
+    response = visitor.submit(opened, field="password", last_name="Late", first_name="Comer",
+                              email="late@example.org", password="x" * 14, confirm_password="x" * 14,
+                              expect=(404,))
     assert response.status_code == 404
     assert visitor.get(f"/join/{new}").status_code == 200
     assert actions(app)[-1] == "school link regenerated"
 
 
-def test_a_deactivated_school_refuses_its_pages_and_link(app, world, as_role):
+def test_a_deactivated_school_refuses_its_pages_and_link(app, world, agent):
     token = school(app, world.school_b.id).signup_token
-    as_role("platform").post("/admin/schools/active", {"id": world.school_b.id, "active": "0"})
+    platform = agent("platform")
+    press(platform, world.school_b.id, "/active")
     admin_b = Browser(app)
     admin_b.sign_in("admin@beta.example")  # the account still signs in; its school's pages do not open
     assert admin_b.get("/admin/students/").status_code == 403
@@ -87,29 +112,27 @@ def test_a_deactivated_school_refuses_its_pages_and_link(app, world, as_role):
         assert db.session.get(User, world.admin_b.id) is not None
         assert db.session.scalar(select(func.count()).select_from(Membership).where(
             Membership.school_id == world.school_b.id)) == 1
-    platform = as_role("platform")
-    names = platform.get("/admin/schools/").get_data(as_text=True)
+    names = platform.get("/admin/schools/").text
     assert "Beta School" in names
-    platform.post("/admin/schools/active", {"id": world.school_b.id, "active": "1"})
+    press(platform, world.school_b.id, "/active")  # Activate again
     assert admin_b.get("/admin/students/").status_code == 200
 
 
 def test_adding_a_new_person_mails_a_single_use_link_to_set_a_password(make_app, world, outbox, smtp_port):
     app = make_app(**mail_config(smtp_port))
-    admin = Browser(app)
+    admin = Agent(app)
     admin.sign_in("admin@alpha.example")
-    response = admin.post("/admin/staff/new/", {"email": " New.Teacher@Example.org ", "role": "teacher",
-                                                "last_name": "Новикова", "first_name": "Алия"})
+    response = save(admin, "/admin/staff/new/", email=" New.Teacher@Example.org ", role="teacher",
+                    last_name="Новикова", first_name="Алия")
     assert response.status_code == 302
     tasks.wait_for_background_work(app)
     (message,) = outbox.wait_for(1)
     assert message["To"] == "new.teacher@example.org" and "teacher of Alpha School" in message["Subject"]
     link = re.search(r"(http://\S+/reset-password/\S+)", message.get_body(("plain",)).get_content()).group(1)
     path = link.split("5000", 1)[1]
-    newcomer = Browser(app)
-    assert newcomer.get(path).status_code == 200
-    assert newcomer.post(path, {"new_password": "alia's passphrase", "confirm_password": "alia's passphrase"}
-                         ).status_code == 302
+    newcomer = Agent(app)
+    assert save(newcomer, path, new_password="alia's passphrase", confirm_password="alia's passphrase"
+                ).status_code == 302
     assert newcomer.get(path).status_code == 404  # single use
     newcomer.sign_in("new.teacher@example.org", "alia's passphrase")
     assert newcomer.get("/admin/students/").status_code == 200
@@ -121,35 +144,33 @@ def test_adding_a_new_person_mails_a_single_use_link_to_set_a_password(make_app,
         assert event.details == {"email": "new.teacher@example.org", "role": "teacher", "account": "created"}
 
 
-def test_someone_with_an_account_is_given_the_role_and_told(app, world, as_role):
-    platform = as_role("platform")
-    platform.post("/admin/school", {"school_id": world.school_b.id})
-    response = platform.post("/admin/staff/new/", {"email": "teacher@alpha.example", "role": "admin"})
+def test_someone_with_an_account_is_given_the_role_and_told(app, world, agent):
+    platform = agent("platform")
+    switch(platform, world.school_b.id)
+    response = save(platform, "/admin/staff/new/", email="teacher@alpha.example", role="admin")
     assert response.status_code == 302
     tasks.wait_for_background_work(app)
     with app.app_context():
         kinds = db.session.scalars(select(MailMessage.kind).where(MailMessage.to_address == "teacher@alpha.example"))
         assert list(kinds) == ["staff role given"]
     # One person, roles in two schools: the switcher offers both.
-    teacher = as_role("teacher_a")
-    page = teacher.get("/admin/students/").get_data(as_text=True)
+    teacher = agent("teacher_a")
+    page = teacher.get("/admin/students/").text
     assert "Alpha School" in page and "Beta School" in page
-    teacher.post("/admin/school", {"school_id": world.school_b.id})
-    assert "Beta Boris" in teacher.get("/admin/students/").get_data(as_text=True)
-    page = platform.post("/admin/staff/new/", {"email": "teacher@alpha.example", "role": "admin"}).get_data(
-        as_text=True)
+    switch(teacher, world.school_b.id)
+    assert "Beta Boris" in teacher.get("/admin/students/").text
+    page = save(platform, "/admin/staff/new/", email="teacher@alpha.example", role="admin").text
     assert "already is a school admin of this school" in page
-    assert "Enter a valid email" in platform.post("/admin/staff/new/", {"email": "nope", "role": "teacher"}
-                                                  ).get_data(as_text=True)
+    assert "Enter a valid email" in save(platform, "/admin/staff/new/", email="nope", role="teacher").text
 
 
-def test_removing_a_role_keeps_the_account_and_leaves_sections(app, world, as_role):
-    admin = as_role("admin_a")
+def test_removing_a_role_keeps_the_account_and_leaves_sections(app, world, as_role, agent):
+    admin = agent("admin_a")
     with app.app_context():
         membership_id = db.session.scalar(select(Membership.id).where(
             Membership.user_id == world.teacher_a.id, Membership.school_id == world.school_a.id))
-    assert "teacher@alpha.example" in admin.get("/admin/staff/").get_data(as_text=True)
-    assert admin.post("/admin/staff/delete/", {"id": membership_id, "url": "/admin/staff/"}).status_code == 302
+    assert "teacher@alpha.example" in admin.get("/admin/staff/").text
+    assert remove_role(admin, membership_id).status_code == 302
     with app.app_context():
         assert db.session.get(Membership, membership_id) is None
         assert db.session.get(User, world.teacher_a.id) is not None
@@ -160,9 +181,10 @@ def test_removing_a_role_keeps_the_account_and_leaves_sections(app, world, as_ro
     with app.app_context():
         own = db.session.scalar(select(Membership.id).where(Membership.user_id == world.admin_a.id))
         other = db.session.scalar(select(Membership.id).where(Membership.user_id == world.admin_b.id))
-    page = admin.post("/admin/staff/delete/", {"id": own, "url": "/admin/staff/"}, follow_redirects=True)
-    assert "You cannot remove your own admin role" in page.get_data(as_text=True)
-    assert admin.post("/admin/staff/delete/", {"id": other, "url": "/admin/staff/"}).status_code == 404
+    page = follow(remove_role(admin, own))
+    assert "You cannot remove your own admin role" in page.text
+    forger = as_role("admin_a")  # another school's role is not on the page: a forged request
+    assert forger.post("/admin/staff/delete/", {"id": other, "url": "/admin/staff/"}).status_code == 404
     with app.app_context():
         assert db.session.get(Membership, own) is not None and db.session.get(Membership, other) is not None
 
@@ -170,7 +192,7 @@ def test_removing_a_role_keeps_the_account_and_leaves_sections(app, world, as_ro
 def test_teachers_do_not_manage_staff(app, world, as_role):
     teacher = as_role("teacher_a")
     assert teacher.get("/admin/staff/").status_code == 403
-    assert teacher.post("/admin/staff/new/", {"email": "x@example.org", "role": "admin"}).status_code == 403
+    assert teacher.post("/admin/staff/new/", {"email": "x@example.org", "role": "admin"}).status_code == 403  # forged
     with app.app_context():
         assert db.session.scalar(select(User.id).where(User.email == "x@example.org")) is None
 
