@@ -109,7 +109,12 @@ def csrf_from(html: str) -> str:
 
 
 class Browser:
-    """A test client that signs in and sends forms with their CSRF token, as a browser would."""
+    """A signed-in test client for what needs no form: reading pages, and forged requests.
+
+    post() sends a hand-made form with this session's CSRF token: only for tests about requests no page offers
+    (another school's ids, a role without the button, a replay). Forms a page renders are filled and submitted
+    with tests.agent (the `agent` fixture), as a person would.
+    """
 
     def __init__(self, app):
         self.app = app

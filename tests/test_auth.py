@@ -5,6 +5,7 @@ from roster import create_app
 from roster.config import DEFAULT_SECRET_KEY
 from roster.extensions import db
 from roster.models import User, UserSession
+from tests.agent import Agent
 from tests.conftest import Browser
 from tests.factories import PASSWORD
 
@@ -15,10 +16,15 @@ def test_sign_in_with_email_or_login_and_land_in_the_admin(web, world):
     assert "Alpha School" in web.get("/admin/students/").get_data(as_text=True)
 
 
-def test_wrong_password_says_so_and_opens_nothing(web, world, app):
-    response = web.post("/login", {"login": "admin@alpha.example", "password": "wrong password!!"})
+def sign_in_form(user, login, password, url="/login"):
+    """The sign-in page's form, filled in and sent."""
+    return user.submit(user.get(url), field="password", login=login, password=password, expect=(200, 302, 429))
+
+
+def test_wrong_password_says_so_and_opens_nothing(agent, world, app):
+    response = sign_in_form(agent("anonymous"), "admin@alpha.example", "wrong password!!")
     assert response.status_code == 200
-    assert "do not match an account" in response.get_data(as_text=True)
+    assert "do not match an account" in response.text
     with app.app_context():
         assert db.session.scalars(select(UserSession)).all() == []
 
@@ -40,10 +46,10 @@ def test_post_without_csrf_token_is_refused(web, world):
     ("//evil.example/", "/admin/"),
     ("/\\evil.example", "/admin/"),
 ])
-def test_next_leads_only_to_our_own_paths(web, world, target, expected):
-    token = web.token()
-    response = web.client.post(f"/login?next={target}", data={
-        "login": "admin@alpha.example", "password": PASSWORD, "csrf_token": token})
+def test_next_leads_only_to_our_own_paths(agent, world, target, expected):
+    user = agent("anonymous")
+    page = user.get("/login", params={"next": target})  # where a link to a page behind sign-in lands
+    response = user.submit(page, field="password", login="admin@alpha.example", password=PASSWORD)
     assert response.location == expected
 
 
@@ -91,28 +97,29 @@ def test_anonymous_users_are_sent_to_sign_in(web, world):
     assert response.status_code == 302 and response.location.startswith("/login?next=")
 
 
-def change(web, current, new, confirm=None):
-    return web.post("/settings/security", {
-        "current_password": current, "new_password": new, "confirm_password": confirm or new})
+def change(user, current, new, confirm=None):
+    """Settings → Security, filled in and sent."""
+    return user.submit(user.get("/settings/security"), field="new_password", current_password=current,
+                       new_password=new, confirm_password=confirm or new)
 
 
-def test_change_password_checks_every_field(web, world):
-    web.sign_in("admin@alpha.example")
-    page = change(web, "wrong", "short").get_data(as_text=True)
+def test_change_password_checks_every_field(agent, world):
+    user = agent("admin_a")
+    page = change(user, "wrong", "short").text
     assert "current password is not right" in page and "at least 12 characters" in page
-    page = change(web, PASSWORD, "a new long password", "a different one!").get_data(as_text=True)
+    page = change(user, PASSWORD, "a new long password", "a different one!").text
     assert "differ" in page
-    response = change(web, PASSWORD, "a new long password")
+    response = change(user, PASSWORD, "a new long password")
     assert response.status_code == 302
-    assert "password has been changed" in web.get("/settings/security").get_data(as_text=True)
+    assert "password has been changed" in user.get("/settings/security").text
 
-    other = Browser(web.app)
-    assert other.post("/login", {"login": "admin@alpha.example", "password": PASSWORD}).status_code == 200
+    other = agent("anonymous")
+    assert sign_in_form(other, "admin@alpha.example", PASSWORD).status_code == 200
     other.sign_in("admin@alpha.example", "a new long password")
 
 
 def test_changing_password_ends_the_users_other_sessions(app, world):
-    laptop, phone = Browser(app), Browser(app)
+    laptop, phone = Agent(app), Browser(app)
     laptop.sign_in("admin@alpha.example")
     phone.sign_in("admin@alpha.example")
     assert change(laptop, PASSWORD, "a new long password").status_code == 302
@@ -120,14 +127,15 @@ def test_changing_password_ends_the_users_other_sessions(app, world):
     assert phone.get("/admin/students/").status_code == 302
 
 
-def test_user_who_must_change_password_can_do_nothing_else(web, world, app):
+def test_user_who_must_change_password_can_do_nothing_else(world, app):
     with app.app_context():
         db.session.get(User, world.admin_a.id).must_change_password = True
         db.session.commit()
-    assert web.sign_in("admin@alpha.example").location == "/settings/security"
-    assert web.get("/admin/students/").location == "/settings/security"
-    assert web.get("/account").location == "/settings/security"
-    assert "must set a new password" in web.get("/settings/security").get_data(as_text=True)
+    web = Agent(app)
+    assert web.sign_in("admin@alpha.example").location.endswith("/settings/security")
+    assert web.get("/admin/students/").location.endswith("/settings/security")
+    assert web.get("/account").location.endswith("/settings/security")
+    assert "must set a new password" in web.get("/settings/security").text
     assert change(web, PASSWORD, "a new long password").status_code == 302
     assert web.get("/admin/students/").status_code == 200
     with app.app_context():
@@ -163,16 +171,16 @@ def test_students_account_page_names_their_school_and_status(app, web, world):
 
 
 def test_sign_in_failures_are_limited_per_account(app, world):
-    b = Browser(app)
+    b = Agent(app)
     for _ in range(10):  # SIGN_IN_FAILURES_PER_ACCOUNT: 10 per 15 minutes
-        assert b.post("/login", {"login": "admin@alpha.example", "password": "wrong password"}).status_code == 200
-    refused = b.post("/login", {"login": "Admin@Alpha.example", "password": PASSWORD})
-    assert refused.status_code == 429 and "Too many attempts" in refused.get_data(as_text=True)
+        assert sign_in_form(b, "admin@alpha.example", "wrong password").status_code == 200
+    refused = sign_in_form(b, "Admin@Alpha.example", PASSWORD)
+    assert refused.status_code == 429 and "Too many attempts" in refused.text
     # Another account from the same address still signs in.
     b.sign_in("admin@beta.example")
 
 
 def test_sign_in_is_limited_per_address(make_app):
-    b = Browser(make_app(SIGN_IN_LIMIT_PER_ADDRESS="3 per minute"))
-    codes = [b.post("/login", {"login": f"nobody{i}@example.org", "password": "x"}).status_code for i in range(4)]
+    b = Agent(make_app(SIGN_IN_LIMIT_PER_ADDRESS="3 per minute"))
+    codes = [sign_in_form(b, f"nobody{i}@example.org", "x").status_code for i in range(4)]
     assert codes == [200, 200, 200, 429]
