@@ -59,12 +59,14 @@ def country_name(region: str) -> str:
 
 
 @functools.cache
-def phone_example(region: str) -> str:
-    """How the region writes a mobile number, e.g. "8 (771) 000 9998" in Kazakhstan, "07400 123456" in Britain."""
+def phone_example(region: str, *, international: bool = False) -> str:
+    """How the region writes a mobile number, e.g. "8 (771) 000 9998" in Kazakhstan, "07400 123456" in Britain
+    ("+7 771 000 9998", "+44 7400 123456" internationally); "" where libphonenumber has no example."""
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     if example is None:
         return ""
-    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL if international
+                                      else phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def normalize_phone(phone: str, region: str = DEFAULT_COUNTRY) -> str:
@@ -83,19 +85,11 @@ def normalize_phone(phone: str, region: str = DEFAULT_COUNTRY) -> str:
     # Possible as a whole number (the lenient length check); a number dialled only locally lacks its area code.
     if number is None or (phonenumbers.is_possible_number_with_reason(number)
                           != phonenumbers.ValidationResult.IS_POSSIBLE):
-        example = phone_example(region)
-        raise ValueError(f"Enter a phone number as {country_name(region)} writes it"
-                         + (f", e.g. {example}," if example else "") + " or with its country code, e.g. "
-                         + _international_example(region) + ".")
+        if not phone_example(region):
+            raise ValueError("Enter a whole phone number with its country code, e.g. +7 701 123 4567.")
+        raise ValueError(f"Enter a phone number as {country_name(region)} writes it, e.g. {phone_example(region)},"
+                         f" or with its country code, e.g. {phone_example(region, international=True)}.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-@functools.cache
-def _international_example(region: str) -> str:
-    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-    if example is None:
-        return "+7 701 123 4567"
-    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def format_phone(e164: str, region: str = DEFAULT_COUNTRY) -> str:

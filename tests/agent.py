@@ -123,6 +123,14 @@ def inline_entries(page, form, prefix: str, entries: list[dict]) -> list[tuple[s
     return fields
 
 
+def row_form(page, action: str, record_id) -> webtest.Form:
+    """The button form of one row of a list (Delete, Activate, Remove): the one whose id is the record's."""
+    forms = [f for key, f in page.forms.items() if isinstance(key, int) and action in (f.action or "")
+             and "id" in f.fields and f["id"].value == str(record_id)]
+    assert len(forms) == 1, f"{len(forms)} {action} forms for row {record_id} on {page.request.url}"
+    return forms[0]
+
+
 def set_field(form: webtest.Form, name: str, value) -> None:
     assert name in form.fields, f"the form has no field {name!r}: {sorted(k for k in form.fields if k)}"
     field = form.fields[name][0]

@@ -158,17 +158,20 @@ def world(app):
         return factories.two_schools()
 
 
-@pytest.fixture
-def as_role(app, world):
-    """A signed-in Browser for one of world's people, by name."""
-
+def _signed_in_as(kind, app, world):
     def sign_in(name):
-        b = Browser(app)
+        client = kind(app)
         if name != "anonymous":
-            b.sign_in(world[name].email)
-        return b
+            client.sign_in(world[name].email)
+        return client
 
     return sign_in
+
+
+@pytest.fixture
+def as_role(app, world):
+    """A signed-in Browser (reading pages, forged requests) for one of world's people, by name."""
+    return _signed_in_as(Browser, app, world)
 
 
 @pytest.fixture
@@ -176,13 +179,7 @@ def agent(app, world):
     """A WebTest user agent signed in through the sign-in form as one of world's people, by name."""
     from tests.agent import Agent
 
-    def sign_in(name):
-        user_agent = Agent(app)
-        if name != "anonymous":
-            user_agent.sign_in(world[name].email)
-        return user_agent
-
-    return sign_in
+    return _signed_in_as(Agent, app, world)
 
 
 # Browser tests: Debian's Chromium driven by Playwright against the app served on a free port.

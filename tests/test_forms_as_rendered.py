@@ -27,7 +27,7 @@ from roster.models import (
 )
 from roster.services import accounts
 from tests import factories
-from tests.agent import find_form, follow
+from tests.agent import find_form, follow, row_form
 
 STAFF = ["platform", "admin_a"]
 EVERYONE_STAFF = ["platform", "admin_a", "teacher_a"]
@@ -153,9 +153,7 @@ def test_edit_a_student_without_guardians(app, agent, world, name):
 def test_delete_a_student_from_its_row(app, agent, world, name):
     user = in_school_a(agent, world, name)
     page = students_page(user)
-    form = [f for k, f in page.forms.items() if isinstance(k, int) and "/delete/" in (f.action or "")
-            and f["id"].value == str(world.out_section.id)][0]
-    assert form.submit().status_int == 302
+    assert row_form(page, "/delete/", world.out_section.id).submit().status_int == 302
     assert stored(app, Student, Student.id == world.out_section.id) == []
 
 
@@ -255,9 +253,7 @@ def test_sections_create_edit_delete(app, agent, world, name):
         renamed = db.session.get(Section, section.id)
         assert (renamed.name, [t.id for t in renamed.teachers]) == ("3D", [world.teacher_a.id])
     page = user.get("/admin/sections/")
-    form = [f for k, f in page.forms.items() if isinstance(k, int) and "/delete/" in (f.action or "")
-            and f["id"].value == str(section.id)][0]
-    assert form.submit().status_int == 302
+    assert row_form(page, "/delete/", section.id).submit().status_int == 302
     assert stored(app, Section, Section.id == section.id) == []
 
 

@@ -10,7 +10,7 @@ from roster.errors import Forbidden
 from roster.extensions import db
 from roster.models import AuditEvent, MailMessage, Membership, School, Section, User
 from roster.services import schools
-from tests.agent import Agent, follow
+from tests.agent import Agent, follow, row_form
 from tests.conftest import Browser, mail_config
 
 
@@ -32,10 +32,7 @@ def press(user, school_id, action):
 
 
 def remove_role(user, membership_id):
-    page = user.get("/admin/staff/")
-    [form] = [f for k, f in page.forms.items() if isinstance(k, int) and "/delete/" in (f.action or "")
-              and f["id"].value == str(membership_id)]
-    return form.submit()
+    return row_form(user.get("/admin/staff/"), "/delete/", membership_id).submit()
 
 
 def switch(user, school_id):

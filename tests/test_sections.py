@@ -7,6 +7,7 @@ from sqlalchemy import select
 from roster.extensions import db
 from roster.models import AuditEvent, Section, Student, User
 from roster.services import students
+from tests.agent import row_form
 
 
 def listing_ids(client):
@@ -19,10 +20,7 @@ def save(user, url, **fields):
 
 
 def delete_from_list(user, section_id):
-    page = user.get("/admin/sections/")
-    [form] = [f for k, f in page.forms.items() if isinstance(k, int) and "/delete/" in (f.action or "")
-              and f["id"].value == str(section_id)]
-    return form.submit()
+    return row_form(user.get("/admin/sections/"), "/delete/", section_id).submit()
 
 
 def test_admin_manages_sections_and_the_teachers_list_follows(app, as_role, agent, world):

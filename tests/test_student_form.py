@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from roster.extensions import db
 from roster.models import AuditEvent, Guardian, Student
+from tests.agent import row_form
 
 
 def full_form(**overrides):
@@ -127,10 +128,7 @@ def test_teacher_details_hide_parents_jobs_and_dropout(app, agent, world):
 
 
 def delete_from_row(user, student_id):
-    page = user.get("/admin/students/")
-    [form] = [f for k, f in page.forms.items() if isinstance(k, int) and "/delete/" in (f.action or "")
-              and f["id"].value == str(student_id)]
-    return form.submit()
+    return row_form(user.get("/admin/students/"), "/delete/", student_id).submit()
 
 
 def test_delete_asks_first_and_is_audited(app, agent, world):
