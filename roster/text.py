@@ -4,9 +4,9 @@ import functools
 import re
 import unicodedata
 
+import babel
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
-from phonenumbers import geocoder
 
 # A plain ASCII address that email-validator would take as it is: checked here at once (an import checks
 # 100,000 of them); anything else (Unicode, quoting, odd dots, special-use domains) goes to email-validator.
@@ -46,12 +46,12 @@ DEFAULT_COUNTRY = "KZ"  # a school's country until the platform admin sets anoth
 
 @functools.cache
 def countries() -> list[tuple[str, str]]:
-    """Every region libphonenumber knows, as (ISO code, English name), by name."""
-    names = {}
-    for region in phonenumbers.SUPPORTED_REGIONS:
-        example = phonenumbers.example_number(region)
-        names[region] = (geocoder.country_name_for_number(example, "en") if example else "") or region
-    return sorted(names.items(), key=lambda item: item[1])
+    """Every region libphonenumber knows, as (ISO code, name), by name.
+
+    The names are Unicode CLDR's, through Babel (phonenumbers' own geocoder would hold 100 MB in every process).
+    """
+    names = babel.Locale("en").territories
+    return sorted(((r, names.get(r, r)) for r in phonenumbers.SUPPORTED_REGIONS), key=lambda item: item[1])
 
 
 def country_name(region: str) -> str:
