@@ -25,7 +25,7 @@ def test_every_way_of_writing_a_phone_gives_the_same_number(written):
 @pytest.mark.parametrize(("written", "region", "e164", "shown_at_home", "shown_in_kz"), [
     ("(020) 7946-0959", "GB", "+442079460959", "020 7946 0959", "+44 20 7946 0959"),
     ("+44 20 7946 0959", "KZ", "+442079460959", "+44 20 7946 0959", "+44 20 7946 0959"),
-    ("8 (495) 123-45-67", "RU", "+74951234567", "8 (495) 123-45-67", "+7 495 123-45-67"),
+    ("8 (495) 123-45-67", "RU", "+74951234567", "8 (495) 123-45-67", "8 (495) 123-45-67"),  # one +7 plan
     ("(201) 555-0123", "US", "+12015550123", "(201) 555-0123", "+1 201-555-0123"),
 ])
 def test_a_phone_is_read_in_its_schools_country_and_shown_as_that_country_writes_it(

@@ -41,7 +41,7 @@ from roster.models import (
     student_tag,
 )
 from roster.services import audit, credentials, exporting, preferences, students
-from roster.text import fold, format_phone
+from roster.text import format_phone
 from roster.urls import safe_next
 
 LIST_VIEW = "students"
@@ -115,19 +115,7 @@ class LinkFilter(sqla_filters.BaseSQLAFilter):
         return cache[key]
 
     def _resolve(self, value: str) -> LinkChoice:
-        options = self.school_options(context.school_id())
-        by_id = {i: i for i, _ in options}
-        by_name = {fold(n): i for i, n in options}
-        ids, unknown = set(), []
-        for token in (t.strip() for t in value.split(",")):
-            if not token:
-                continue
-            found = by_id.get(token) or by_name.get(fold(token))
-            if found is None:
-                unknown.append(token)
-            else:
-                ids.add(int(found))
-        return LinkChoice(sorted(ids), unknown)
+        return LinkChoice(*students.named_items(self.model, context.school_id(), value.split(",")))
 
     def message(self, choice: LinkChoice) -> str | None:
         if not choice.unknown:

@@ -423,6 +423,25 @@ def phone_matches(query: str, school_id: int) -> list:
     return [or_(*(contains(Student.phone_normalized, digits) for digits in sorted(parts)))]
 
 
+def named_items(model, school_id: int, wanted: list[str]) -> tuple[list[int], list[str]]:
+    """The school's programs, tags or sections named by ids or by names (ignoring case): (ids, what named none).
+
+    Filters and exports take a value typed by hand as well as a suggestion chosen, and never drop one silently.
+    """
+    rows = db.session.execute(select(model.id, model.name).where(model.school_id == school_id)).all()
+    by_id = {str(i): i for i, _ in rows}
+    by_name = {fold(name): i for i, name in rows}
+    ids, unknown = set(), []
+    for token in (t.strip() for t in wanted):
+        if token:
+            found = by_id.get(token) or by_name.get(fold(token))
+            if found is None:
+                unknown.append(token)
+            else:
+                ids.add(found)
+    return sorted(ids), unknown
+
+
 def email_matches(query: str) -> list:
     return [contains(Student.email, fold(query).strip())]
 
