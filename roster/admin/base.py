@@ -1,6 +1,6 @@
 """What every Roster admin view shares: who may enter, and the selected school."""
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import rules
@@ -11,6 +11,7 @@ from sqlalchemy import func
 
 from roster.admin import context
 from roster.extensions import db
+from roster.urls import record_id, record_ids, safe_next
 
 
 def _staff_only() -> bool:
@@ -54,11 +55,8 @@ class HomeView(AdminIndexView):
 
     @expose("/school", methods=["POST"])
     def switch_school(self):
-        try:
-            wanted = int(request.form.get("school_id", ""))
-        except ValueError:
-            abort(400)
-        if not context.select(wanted):
+        wanted = record_id(request.form.get("school_id", ""))
+        if wanted is None or not context.select(wanted):
             abort(404)
         return redirect(url_for("students.index_view"))
 
@@ -95,6 +93,17 @@ class SecuredModelView(ModelView):
     def inaccessible_callback(self, name, **kwargs):
         return _refuse()
 
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        """A bulk action runs only when every row id it names is one: else it says which were not, and changes
+        nothing (a hand-made or broken request)."""
+        _, bad = record_ids(request.form.getlist("rowid"))
+        if bad or not request.form.getlist("rowid"):
+            shown = ", ".join(f"“{b[:30]}”" for b in bad[:10]) or "none"
+            flash(f"Nothing was changed: these row ids were not understood: {shown}.", "error")
+            return redirect(safe_next(request.form.get("url")) or self.get_url(".index_view"))
+        return super().action_view()
+
 
 class ScopedReadOnlyView(SecuredModelView):
     """A read-only list of one model, every query through scope(): mail log, audit log, invitations.
@@ -124,10 +133,8 @@ class ScopedReadOnlyView(SecuredModelView):
         return self.base_query(func.count(self.model_class.id)).filter(*self.scope())
 
     def get_one(self, id):
-        try:
-            return self.get_query().filter(self.model_class.id == int(id)).one_or_none()
-        except (TypeError, ValueError):
-            return None
+        number = record_id(id)
+        return None if number is None else self.get_query().filter(self.model_class.id == number).one_or_none()
 
     @expose("/details/")
     def details_view(self):

@@ -11,6 +11,7 @@ from roster.admin import context
 from roster.extensions import db
 from roster.models import Program, Section, Tag
 from roster.services.students import GUARDIAN_FIELDS, SCALAR_FIELDS
+from roster.urls import record_id
 
 
 class SchoolScopedLoader(QueryAjaxModelLoader):
@@ -20,11 +21,8 @@ class SchoolScopedLoader(QueryAjaxModelLoader):
         return super().get_query().filter(self.model.school_id == context.school_id()).order_by(self.model.name)
 
     def get_one(self, pk):
-        try:
-            pk = int(pk)
-        except (TypeError, ValueError):
-            return None
-        return self.get_query().filter(self.model.id == pk).one_or_none()
+        number = record_id(pk)
+        return None if number is None else self.get_query().filter(self.model.id == number).one_or_none()
 
 
 def scoped_loaders() -> dict[str, SchoolScopedLoader]:

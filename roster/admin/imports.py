@@ -16,6 +16,7 @@ from roster.admin.base import ScopedReadOnlyView
 from roster.errors import NotFound, RosterError
 from roster.models import ImportJob, ImportStatus
 from roster.services import exporting, importing
+from roster.urls import record_id
 
 STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "failed": "danger",
                  "validated": "info", "uploaded": "secondary", "running": "primary"}
@@ -80,9 +81,11 @@ class ImportView(ScopedReadOnlyView):
 
     def _job(self, job_id: int) -> ImportJob:
         try:
+            if record_id(job_id) is None:
+                raise NotFound("No such import in this school.")
             return importing.get_job(job_id, context.school_id(), actor=self._actor())
         except NotFound:
-            abort(404)
+            abort(404, "No such import in this school.")
 
     @expose("/new", methods=("GET", "POST"))
     def upload_view(self):
@@ -119,6 +122,8 @@ class ImportView(ScopedReadOnlyView):
     def confirm_view(self, job_id):
         if not FlaskForm().validate_on_submit():
             abort(400)
+        if record_id(job_id) is None:
+            abort(404, "No such import in this school.")
         try:
             confirmed = importing.confirm_job(job_id, context.school_id(), actor=self._actor())
         except NotFound:
@@ -131,6 +136,8 @@ class ImportView(ScopedReadOnlyView):
     def cancel_view(self, job_id):
         if not FlaskForm().validate_on_submit():
             abort(400)
+        if record_id(job_id) is None:
+            abort(404, "No such import in this school.")
         try:
             importing.cancel_job(job_id, context.school_id(), actor=self._actor())
         except NotFound:

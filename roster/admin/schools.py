@@ -21,6 +21,7 @@ from roster.extensions import db
 from roster.models import Membership, Role, School, User
 from roster.services import schools
 from roster.text import DEFAULT_COUNTRY, countries, country_name
+from roster.urls import record_id
 
 
 def _actor():
@@ -105,12 +106,10 @@ class SchoolView(SecuredModelView):
         return True
 
     def _one(self) -> School:
-        try:
-            school = db.session.get(School, int(get_mdict_item_or_list(request.values, "id")))
-        except (TypeError, ValueError):
-            school = None
+        number = record_id(get_mdict_item_or_list(request.values, "id"))
+        school = db.session.get(School, number) if number is not None else None
         if school is None:
-            abort(404)
+            abort(404, "No such school.")
         return school
 
     @expose("/details/")
@@ -192,10 +191,8 @@ class StaffView(SecuredModelView):
         return db.session.query(func.count(Membership.id)).filter(Membership.school_id == context.school_id())
 
     def get_one(self, id):
-        try:
-            return self.get_query().filter(Membership.id == int(id)).one_or_none()
-        except (TypeError, ValueError):
-            return None
+        number = record_id(id)
+        return None if number is None else self.get_query().filter(Membership.id == number).one_or_none()
 
     def create_model(self, form):
         try:
@@ -234,7 +231,7 @@ class StaffView(SecuredModelView):
         removed = 0
         for membership_id in ids:
             try:
-                schools.remove_staff(int(membership_id), context.school_id(), actor=_actor())
+                schools.remove_staff(record_id(membership_id), context.school_id(), actor=_actor())
                 removed += 1
             except NotFound:
                 continue

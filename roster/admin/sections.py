@@ -18,6 +18,7 @@ from roster.errors import Forbidden, NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import Section
 from roster.services import schools
+from roster.urls import record_id
 
 
 class _TeacherSelect(Select2Widget):
@@ -53,10 +54,8 @@ class SectionView(SecuredModelView):
         return db.session.query(func.count(Section.id)).filter(Section.school_id == context.school_id())
 
     def get_one(self, id):
-        try:
-            return self.get_query().filter(Section.id == int(id)).one_or_none()
-        except (TypeError, ValueError):
-            return None
+        number = record_id(id)
+        return None if number is None else self.get_query().filter(Section.id == number).one_or_none()
 
     def _with_teacher_choices(self, form):
         form.teachers.choices = [(t.id, t.full_name) for t in schools.school_teachers(context.school_id())]

@@ -42,7 +42,7 @@ from roster.models import (
 )
 from roster.services import audit, credentials, exporting, preferences, students
 from roster.text import format_phone
-from roster.urls import safe_next
+from roster.urls import record_id, record_ids, safe_next
 
 LIST_VIEW = "students"
 COLUMNS = [
@@ -295,10 +295,10 @@ class StudentView(SecuredModelView):
         return current_user._get_current_object()
 
     def _require_record(self, id_) -> Student:
-        try:
-            return students.get(int(id_), context.school_id(), actor=self._actor())
-        except (TypeError, ValueError, NotFound):
-            abort(404)
+        student = self.get_one(id_)
+        if student is None:
+            abort(404, "No such student in this school.")
+        return student
 
     # Every query goes through the selected school and the user's role.
     def _scope(self):
@@ -317,9 +317,12 @@ class StudentView(SecuredModelView):
         return db.session.query(func.count(Student.id)).filter(*self._scope())
 
     def get_one(self, id):
+        number = record_id(id)
+        if number is None:
+            return None
         try:
-            return students.get(int(id), context.school_id(), actor=self._actor())
-        except (TypeError, ValueError, NotFound):
+            return students.get(number, context.school_id(), actor=self._actor())
+        except NotFound:
             return None
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
@@ -556,7 +559,7 @@ class StudentView(SecuredModelView):
 
     @action("export", "Export selected (CSV)")
     def action_export(self, ids):
-        query = self._scoped_query().filter(Student.id.in_([int(i) for i in ids]))
+        query = self._scoped_query().filter(Student.id.in_(record_ids(ids)[0]))
         query, _ = self._apply_sorting(query, {}, None, False)
         return self._export(query, "csv", [], selected=len(ids))
 
