@@ -202,11 +202,11 @@ def live_server(app):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = False  # so that server_close() waits for requests still being answered
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    stop_server(server, thread)
 
 
 @pytest.fixture
@@ -218,12 +218,21 @@ def mail_site(make_app, world, outbox, smtp_port):
 
     app = make_app(**mail_config(smtp_port))
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = False
     app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield app, app.config["PUBLIC_URL"]
+    stop_server(server, thread)
+
+
+def stop_server(server, thread):
+    """Stop serving, then wait for the requests still being answered (a page the browser left, a script's late
+    request): their database connections go back to the pool before the test's engine is disposed, instead of
+    being collected later, still open, inside another test."""
     server.shutdown()
     thread.join(5)
+    server.server_close()
 
 
 # Mail: a real SMTP server (aiosmtpd) on a free port.
