@@ -59,6 +59,23 @@ class Agent:
         assert response.status_int in expect, f"{response.status}: {response.text[:2000]}"
         return response
 
+    def upload_import(self, name: str, data: bytes):
+        """Students → Import → Add: the file in the page's File field, Upload and preview. Returns the job page
+        once its preview (a background task) has ended."""
+        page = self.get("/admin/imports/").click(href="/admin/imports/new")
+        response = self.submit(page, id="upload-form", upload=("file", name, data), expect=(302,))
+        return self._after_background_work(response)
+
+    def confirm_import(self, job_page):
+        """The job page's Confirm import button; returns the job page once the run has ended."""
+        return self._after_background_work(self.submit(job_page, action="/confirm", expect=(302,)))
+
+    def _after_background_work(self, response):
+        from roster import tasks
+
+        tasks.wait_for_background_work(self.app)
+        return self.get(response.location)
+
     def choose_columns(self, columns):
         """Students → Columns: tick exactly these (each must be offered), Save columns."""
         form = find_form(self.get("/admin/students/"), id="columns-form")

@@ -217,26 +217,14 @@ def test_invite_one_address(app, agent, world, name):
 @pytest.mark.parametrize("name", STAFF)
 def test_import_upload_confirm_and_cancel(app, agent, world, name):
     user = in_school_a(agent, world, name)
-    page = user.get("/admin/imports/").click(href="/admin/imports/new")
     data = "Last name,First name\nИмпортов,Иван\n".encode()
-    job_page = previewed(app, user, user.submit(page, id="upload-form", upload=("file", "list.csv", data)))
-    previewed(app, user, user.submit(job_page, action="/confirm", expect=(302,)))
+    user.confirm_import(user.upload_import("list.csv", data))
     assert one(app, Student, Student.last_name == "Импортов").school_id == world.school_a.id
 
-    page = user.get("/admin/imports/new")
-    job_page = previewed(app, user, user.submit(page, id="upload-form", upload=("file", "again.csv", data)))
+    job_page = user.upload_import("again.csv", data)
     follow(user.submit(job_page, action="/cancel", expect=(302,)))
     assert len(stored(app, Student, Student.last_name == "Импортов")) == 1
     assert len(stored(app, ImportJob, ImportJob.school_id == world.school_a.id)) >= 1
-
-
-def previewed(app, user, response):
-    """The job page once its preview or run (a background task) has ended."""
-    from roster import tasks
-
-    assert response.status_int == 302, response.text
-    tasks.wait_for_background_work(app)
-    return user.get(response.location)
 
 
 # Sections and staff.

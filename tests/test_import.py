@@ -586,20 +586,11 @@ def test_an_import_stays_completed_when_the_statistics_cannot_be_refreshed(ctx, 
 def test_a_libreoffice_calc_file_imports_like_its_csv(app, agent, world):
     """students_libreoffice.ods was written by LibreOffice Calc from students_utf8.csv (dates became date cells,
     0 and 1 numbers, a phone a number): uploaded on Import → Add, it gives the same students."""
-    from roster import tasks
-    from tests.agent import follow
-
     admin = agent("admin_a")
-    page = admin.get("/admin/imports/").click(href="/admin/imports/new")
-    assert "ODS" in page.text
-    data = (DATA / "students_libreoffice.ods").read_bytes()
-    response = admin.submit(page, id="upload-form", upload=("file", "students_libreoffice.ods", data),
-                            expect=(302,))
-    tasks.wait_for_background_work(app)
-    job_page = admin.get(response.location)
+    assert "ODS" in admin.get("/admin/imports/new").text
+    job_page = admin.upload_import("students_libreoffice.ods", (DATA / "students_libreoffice.ods").read_bytes())
     assert "Favourite colour" in job_page.text  # the unknown column, named as for any file
-    follow(admin.submit(job_page, action="/confirm", expect=(302,)))
-    tasks.wait_for_background_work(app)
+    admin.confirm_import(job_page)
     with app.app_context():
         petr, dana, sean = (by_pfn(world.school_a.id, n) for n in ("PF-001", "PF-002", "PF-003"))
         assert (petr.full_name, petr.phone_normalized, petr.birth_date.isoformat(), petr.is_inclusive) == (

@@ -77,17 +77,11 @@ def test_kazakh_phones_in_a_kazakh_school(app, agent, world):
 
 
 def test_import_and_sign_up_read_phones_in_the_schools_country(app, agent, world, british):
-    from roster import tasks
-
     admin = agent("admin_a")
-    page = admin.get("/admin/imports/new")
     data = b"Last name,First name,Phone\nImported,Ian,(020) 7946-0960\nBroken,Bob,12-34\n"
-    response = admin.submit(page, id="upload-form", upload=("file", "uk.csv", data), expect=(302,))
-    tasks.wait_for_background_work(app)
-    job_page = admin.get(response.location)
+    job_page = admin.upload_import("uk.csv", data)
     assert "07400 123456" in job_page.text  # the bad row's reason, with an example of the school's own format
-    admin.submit(job_page, action="/confirm", expect=(302,))
-    tasks.wait_for_background_work(app)
+    admin.confirm_import(job_page)
     assert stored_student(app, last_name="Imported").phone_normalized == "+442079460960"
 
     visitor = agent("anonymous")

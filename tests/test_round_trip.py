@@ -12,11 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from roster import tasks
 from roster.extensions import db
 from roster.models import ImportJob, School, Student
 from roster.services import demo
-from tests.agent import Agent, find_form, follow
+from tests.agent import Agent, find_form
 
 ADMIN = "admin@gv.roster.example"
 
@@ -53,15 +52,11 @@ def export(user, fmt="csv") -> bytes:
 
 def import_file(app, user, name: str, data: bytes) -> ImportJob:
     """Upload on Import → Add, wait for the preview, Confirm it; return the job as it ended."""
-    page = user.get("/admin/imports/").click(href="/admin/imports/new")
-    response = user.submit(page, id="upload-form", upload=("file", name, data), expect=(302,))
-    tasks.wait_for_background_work(app)
-    job_page = user.get(response.location)
-    preview = job(app, response.location)
+    job_page = user.upload_import(name, data)
+    preview = job(app, job_page.request.path)
     assert preview.error_count == 0, job_page.text
-    follow(user.submit(job_page, action="/confirm", expect=(302,)))
-    tasks.wait_for_background_work(app)
-    return job(app, response.location), preview
+    user.confirm_import(job_page)
+    return job(app, job_page.request.path), preview
 
 
 def job(app, location) -> ImportJob:
