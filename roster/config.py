@@ -34,6 +34,8 @@ class Defaults:
     MAIL_TIMEOUT = 10
     # Seconds to wait before each new attempt after a failed one; then the mail is marked failed.
     MAIL_RETRY_DELAYS = (30, 120, 600)
+    # Credentials mailed to a student again within this many seconds are taken for a double click: not sent.
+    CREDENTIALS_REPEAT_AFTER = 60
     INVITATION_DAYS = 14
     PASSWORD_RESET_MINUTES = 60
     RESET_LIMIT_PER_ADDRESS = "10 per hour"

@@ -267,6 +267,9 @@ class Student(db.Model):
     source: Mapped[str] = mapped_column(String(20), default=Source.MANUAL.value)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # When credentials were last mailed: a second request within CREDENTIALS_REPEAT_AFTER (a double click)
+    # sends nothing, instead of a second mail whose password undoes the first.
+    credentials_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     school: Mapped[School] = relationship()
     user: Mapped[User | None] = relationship()
@@ -340,7 +343,8 @@ SECRET_PLACEHOLDER = "[password hidden]"
 
 
 class MailStatus(enum.StrEnum):
-    QUEUED = "queued"
+    QUEUED = "queued"  # waiting for its next attempt, at next_attempt_at
+    SENDING = "sending"  # an attempt has it; taken back when its lease (next_attempt_at) runs out
     SENT = "sent"
     FAILED = "failed"
     NOT_SENT = "not sent"  # no mail server configured: kept in the log only
@@ -350,7 +354,8 @@ class MailMessage(db.Model):
     """The mail log and outbox: every mail is written here in its cause's transaction, then delivered."""
 
     __tablename__ = "mail_message"
-    __table_args__ = (Index("ix_mail_message_school_id_created_at", "school_id", "created_at"),)
+    __table_args__ = (Index("ix_mail_message_school_id_created_at", "school_id", "created_at"),
+                      Index("ix_mail_message_status_next_attempt_at", "status", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))
@@ -361,6 +366,9 @@ class MailMessage(db.Model):
     body_html: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default=MailStatus.QUEUED.value, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Queued: when the outbox sweep may take it (its next retry, or a first attempt its dispatcher never made);
+    # sending: when the attempt's lease runs out.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -415,6 +423,8 @@ class ImportJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     progress_at: Mapped[datetime | None] = mapped_column(DateTime)  # its worker's last sign of life
+    # The process that has it ("host:pid"): a restarted process fails its own unfinished jobs at once.
+    runner: Mapped[str | None] = mapped_column(String(120))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     school: Mapped[School] = relationship()

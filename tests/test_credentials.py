@@ -199,3 +199,58 @@ def test_a_waiting_credentials_mail_keeps_its_password_sealed(ctx, world, monkey
     assert mail.deliver(message.id, final=False) is True
     logged = db.session.get(MailMessage, message.id)
     assert (logged.status, logged.secret) == ("failed", None) and "could not be unsealed" in logged.last_error
+
+
+def _at_once(*calls):
+    """Run the calls in threads released together (two POSTs of one double click); return their answers."""
+    import threading
+
+    barrier = threading.Barrier(len(calls))
+    answers = [None] * len(calls)
+
+    def run(n, call):
+        barrier.wait()
+        answers[n] = call()
+
+    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return answers
+
+
+def test_double_clicked_send_credentials_sends_one_mail_and_answers_both(make_app, world, outbox, smtp_port):
+    """Two POSTs of the rendered bulk form at the same moment: one account, one password, one mail, two clean
+    answers; the second says why it sent nothing. Then the single Credentials form, submitted twice at once."""
+    app = make_app(**mail_config(smtp_port))
+    admin = Agent(app)
+    admin.sign_in("admin@alpha.example")
+    with app.app_context():
+        sid = factories.student(_school(world), world.platform, last_name="Twice", first_name="Tom",
+                                email="tom@alpha.example").id
+    page = admin.get("/admin/students/")
+    assert page.forms  # parsed once, before the two threads read them
+    answers = _at_once(*[lambda: admin.bulk_action(page, "send_credentials", [sid]) for _ in range(2)])
+    assert [a.status_int for a in answers] == [302, 302]
+    tasks.wait_for_background_work(app)
+    (message,) = outbox.wait_for(1)
+    assert message["To"] == "tom@alpha.example"
+    with app.app_context():
+        assert db.session.scalar(select(User.id).where(User.login == "tom@alpha.example")) is not None
+        assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "credentials issued")).all()) == 1
+        assert len(db.session.scalars(select(MailMessage).where(MailMessage.kind == "credentials")).all()) == 1
+    again = follow(admin.bulk_action(admin.get("/admin/students/"), "send_credentials", [sid])).text
+    assert "Twice Tom (credentials were sent a moment ago (a double click?)" in again
+
+    with app.app_context():  # a minute later, the single form: a double click sends once
+        db.session.get(Student, sid).credentials_sent_at = None
+        db.session.commit()
+    form_page = press_change(admin, open_form(admin, sid))
+    form = find_form(form_page, id="credentials-form")
+    answers = _at_once(*[lambda: form.submit(expect_errors=True) for _ in range(2)])
+    assert [a.status_int for a in answers] == [302, 302]
+    tasks.wait_for_background_work(app)
+    assert len(outbox.wait_for(2)) == 2
+    with app.app_context():
+        assert len(db.session.scalars(select(MailMessage).where(MailMessage.kind == "credentials")).all()) == 2

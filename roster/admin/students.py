@@ -523,6 +523,9 @@ class StudentView(SecuredModelView):
             except ValidationFailed as exc:
                 db.session.rollback()
                 attach_errors(form, exc)
+            except credentials.JustSent as exc:
+                flash(str(exc), "warning")
+                return redirect(url_for(".details_view", id=student.id))
             else:
                 flash(f"Credentials sent to {issued.email} (login: {issued.login}). "
                       "The student sets a new password at first sign-in.", "success")

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from roster import emails, permissions
-from roster.errors import ValidationFailed
+from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
-from roster.models import AccountStatus, School, Student, User, UserSession
+from roster.models import AccountStatus, School, Student, User, UserSession, utcnow
 from roster.services import accounts, audit
 from roster.services import students as student_service
 from roster.text import normalize_email
@@ -54,6 +55,34 @@ def _account_conflict(login: str, email: str, own_user_id: int | None) -> bool:
     if own_user_id is not None:
         query = query.where(User.id != own_user_id)
     return db.session.scalar(query.limit(1)) is not None
+
+
+JUST_SENT = "credentials were sent a moment ago (a double click?); wait a minute to send new ones"
+
+
+class JustSent(RosterError):
+    """Credentials were mailed to the student a moment ago: nothing was changed or sent."""
+
+
+def _claim(student_ids: list[int]) -> set[int]:
+    """Mark the students' credentials as being sent, unless they were within CREDENTIALS_REPEAT_AFTER; return
+    the ids this call may send to.
+
+    A conditional UPDATE before anything is written, as Activate does: of two requests at once, the second
+    waits for the first's commit, then finds the students just sent to and sends nothing (no second mail whose
+    password would undo the first one's, no second account for one login).
+    """
+    if not student_ids:
+        return set()
+    now = utcnow()
+    recent = now - timedelta(seconds=current_app.config["CREDENTIALS_REPEAT_AFTER"])
+    return set(db.session.scalars(
+        update(Student)
+        .where(Student.id.in_(student_ids),
+               or_(Student.credentials_sent_at.is_(None), Student.credentials_sent_at < recent))
+        .values(credentials_sent_at=now)
+        .returning(Student.id)
+        .execution_options(synchronize_session=False)).all())
 
 
 def _give(student: Student, school: School, *, login: str, email: str, password: str, actor) -> Issued:
@@ -110,6 +139,9 @@ def issue(student_id: int, school_id: int, *, login: str, email: str, password: 
         errors["login"] = ["Another account already uses this login or email."]
     if errors:
         raise ValidationFailed(errors)
+    if not _claim([student.id]):
+        db.session.rollback()
+        raise JustSent(f"Nothing sent to {student.full_name}: {JUST_SENT}.")
     issued = _give(student, db.session.get(School, school_id), login=login, email=email, password=password,
                    actor=actor)
     db.session.commit()
@@ -133,14 +165,20 @@ def issue_many(student_ids: list[int], school_id: int, *, actor) -> BulkResult:
         for key in {login, email}:
             holders.setdefault(key, set()).add(user_id)
     result = BulkResult()
+    eligible = []
     for student in chosen:
         if not student.email:
             result.skipped.append((student.full_name, "no email"))
+        elif holders.get(student.email, set()) - {student.user_id}:
+            result.skipped.append((student.full_name, "another account already uses this email"))
+        else:
+            eligible.append(student)
+    claimed = _claim([student.id for student in eligible])
+    for student in eligible:
+        if student.id not in claimed:
+            result.skipped.append((student.full_name, JUST_SENT))
             continue
         login = student.user.login if student.user else student.email
-        if holders.get(student.email, set()) - {student.user_id}:
-            result.skipped.append((student.full_name, "another account already uses this email"))
-            continue
         result.sent.append(_give(student, school, login=login, email=student.email,
                                  password=generate_password(), actor=actor))
     db.session.commit()
