@@ -1,6 +1,11 @@
-"""URL helpers: where a `next` may lead, and what a record id in a URL or form may be."""
+"""URL and HTTP helpers: where a `next` may lead, what a record id in a URL or form may be, how a download is
+named."""
 
-from urllib.parse import urlsplit
+import posixpath
+import unicodedata
+from urllib.parse import quote, urlsplit
+
+from werkzeug.utils import secure_filename
 
 
 def safe_next(url: str | None) -> str | None:
@@ -39,3 +44,28 @@ def record_ids(values) -> tuple[list[int], list[str]]:
         else:
             ids.append(number)
     return ids, bad
+
+
+def clean_file_name(name: str | None, *, default: str = "file") -> str:
+    """A file name as a person gave it, without its folders, control characters (CR, LF, tabs) or invisible
+    format characters (right-to-left overrides): safe to keep, to show (escaped) and to name a download after."""
+    name = posixpath.basename((name or "").replace("\\", "/"))
+    kinds = {"Cc": " ", "Cf": ""}  # a line break or tab parts words; an invisible format character goes
+    name = "".join(kinds.get(unicodedata.category(c), c) for c in unicodedata.normalize("NFC", name))
+    name = " ".join(name.split()).strip(". ")
+    return name[:200] or default
+
+
+def attachment(file_name: str) -> dict[str, str]:
+    """The Content-Disposition of a download named file_name (RFC 6266): a plain-ASCII `filename` for old
+    clients and the name itself as `filename*=UTF-8''…`; never a path, a quote or a line break."""
+    name = clean_file_name(file_name, default="download")
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    ascii_stem = secure_filename(unicodedata.normalize("NFKD", stem)).strip("-_") or "download"
+    ascii_name = ascii_stem + (f".{secure_filename(extension)}" if extension else "")
+    value = f'attachment; filename="{ascii_name}"'
+    if ascii_name != name:
+        value += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return {"Content-Disposition": value}

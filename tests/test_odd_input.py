@@ -1,11 +1,15 @@
 """Odd ids and filter values, as a careless user or an attacker types them: a clear answer, never a 500."""
 
+import re
+from urllib.parse import quote, unquote
+
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from roster.extensions import db
-from roster.models import AuditEvent, Invitation, MailMessage, MailStatus, Membership, Student
-from tests.agent import follow
+from roster.models import AuditEvent, ImportJob, Invitation, MailMessage, MailStatus, Membership, Student
+from tests.agent import find_form, follow
 
 BIG = "99999999999999999999999"  # beyond 64 bits
 
@@ -85,3 +89,63 @@ def test_a_mail_log_resend_with_a_real_id_still_works(app, agent, world):
     admin = agent("admin_a")
     page = follow(admin.bulk_action(admin.get("/admin/mail_log/"), "resend", [mail_id]))
     assert "not understood" not in page.text
+
+
+ERRORS_CSV = b"Last name,First name,Gender\nRight,Rita,f\nWrong,Walter,robot\n"
+
+
+@pytest.mark.parametrize("name, ascii_name", [
+    ("../../etc/passwd.csv", "passwd-errors-"),
+    ("/etc/cron.d/roster.csv", "roster-errors-"),
+    ('a"; filename="evil.html.csv', "a_filenameevil.html-errors-"),
+    ("evil\r\nSet-Cookie: pwned=1.csv", "evil_Set-Cookie_pwned1-errors-"),
+    ("list\u202egpj.csv", "listgpj-errors-"),
+    ("Список учеников.csv", "errors-"),
+])
+def test_an_upload_name_never_leads_a_download_or_a_header_astray(app, world, agent, name, ascii_name):
+    """The failed-rows download is named after the upload: plain ASCII `filename`, the name itself as RFC 6266
+    `filename*`, never a folder, a quote or a line break; the job page shows the name escaped."""
+    admin = agent("admin_a")
+    job_page = upload_named(admin, name, ERRORS_CSV)
+    assert job_page.status_int == 200
+    download = admin.get(job_page.request.path + "/failed.csv")
+    disposition = download.headers["Content-Disposition"]
+    assert "\r" not in disposition and "\n" not in disposition and "Set-Cookie" not in download.headers
+    assert re.match(r'attachment; filename="([A-Za-z0-9_.-]+)"(; filename\*=UTF-8\'\'[A-Za-z0-9%._~-]+)?$',
+                    disposition), disposition
+    ascii_part = re.search(r'filename="([^"]+)"', disposition)[1]
+    assert ascii_part.startswith(ascii_name) and "/" not in ascii_part and ".." not in ascii_part
+    if "filename*" in disposition:
+        shown = unquote(disposition.split("UTF-8''", 1)[1])
+        assert "/" not in shown and "\r" not in shown and "\u202e" not in shown
+    assert "Wrong" in download.body.decode("utf-8-sig")
+    with app.app_context():
+        stored = db.session.scalar(select(ImportJob.file_name).order_by(ImportJob.id.desc()).limit(1))
+    assert "/" not in stored and "\n" not in stored and "\u202e" not in stored
+    assert str(escape(stored)) in job_page.text  # as Jinja escapes it
+
+
+def upload_named(admin, name: str, data: bytes):
+    """Upload and preview with the page's upload form, the file's name sent as RFC 5987 `filename*` (which may
+    carry any character, CR and LF included, as a hand-made request can): the job page once previewed."""
+    form = find_form(admin.get("/admin/imports/").click(href="/admin/imports/new"), id="upload-form")
+    boundary = "roster-test-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+             for key, value in form.submit_fields() if key not in (None, "file")]
+    encoded = quote(name, safe="")
+    parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''{encoded}"
+                 "\r\nContent-Type: text/csv\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    # webtest's post() would encode a multipart body anew: the request is sent as it is written here.
+    response = admin.web.request(form.action or form.response.request.path, method="POST", body=b"".join(parts),
+                                 content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_int == 302, response.text[:2000]
+    return admin._after_background_work(response)
+
+
+def test_a_cyrillic_upload_name_downloads_under_its_own_name(agent):
+    admin = agent("admin_a")
+    job_page = admin.upload_import("Список учеников.csv", ERRORS_CSV)
+    download = admin.get(job_page.request.path + "/failed.csv")
+    shown = unquote(download.headers["Content-Disposition"].split("UTF-8''", 1)[1])
+    assert shown.startswith("Список учеников-errors-") and shown.endswith(".csv")

@@ -16,7 +16,7 @@ from roster.admin.base import ScopedReadOnlyView
 from roster.errors import NotFound, RosterError
 from roster.models import ImportJob, ImportStatus
 from roster.services import exporting, importing
-from roster.urls import record_id
+from roster.urls import attachment, record_id
 
 STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "failed": "danger",
                  "validated": "info", "uploaded": "secondary", "running": "primary"}
@@ -169,6 +169,5 @@ class ImportView(ScopedReadOnlyView):
             mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         else:
             abort(404)
-        return Response(body, mimetype=mimetype, headers={
-            "Content-Disposition": f'attachment; filename="{stem}-{date.today().isoformat()}.{fmt}"'})
+        return Response(body, mimetype=mimetype, headers=attachment(f"{stem}-{date.today().isoformat()}.{fmt}"))
 

@@ -42,7 +42,7 @@ from roster.models import (
 )
 from roster.services import audit, credentials, exporting, preferences, students
 from roster.text import format_phone
-from roster.urls import record_id, record_ids, safe_next
+from roster.urls import attachment, record_id, record_ids, safe_next
 
 LIST_VIEW = "students"
 COLUMNS = [
@@ -584,8 +584,7 @@ class StudentView(SecuredModelView):
         mimetype = ("text/csv; charset=utf-8" if fmt == "csv"
                     else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         filename = f"{school.slug}-students-{date.today().isoformat()}.{fmt}"
-        return Response(stream_with_context(stream), mimetype=mimetype,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(stream_with_context(stream), mimetype=mimetype, headers=attachment(filename))
 
     @action("delete", "Delete", "Delete the selected students? This cannot be undone.")
     def action_delete(self, ids):

@@ -54,6 +54,7 @@ from roster.services import students as student_service
 from roster.services.exporting import DANGEROUS_STARTS
 from roster.sql import id_in
 from roster.text import fold, name_parts, name_search_key
+from roster.urls import clean_file_name
 
 log = logging.getLogger(__name__)
 
@@ -871,8 +872,9 @@ def _ensure_names(rows: list[RowResult], fields: set[str], school_id: int):
 def create_job(school_id: int, file_name: str, data: bytes, *, actor) -> int:
     """Store an upload as a job, once it reads as a student list; its preview is made next (run_job, dry run)."""
     permissions.require(actor, school_id, "students.import")
+    file_name = clean_file_name(file_name, default="upload.csv")
     check_file(data, file_name)
-    job = ImportJob(school_id=school_id, uploaded_by_id=getattr(actor, "id", None), file_name=file_name[:255],
+    job = ImportJob(school_id=school_id, uploaded_by_id=getattr(actor, "id", None), file_name=file_name,
                     content=data, status=ImportStatus.UPLOADED.value)
     db.session.add(job)
     db.session.commit()
