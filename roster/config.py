@@ -43,6 +43,7 @@ class Defaults:
     INVITE_MAX_ADDRESSES = 1000
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     IMPORT_MAX_ROWS = 100_000
+    IMPORT_MAX_CELL_CHARS = 10_000  # a longer cell is its row's error
     IMPORT_MAX_UNPACKED_BYTES = 300 * 1024 * 1024  # an XLSX's or ODS's unzipped size, checked before it is parsed
     IMPORT_PREVIEW_ROWS = 100  # rows shown in a preview besides the errors
     IMPORT_REPORT_ERRORS = 1000  # rows with errors on a job's page; its download of failed rows has them all

@@ -149,3 +149,54 @@ def test_a_cyrillic_upload_name_downloads_under_its_own_name(agent):
     download = admin.get(job_page.request.path + "/failed.csv")
     shown = unquote(download.headers["Content-Disposition"].split("UTF-8''", 1)[1])
     assert shown.startswith("Список учеников-errors-") and shown.endswith(".csv")
+
+
+def upload_refused(admin, name: str, data: bytes) -> str:
+    """Upload with the page's form; the upload page answers again, with the File field's message."""
+    page = admin.get("/admin/imports/").click(href="/admin/imports/new")
+    response = admin.submit(page, id="upload-form", upload=("file", name, data), expect=(200,))
+    with admin.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0  # nothing kept
+    return " ".join(response.html.select_one("#upload-form").get_text(" ").split())
+
+
+def test_a_csv_in_an_encoding_not_recognised_for_certain_is_refused_never_garbled(agent):
+    admin = agent("admin_a")
+    polish = "Last name;First name\nZażółć;Gęślą\nWałęsa;Lech\n".encode("cp1250")
+    message = upload_refused(admin, "polish.csv", polish)
+    assert "cannot tell for certain how this file's text is encoded" in message
+    assert "Accepted: UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1251, KZ-1048" in message
+    mostly_ascii = ("Last name;First name\n" + "Smith;John\n" * 50 + "Zażółć;Gęślą\n").encode("cp1250")
+    assert "cannot tell for certain" in upload_refused(admin, "mostly-ascii.csv", mostly_ascii)
+
+
+@pytest.mark.parametrize("encoding, name", [
+    ("cp1251", "Иванов Иван"), ("kz1048", "Қасымов Әлихан"), ("utf-16", "Нұрланова Өмір"),
+    ("utf-8-sig", "Zażółć Gęślą"),
+])
+def test_a_csv_in_each_accepted_encoding_reads_as_written(app, agent, encoding, name):
+    admin = agent("admin_a")
+    last, first = name.split()
+    data = f"Last name;First name\n{last};{first}\nSmith;John\n".encode(encoding)
+    job_page = admin.upload_import(f"{encoding}.csv", data)
+    assert name in job_page.text
+    admin.confirm_import(job_page)
+    with app.app_context():
+        assert db.session.scalar(select(Student.first_name).where(Student.last_name == last)) == first
+
+
+def test_a_csv_cell_over_128_kb_is_that_rows_error_and_a_header_that_long_is_refused(app, agent):
+    admin = agent("admin_a")
+    huge = "x" * 200_000
+    header = f"Last name,First name,{huge}\nRight,Rita,1\n".encode()
+    message = upload_refused(admin, "long-header.csv", header)
+    assert "Column 3 of the first row is 200,000 characters long" in message
+    rows = f"Last name,First name,Address\nRight,Rita,Main street 1\nLong,Lena,{huge}\n".encode()
+    job_page = admin.upload_import("long-cell.csv", rows)
+    text = " ".join(job_page.html.get_text(" ").split())
+    assert "Row 3" in text or "3 Long Lena" in text
+    assert "The cell is 200,000 characters long; at most 10,000 are taken." in text
+    admin.confirm_import(job_page)
+    with app.app_context():
+        assert db.session.scalar(select(Student.address).where(Student.last_name == "Right")) == "Main street 1"
+        assert db.session.scalar(select(Student.id).where(Student.last_name == "Long")) is None

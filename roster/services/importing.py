@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+import charset_normalizer
 import python_calamine
 import tablib
 from flask import current_app
@@ -102,7 +103,7 @@ class FileNotAccepted(RosterError):
 # Reading files.
 
 def read_file(data: bytes, file_name: str) -> tablib.Dataset:
-    """Read a CSV (UTF-8, UTF-8 with BOM or Windows-1251; comma, semicolon or tab), XLSX or ODS upload."""
+    """Read a CSV (see text_encoding; comma, semicolon or tab), XLSX or ODS upload."""
     with _without_gc():
         return _dataset(_rows(data, file_name))
 
@@ -135,28 +136,81 @@ def _rows(data: bytes, file_name: str):
 
 
 def _csv_rows(data: bytes):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16, its BOM tells the order
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise FileNotAccepted("This file starts as UTF-16 text but is damaged further on. Save the list as "
+                                  "“CSV UTF-8” and upload that file.") from None
     if b"\x00" in data[:8192] or data.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise FileNotAccepted("This file is not a CSV text file, whatever its name says. Save the list as CSV "
                               "(or XLSX) from your spreadsheet program and upload that.")
-    if data.startswith(b"\xef\xbb\xbf"):
+    encoding = text_encoding(data)
+    if encoding == "utf-8-sig":
         encoding, data = "utf-8", data[3:]
-    else:
-        encoding = "utf-8"
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            # A Russian-locale spreadsheet saves Windows-1251, which decodes any byte but five.
-            encoding = "cp1251"
-            try:
-                data.decode("cp1251")
-            except UnicodeDecodeError:
-                raise FileNotAccepted("The file's text encoding is not UTF-8 or Windows-1251. "
-                                      "Save it as CSV UTF-8 and upload it again.") from None
     first_line = next((line for line in data[:65536].splitlines() if line.strip()), b"")
     delimiter = max(";,\t", key=lambda d: first_line.count(d.encode()))
     # Decoded as it is read: the whole file as one str would be its size twice over (four times as a StringIO).
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
-    return csv.reader(text, delimiter=delimiter)
+    # A long cell is that row's error (IMPORT_MAX_CELL_CHARS), never the csv module's 128 KB limit stopping all.
+    csv.field_size_limit(max(csv.field_size_limit(), current_app.config["IMPORT_MAX_BYTES"]))
+    return _read_csv(csv.reader(text, delimiter=delimiter))
+
+
+def _read_csv(reader):
+    try:
+        yield from reader
+    except csv.Error as exc:  # a NUL byte deep in the file, say
+        raise FileNotAccepted(f"Line {reader.line_num} of the file cannot be read as CSV ({exc}). Save the list "
+                              "as CSV from your spreadsheet program again and upload that.") from None
+
+
+# The single-byte encodings a school's spreadsheet program saves CSV in here: Windows Cyrillic (Russian, and
+# Kazakh without its own letters) and Windows Kazakh (KZ-1048).
+SINGLE_BYTE = {"cp1251": "Windows-1251", "kz1048": "KZ-1048"}
+ENCODINGS_ACCEPTED = "UTF-8 (with or without BOM), UTF-16 with BOM, " + ", ".join(SINGLE_BYTE.values())
+DETECTION_SAMPLE = 256 * 1024
+# The letters of the schools' languages beyond ASCII: Russian, and Kazakh's own.
+SCHOOL_LETTERS = set("абвгдеёжзийклмнопрстуфхцчшщъыьэюя" "әғқңөұүһі")
+WORD = re.compile(r"[^\W\d_]+")
+
+
+def text_encoding(data: bytes) -> str:
+    """The text encoding of a CSV: UTF-8 with a BOM, else UTF-8 when the bytes are UTF-8, else the single-byte
+    encoding charset-normalizer finds among SINGLE_BYTE. Refused when unsure: never a list read as gibberish.
+
+    The detector reads the lines with non-ASCII bytes (names; ASCII headers and numbers say nothing). On a few
+    names it cannot tell Windows-1250 "Zażółć" (read as Windows-1251 "Zaїуіж", not one invalid byte) or KZ-1048
+    "Қасымов" (Windows-1251 "Ќасымов") from the real thing, so each candidate's text is also read for the sign
+    of a wrong guess: words that mix Latin and Cyrillic letters, or hold letters of neither Russian nor Kazakh.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    sample = b"\n".join(line for line in data[:DETECTION_SAMPLE].splitlines() if not line.isascii())
+    readings: dict[str, tuple[int, str]] = {}  # text -> (its odd words, the first encoding that reads so)
+    for match in charset_normalizer.from_bytes(sample, cp_isolation=list(SINGLE_BYTE)):
+        text = str(match)
+        words = [w for w in WORD.findall(text) if not w.isascii()]
+        odd = sum(1 for w in words if _odd_word(w))
+        if words and odd * 4 < len(words):
+            readings.setdefault(text, (odd, match.encoding))
+    ranked = sorted(readings.values())
+    if ranked and (len(ranked) == 1 or ranked[0][0] < ranked[1][0]):
+        return ranked[0][1]
+    raise FileNotAccepted("Roster cannot tell for certain how this file's text is encoded, and will not guess "
+                          f"(the names would come out garbled). Accepted: {ENCODINGS_ACCEPTED}. In your "
+                          "spreadsheet program, save the list as “CSV UTF-8” and upload that file.")
+
+
+def _odd_word(word: str) -> bool:
+    latin = any(c.isascii() for c in word)
+    other = [c for c in word if not c.isascii()]
+    return bool(latin and other) or any(c.lower() not in SCHOOL_LETTERS for c in other)
 
 
 # Spreadsheet files python-calamine reads alike: Excel's XLSX and LibreOffice Calc's own ODS (both zip archives).
@@ -200,6 +254,11 @@ def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
                 header.pop()
             if not header:
                 raise FileNotAccepted("The first row is empty: it should name the columns, as in the template.")
+            longest = max(range(len(header)), key=lambda i: len(header[i]))
+            if len(header[longest]) > HEADER_MAX_CHARS:
+                raise FileNotAccepted(f"Column {longest + 1} of the first row is {len(header[longest]):,} "
+                                      "characters long: the first row should name the columns (Last name, First "
+                                      "name…), as in the template.")
             dataset.headers = header
             continue
         # One string object for each repeated value (first names, programs, "yes"): a file's cells are mostly
@@ -221,6 +280,7 @@ def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
 
 
 SHARED_LIMIT = 50_000
+HEADER_MAX_CHARS = 200  # a column's name; anything longer is no header row
 
 
 def _plain(value) -> str:
@@ -443,10 +503,11 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
     rows: list[RowResult] = []
     total = len(dataset)
     region = student_service.school_country(school_id)
+    max_chars = current_app.config["IMPORT_MAX_CELL_CHARS"]
     for index, cells in enumerate(dataset):
         if not any(value not in (None, "") for value in cells):
             continue
-        rows.append(_parse_row(index + 2, cells, mapping, region))
+        rows.append(_parse_row(index + 2, cells, mapping, region, max_chars))
         if progress and len(rows) % CHUNK == 0:
             progress(index + 1, total)
     _match(rows, school_id)
@@ -498,9 +559,9 @@ def _refresh_statistics(written: int) -> None:
         log.warning("ANALYZE after an import failed", exc_info=True)
 
 
-def _parse_row(number: int, cells, mapping: dict[int, str], region: str) -> RowResult:
+def _parse_row(number: int, cells, mapping: dict[int, str], region: str, max_chars: int) -> RowResult:
     """Read one row's cells (phones as written in region). An empty cell leaves the student's value as it is
-    (only names are required)."""
+    (only names are required); a cell longer than max_chars is the row's error."""
     row = RowResult(number)
     raw: dict = {}
     links: dict[str, tuple[str, ...]] = {}
@@ -509,6 +570,10 @@ def _parse_row(number: int, cells, mapping: dict[int, str], region: str) -> RowR
         value = cells[position]
         if type(value) is str:  # most cells: read the text once
             value = _unescaped(value.strip())
+            if len(value) > max_chars:
+                row.fail(LABELS[name], f"The cell is {len(value):,} characters long; at most {max_chars:,} "
+                                       "are taken.")
+                continue
         if (value is None or value == "") and name not in student_service.REQUIRED:
             continue
         try:
