@@ -43,6 +43,10 @@ class Defaults:
     INVITE_MAX_ADDRESSES = 1000
     IMPORT_MAX_BYTES = 10 * 1024 * 1024
     IMPORT_MAX_ROWS = 100_000
+    # An XLSX or ODS is read in a child process with these limits: a file that would exhaust them is refused.
+    IMPORT_READER_MEMORY_BYTES = 2 * 1024**3
+    IMPORT_READER_SECONDS = 120
+    IMPORT_MAX_SHEET_CELLS = 10_000_000  # an XLSX sheet's rows × columns, checked before it is read
     IMPORT_MAX_CELL_CHARS = 10_000  # a longer cell is its row's error
     IMPORT_MAX_UNPACKED_BYTES = 300 * 1024 * 1024  # an XLSX's or ODS's unzipped size, checked before it is parsed
     IMPORT_PREVIEW_ROWS = 100  # rows shown in a preview besides the errors

@@ -1,6 +1,7 @@
 """Odd ids and filter values, as a careless user or an attacker types them: a clear answer, never a 500."""
 
 import re
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
@@ -200,3 +201,32 @@ def test_a_csv_cell_over_128_kb_is_that_rows_error_and_a_header_that_long_is_ref
     with app.app_context():
         assert db.session.scalar(select(Student.address).where(Student.last_name == "Right")) == "Main street 1"
         assert db.session.scalar(select(Student.id).where(Student.last_name == "Long")) is None
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_an_xlsx_reaching_the_last_cell_is_refused_before_it_is_read(agent):
+    """last_cell.xlsx: 5 KB, one cell at XFD1048576. Read as it is, the reader asks for hundreds of GB and aborts."""
+    message = upload_refused(agent("admin_a"), "last_cell.xlsx", (DATA / "last_cell.xlsx").read_bytes())
+    assert "The first sheet spans 1,048,576 rows and 16,384 columns, far more than a list of students" in message
+
+
+def test_a_spreadsheet_that_crashes_its_reader_ends_only_the_reader(app, agent, monkeypatch):
+    """With the extent check out of the way, last_cell.xlsx makes python-calamine abort its process: that is
+    the reader's child process, so the upload is refused and this process (the web server) answers on."""
+    from roster.services import importing
+
+    monkeypatch.setattr(importing, "_check_extent", lambda rows, columns: None)
+    admin = agent("admin_a")
+    message = upload_refused(admin, "last_cell.xlsx", (DATA / "last_cell.xlsx").read_bytes())
+    assert "This XLSX file cannot be read (its reader stopped" in message
+    assert "copy the list to a new sheet" in message
+    assert admin.get("/admin/students/").status_int == 200
+    job_page = admin.upload_import("students_dates.xlsx", (DATA / "students_dates.xlsx").read_bytes())
+    assert "Сапарова" in job_page.text
+
+
+def test_an_ods_whose_rows_repeat_a_million_times_is_refused(agent):
+    message = upload_refused(agent("admin_a"), "far_rows.ods", (DATA / "far_rows.ods").read_bytes())
+    assert "This ODS file cannot be read" in message

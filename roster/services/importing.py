@@ -15,8 +15,10 @@ import gc
 import io
 import itertools
 import logging
+import posixpath
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +26,6 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 import charset_normalizer
-import python_calamine
 import tablib
 from flask import current_app
 from sqlalchemy import delete, func, insert, select, text, update
@@ -50,7 +51,7 @@ from roster.models import (
     student_tag,
     utcnow,
 )
-from roster.services import audit
+from roster.services import audit, sheet_reader
 from roster.services import students as student_service
 from roster.services.exporting import DANGEROUS_STARTS
 from roster.sql import id_in
@@ -108,16 +109,19 @@ def read_file(data: bytes, file_name: str) -> tablib.Dataset:
         return _dataset(_rows(data, file_name))
 
 
+CHECK_ROWS = 10_000  # rows of a spreadsheet read at upload, to find its header and a first student
+
+
 def check_file(data: bytes, file_name: str) -> list[str]:
     """Check an upload without reading all of it: its kind, size, header and at least one student; the header."""
-    dataset = _dataset(_rows(data, file_name), stop_after=1)
+    dataset = _dataset(_rows(data, file_name, max_rows=CHECK_ROWS), stop_after=1)
     match_headers(dataset.headers)
     if not len(dataset):
         raise FileNotAccepted("The file has a header row but no students under it.")
     return dataset.headers
 
 
-def _rows(data: bytes, file_name: str):
+def _rows(data: bytes, file_name: str, max_rows: int | None = None):
     cfg = current_app.config
     if len(data) > cfg["IMPORT_MAX_BYTES"]:
         raise FileNotAccepted(f"The file is {len(data) / 1048576:.1f} MB; files up to "
@@ -126,7 +130,7 @@ def _rows(data: bytes, file_name: str):
         raise FileNotAccepted("The file is empty.")
     extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if extension in WORKBOOKS:
-        rows = _workbook_rows(data, WORKBOOKS[extension])
+        rows = _workbook_rows(data, WORKBOOKS[extension], max_rows)
     elif extension in ("csv", "txt", "tsv"):
         rows = _csv_rows(data)
     else:
@@ -217,28 +221,81 @@ def _odd_word(word: str) -> bool:
 WORKBOOKS = {"xlsx": ("XLSX", "Excel workbook (.xlsx)"), "ods": ("ODS", "OpenDocument spreadsheet (.ods)")}
 
 
-def _workbook_rows(data: bytes, kind: tuple[str, str]):
+def _workbook_rows(data: bytes, kind: tuple[str, str], max_rows: int | None):
     name, save_as = kind
     if not data.startswith(b"PK\x03\x04"):
         raise FileNotAccepted(f"This file is not an {name} spreadsheet, whatever its name says. "
                               f"Save it as {save_as} or CSV and upload it again.")
+    cfg = current_app.config
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             # Sizes as the archive declares them; the reader never inflates an entry beyond its declared size.
             unpacked = sum(entry.file_size for entry in archive.infolist())
-    except zipfile.BadZipFile:
+            if unpacked > cfg["IMPORT_MAX_UNPACKED_BYTES"]:
+                raise FileNotAccepted(f"This {name} file unpacks to {unpacked / 1048576:,.0f} MB, more than the "
+                                      f"{cfg['IMPORT_MAX_UNPACKED_BYTES'] // 1048576} MB allowed. Remove what is "
+                                      "not the list, or save it as CSV.")
+            if name == "XLSX":
+                _check_extent(*_xlsx_extent(archive))
+    except (zipfile.BadZipFile, KeyError, EOFError, zlib.error):
         raise FileNotAccepted(f"This {name} file is damaged and cannot be opened.") from None
-    limit = current_app.config["IMPORT_MAX_UNPACKED_BYTES"]
-    if unpacked > limit:
-        raise FileNotAccepted(f"This {name} file unpacks to {unpacked / 1048576:,.0f} MB, more than the "
-                              f"{limit // 1048576} MB allowed. Remove what is not the list, or save it as CSV.")
     try:
         # A formula cell gives the value the spreadsheet last computed, never its formula: nothing is ever run.
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = book.get_sheet_by_index(0)
-    except Exception as exc:  # calamine raises its own kinds for a broken workbook
-        raise FileNotAccepted(f"This {name} file is damaged and cannot be opened.") from exc
-    return sheet.iter_rows()
+        return sheet_reader.read_rows(data, max_rows=max_rows, memory_bytes=cfg["IMPORT_READER_MEMORY_BYTES"],
+                                      seconds=cfg["IMPORT_READER_SECONDS"])
+    except sheet_reader.Unreadable as exc:
+        log.warning("A %s upload could not be read: %s", name, exc)
+        raise FileNotAccepted(f"This {name} file cannot be read ({exc}). Open it in your spreadsheet program, "
+                              f"copy the list to a new sheet and save it as {save_as} or CSV.") from None
+
+
+# In an XLSX sheet: its declared extent (<dimension ref="A1:K200"/>), a cell beyond column ZZ (3 letters), and
+# a row's or cell's number (the last rows say how far down it goes: rows come in order).
+DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})([0-9]{1,7})"')
+FAR_COLUMN = re.compile(rb'r="([A-Z]{3})[0-9]')  # a literal start is 10x faster than \sr=: the space is checked
+ROW_NUMBER = re.compile(rb'\sr="[A-Z]{0,3}([0-9]{1,7})"')
+SHEET_PATH = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"')
+
+
+def _xlsx_extent(archive: zipfile.ZipFile) -> tuple[int, int]:
+    """How many rows and columns the first sheet spans, as the reader would allocate them: its declared
+    dimension or its farthest cell, whichever is larger, found in one pass over its XML before the reader runs.
+    (Columns up to ZZ are not counted: 702 columns of 110,000 rows are left to the reader's memory limit.)"""
+    relation = SHEET_PATH.search(archive.read("xl/workbook.xml"))
+    path = "xl/worksheets/sheet1.xml"
+    if relation:
+        target = re.search(rb'Id="' + re.escape(relation[1]) + rb'"[^>]*?Target="([^"]+)"|Target="([^"]+)"[^>]*?Id="'
+                           + re.escape(relation[1]) + rb'"', archive.read("xl/_rels/workbook.xml.rels"))
+        if target:
+            found = (target[1] or target[2]).decode()
+            path = found.lstrip("/") if found.startswith("/") else posixpath.normpath("xl/" + found)
+    rows = columns = 0
+    text = b""
+    with archive.open(path) as sheet:
+        while chunk := sheet.read(1 << 20):
+            if not text and (declared := DIMENSION.search(chunk, 0, 4096)):  # it comes before the cells
+                rows, columns = int(declared[2]), _column_number(declared[1])
+            text = text[-64:] + chunk
+            for far in FAR_COLUMN.finditer(text):
+                if far.start() and text[far.start() - 1:far.start()].isspace():
+                    columns = max(columns, _column_number(far[1]))
+    rows = max([rows, *(int(n) for n in ROW_NUMBER.findall(text[-4096:]))])
+    return rows, columns
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _check_extent(rows: int, columns: int) -> None:
+    cfg = current_app.config
+    if rows > cfg["IMPORT_MAX_ROWS"] + 10_000 or columns > 702 or rows * columns > cfg["IMPORT_MAX_SHEET_CELLS"]:
+        raise FileNotAccepted(f"The first sheet spans {rows:,} rows and {columns:,} columns, far more than a list of "
+                              "students: something lies far below or to the right of the list. Delete those rows "
+                              "and columns (or copy the list to a new workbook) and upload again.")
 
 
 def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:

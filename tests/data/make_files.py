@@ -70,8 +70,38 @@ def ods_zip_bomb() -> None:
     (HERE / "zip_bomb.ods").write_bytes(out.getvalue())
 
 
+def xlsx_last_cell() -> None:
+    """A 2 KB workbook: a header row and one cell at the sheet's last row and column (XFD1048576), its
+    dimension declared to match. A reader that allocates the declared range asks for hundreds of GB."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Last name", "First name"])
+    sheet["XFD1048576"] = "far away"
+    book.save(HERE / "last_cell.xlsx")
+
+
+def ods_far_rows() -> None:
+    """students_libreoffice.ods with one more row, repeated 1,048,000 times, of a cell repeated 16,000 times:
+    a few bytes that a reader expands to 17 billion cells (what Calc writes for a formatted whole sheet)."""
+    out = io.BytesIO()
+    far = (b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated='
+           b'"16000" office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>')
+    with zipfile.ZipFile(HERE / "students_libreoffice.ods") as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as spread:
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            if entry.filename == "content.xml":
+                data = data.replace(b"</table:table-row></table:table>",
+                                    b"</table:table-row>" + far + b"</table:table>", 1)
+            # mimetype as it was (stored, first); the others anew (Calc's entries carry data descriptors).
+            spread.writestr(entry if entry.filename == "mimetype" else entry.filename, data)
+    (HERE / "far_rows.ods").write_bytes(out.getvalue())
+
+
 if __name__ == "__main__":
     xlsx_with_date_cells()
     pdf_named_csv()
     xlsx_zip_bomb()
     ods_zip_bomb()
+    xlsx_last_cell()
+    ods_far_rows()
