@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from roster import permissions
+from roster import permissions, tasks
 from roster.errors import RosterError
 from roster.extensions import db
 from roster.models import School
@@ -65,7 +65,7 @@ def import_command(path, slug, dry_run):
             click.echo(f"{totals['rows']} rows: {totals['new']} new, {totals['update']} to update, "
                        f"{totals['unchanged']} unchanged, {totals['error']} with errors (dry run: nothing written)")
         else:
-            job = importing.run_now(school.id, path.name, data, actor=permissions.SYSTEM)
+            job = importing.run_now(school.id, path.name, data, actor=permissions.SYSTEM, runner=tasks.runner_name())
             if job.status == "failed":
                 raise click.ClickException(job.message)
             errors = [(r["number"], r["errors"]) for r in (job.report or {}).get("errors", [])]

@@ -34,6 +34,10 @@ class Defaults:
     MAIL_TIMEOUT = 10
     # Seconds to wait before each new attempt after a failed one; then the mail is marked failed.
     MAIL_RETRY_DELAYS = (30, 120, 600)
+    # A queued mail not tried within this many seconds (its process died) is taken by the sweep.
+    MAIL_DISPATCH_GRACE = 60
+    # Every Roster process (web, worker) sweeps this often: mails due, its imports' heartbeat, stalled imports.
+    HOUSEKEEPING_SECONDS = 10
     # Credentials mailed to a student again within this many seconds are taken for a double click: not sent.
     CREDENTIALS_REPEAT_AFTER = 60
     INVITATION_DAYS = 14
@@ -51,7 +55,10 @@ class Defaults:
     IMPORT_MAX_UNPACKED_BYTES = 300 * 1024 * 1024  # an XLSX's or ODS's unzipped size, checked before it is parsed
     IMPORT_PREVIEW_ROWS = 100  # rows shown in a preview besides the errors
     IMPORT_REPORT_ERRORS = 1000  # rows with errors on a job's page; its download of failed rows has them all
-    IMPORT_STALLED_AFTER = 15 * 60  # seconds without progress after which a job's worker is taken for gone
+    # Seconds without a heartbeat after which a job's process is taken for gone (a job still waiting for a
+    # Celery worker: IMPORT_QUEUED_FOR, as its task waits in the broker).
+    IMPORT_STALLED_AFTER = 120
+    IMPORT_QUEUED_FOR = 3600
     SIGN_UP_LIMIT_PER_ADDRESS = "20 per hour"
     SIGN_UP_LIMIT_PER_EMAIL = "5 per hour"
     # Where people reach Roster: the links in mails start with it.

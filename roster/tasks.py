@@ -1,15 +1,35 @@
-"""Background work: Celery when CELERY_BROKER_URL is set, else a thread of this process.
+"""Background work: Celery when CELERY_BROKER_URL is set, else threads of this process.
 
-Tasks are a few lines around a service call, with ids as arguments (Flask's FlaskTask pattern).
+Tasks are a few lines around a service call, with ids as arguments (Flask's FlaskTask pattern). No task sleeps:
+a mail's retry waits in the database for its time, and the housekeeping loop of every Roster process (web
+server or worker) sweeps what is due, beats for the imports this process runs and ends the jobs of processes
+that are gone. So a process that dies loses no accepted work: its mails are sent by another (or by itself
+once restarted), and its imports say Failed instead of Running for ever.
 """
 
-import time
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
-from celery import Celery, Task, shared_task
+from celery import Celery, Task, shared_task, signals
 from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
 
+from roster.extensions import db
 from roster.services import importing, mail
+
+log = logging.getLogger(__name__)
+
+
+def runner_name() -> str:
+    """This process, as an import job records who runs it: "host:pid"."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -26,50 +46,73 @@ def celery_init_app(app: Flask) -> Celery:
     })
     celery.set_default()
     app.extensions["celery"] = celery
-    app.extensions["roster_executor"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="roster-task")
+    # Mail and imports have threads of their own: a silent mail server never keeps an import waiting.
+    app.extensions["roster_mail_executor"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="roster-mail")
+    app.extensions["roster_import_executor"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="roster-import")
     app.extensions["roster_futures"] = []
+
+    @app.before_request
+    def start_housekeeping_once():
+        start_housekeeping(app)
+
+    app_ref = weakref.ref(app)  # the signals are the process's; they must not keep every app made alive
+
+    def in_worker(**kwargs):
+        if (live := app_ref()) is not None:
+            start_housekeeping(live)
+
+    # A worker sweeps too (its pool's processes beat for the imports they run).
+    signals.worker_ready.connect(in_worker, weak=False)
+    signals.worker_process_init.connect(in_worker, weak=False)
+    if _serving():
+        start_housekeeping(app)  # from the start, not from the first request: mails due are sent meanwhile
     return celery
 
 
-@shared_task(bind=True, ignore_result=True, max_retries=None)
-def deliver_mail(self, message_id: int) -> None:
-    delays = current_app.config["MAIL_RETRY_DELAYS"]
-    final = self.request.retries >= len(delays)
-    if not mail.deliver(message_id, final=final):
-        raise self.retry(countdown=delays[self.request.retries])
+def _serving() -> bool:
+    """Whether this process is a web server (`flask run`, gunicorn) rather than a command that exits."""
+    program = sys.argv[0] if sys.argv else ""
+    return os.path.basename(program) == "gunicorn" or ("flask" in program and "run" in sys.argv[1:])
+
+
+@shared_task(ignore_result=True)
+def deliver_mail(message_id: int) -> None:
+    mail.deliver(message_id)
 
 
 def _deliver_in_process(app: Flask, message_ids: list[int]) -> None:
-    """Deliver one commit's mails in turn, each with its retries; with no mail server, keep them all at once."""
+    """Make one attempt at each of a commit's mails; with no mail server, keep them all at once."""
     with app.app_context():
         if not app.config.get("MAIL_SERVER"):
             mail.keep_unsent(message_ids)
             return
-        delays = app.config["MAIL_RETRY_DELAYS"]
         for message_id in message_ids:
-            for attempt in range(len(delays) + 1):
-                if mail.deliver(message_id, final=attempt == len(delays)):
-                    break
-                time.sleep(delays[attempt])
+            mail.deliver(message_id)
 
 
 @shared_task(ignore_result=True)
 def run_import(job_id: int, dry_run: bool) -> None:
-    importing.run_job(job_id, dry_run=dry_run)
+    start_housekeeping(current_app._get_current_object())  # the heartbeat of this job
+    importing.run_job(job_id, dry_run=dry_run, runner=runner_name())
 
 
 def _run_import_in_process(app: Flask, job_id: int, dry_run: bool) -> None:
     with app.app_context():
-        importing.run_job(job_id, dry_run=dry_run)
+        importing.run_job(job_id, dry_run=dry_run, runner=runner_name())
 
 
 def start_import(job_id: int, *, dry_run: bool) -> None:
-    """Make an import's preview or run it: on the Celery worker where a broker is configured, else in a thread."""
+    """Make an import's preview or run it: on the Celery worker where a broker is configured, else in a thread.
+
+    A job for a thread of this process is this process's from now on: should it die, the job is failed when
+    Roster starts again (or when its heartbeat is missed), not left waiting.
+    """
     app = current_app._get_current_object()
     if app.config["CELERY_BROKER_URL"]:
         run_import.delay(job_id, dry_run)
         return
-    _keep(app, app.extensions["roster_executor"].submit(_run_import_in_process, app, job_id, dry_run))
+    importing.assign(job_id, runner_name())
+    _keep(app, app.extensions["roster_import_executor"].submit(_run_import_in_process, app, job_id, dry_run))
 
 
 def dispatch(message_ids: list[int]) -> None:
@@ -79,7 +122,7 @@ def dispatch(message_ids: list[int]) -> None:
         for message_id in message_ids:
             deliver_mail.delay(message_id)
         return
-    _keep(app, app.extensions["roster_executor"].submit(_deliver_in_process, app, list(message_ids)))
+    _keep(app, app.extensions["roster_mail_executor"].submit(_deliver_in_process, app, list(message_ids)))
 
 
 def _keep(app: Flask, future) -> None:
@@ -95,3 +138,76 @@ def wait_for_background_work(app: Flask, timeout: float = 30) -> None:
     futures = app.extensions["roster_futures"]
     while futures:
         futures.pop().result(timeout=timeout)
+
+
+# Housekeeping: one loop per process, every HOUSEKEEPING_SECONDS.
+
+def start_housekeeping(app: Flask) -> None:
+    """Start this process's housekeeping loop, once (after a fork too); its first pass runs here and now, so
+    that a restarted process has failed its own dead imports before it answers its first request."""
+    interval = app.config["HOUSEKEEPING_SECONDS"]
+    state = app.extensions.setdefault("roster_housekeeping", {})
+    if not interval or state.get("pid") == os.getpid():
+        return
+    with _housekeeping_lock:
+        if state.get("pid") == os.getpid():
+            return
+        state["pid"] = os.getpid()
+        state["stop"] = stop = threading.Event()
+        with app.app_context():
+            housekeeping(app, first=True)
+        thread = threading.Thread(target=_housekeeping_loop, args=(app, interval, stop), daemon=True,
+                                  name="roster-housekeeping")
+        state["thread"] = thread
+        thread.start()
+
+
+_housekeeping_lock = threading.Lock()
+
+
+def stop_housekeeping(app: Flask) -> None:
+    state = app.extensions.get("roster_housekeeping") or {}
+    if state.get("pid") == os.getpid():
+        state["stop"].set()
+        state["thread"].join(10)
+        state.clear()
+
+
+def _housekeeping_loop(app: Flask, interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        with app.app_context():
+            housekeeping(app)
+
+
+def housekeeping(app: Flask, *, first: bool = False) -> None:
+    """One pass: dispatch the mails that are due, beat for this process's imports, end the imports whose
+    process is gone (at start: at once for this host's dead processes; else after a missed heartbeat)."""
+    try:
+        me = runner_name()
+        if first:
+            dead = [r for r in importing.runners_on(socket.gethostname()) if r != me and not _alive(r)]
+            importing.fail_runners(dead)
+        importing.beat(me)
+        importing.fail_stalled_jobs()
+        due = mail.due_mails()
+        if due:
+            dispatch(due)
+    except SQLAlchemyError as exc:  # a database away, locked or not migrated yet: the next pass tries again
+        db.session.rollback()
+        log.warning("Housekeeping pass skipped: %s", str(exc).splitlines()[0])
+    except Exception:
+        db.session.rollback()
+        log.exception("Housekeeping pass failed")
+    finally:
+        db.session.remove()
+
+
+def _alive(runner: str) -> bool:
+    """Whether the process a runner names ("host:pid", on this host) still runs."""
+    try:
+        os.kill(int(runner.rsplit(":", 1)[1]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True

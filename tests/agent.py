@@ -16,9 +16,13 @@ from tests import factories
 
 
 class Agent:
-    def __init__(self, app):
+    def __init__(self, app, *, url=None):
+        """An agent of app; with url, of the live server there (a real HTTP connection, through WSGIProxy2)."""
         self.app = app
-        self.web = webtest.TestApp(app)
+        if url:  # cookies are kept for the server's own host, as a browser keeps them
+            self.web = webtest.TestApp(url, extra_environ={"HTTP_HOST": urllib.parse.urlsplit(url).netloc})
+        else:
+            self.web = webtest.TestApp(app)
 
     def get(self, url, **kw):
         """GET a page; a URL as typed ("?flt0_0=алена") is percent-encoded as a browser sends it."""

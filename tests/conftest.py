@@ -26,6 +26,9 @@ def app_config(database_url: str, **extra) -> dict:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
         "ARGON2_PARALLELISM": 1,
+        # No housekeeping loop unless a test asks for one (mail_config does): its sweeps would reach into the
+        # next test's rows on the shared schema.
+        "HOUSEKEEPING_SECONDS": 0,
         **extra,
     }
 
@@ -54,6 +57,7 @@ def app(database_url, _schema):
     LIVE_APPS.append(app)
     yield app
     LIVE_APPS.remove(app)
+    tasks.stop_housekeeping(app)
     tasks.wait_for_background_work(app)  # no mail thread may outlive its test
     with app.app_context():
         db.session.remove()
@@ -83,6 +87,7 @@ def make_app(database_url, _schema):
 
     for extra in made:
         LIVE_APPS.remove(extra)
+        tasks.stop_housekeeping(extra)
         tasks.wait_for_background_work(extra)
         with extra.app_context():
             db.engine.dispose()
@@ -284,13 +289,29 @@ def outbox(smtp_port):
     from roster import tasks
 
     for live in LIVE_APPS:
+        tasks.stop_housekeeping(live)
         tasks.wait_for_background_work(live)
     controller.stop()
 
 
 def mail_config(port: int, **extra) -> dict:
+    """Real SMTP on port; retries 50 ms apart, made by the housekeeping loop as in production."""
     return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_TIMEOUT": 3,
-            "MAIL_RETRY_DELAYS": (0.05, 0.05), "MAIL_DEFAULT_SENDER": "roster@school.example", **extra}
+            "MAIL_RETRY_DELAYS": (0.05, 0.05), "HOUSEKEEPING_SECONDS": 0.05,
+            "MAIL_DEFAULT_SENDER": "roster@school.example", **extra}
+
+
+def eventually(check, timeout: float = 20, every: float = 0.05):
+    """Wait until check() gives something true (work done by a background thread or process); return it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            assert result, f"still {result!r} after {timeout} s"
+            return result
+        time.sleep(every)
 
 
 # Celery: a real worker on Redis, in a process of its own, for the tests that check the production path.

@@ -16,7 +16,7 @@ from roster.extensions import db
 from roster.models import AuditEvent, Guardian, ImportJob, Program, School, Section, Student, Tag, User
 from roster.services import importing, students
 from tests.agent import Agent
-from tests.conftest import CELERY_BROKER, celery_worker
+from tests.conftest import CELERY_BROKER, celery_worker, eventually
 
 DATA = Path(__file__).parent / "data"
 
@@ -499,27 +499,36 @@ def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, 
             AuditEvent.action == "students imported")) == 0
 
 
-def test_a_job_whose_worker_went_away_ends_failed(app, world, as_role, agent, monkeypatch):
-    """A worker killed mid-run commits nothing; after IMPORT_STALLED_AFTER without a sign of it, the job says so."""
-    admin = agent("admin_a")
+def test_a_job_whose_worker_went_away_ends_failed(make_app, world, monkeypatch):
+    """A worker killed mid-run commits nothing; once its heartbeat has been missed for IMPORT_STALLED_AFTER (a
+    job no worker took: IMPORT_QUEUED_FOR), the housekeeping loop of any Roster process fails the job."""
+    app = make_app(HOUSEKEEPING_SECONDS=0.05)
+    admin = Agent(app)
+    admin.sign_in("admin@alpha.example")
     running_url = upload(admin, "students_utf8.csv").location
     tasks.wait_for_background_work(app)
-    monkeypatch.setattr(tasks, "start_import", lambda job_id, dry_run: None)  # the worker never gets to them
+
+    def taken_elsewhere(job_id, dry_run):  # a worker on another machine takes the jobs, then dies
+        importing.assign(job_id, "worker-7:4242")
+
+    monkeypatch.setattr(tasks, "start_import", taken_elsewhere)
     confirm(admin, running_url)
+    monkeypatch.setattr(tasks, "start_import", lambda job_id, dry_run: None)  # waits in the broker
     checking_url = upload(admin, "students_utf8_bom.csv").location
     recent_url = upload(admin, "students_tab.tsv").location
     assert "Running" in admin.get(running_url).text
-    stalled = timedelta(seconds=app.config["IMPORT_STALLED_AFTER"] + 60)
     with app.app_context():
-        for url in (running_url, checking_url):
+        for url, missed in ((running_url, app.config["IMPORT_STALLED_AFTER"]),
+                            (checking_url, app.config["IMPORT_QUEUED_FOR"])):
             job = db.session.get(ImportJob, int(url.rsplit("/", 1)[1]))
-            job.created_at -= stalled
+            job.created_at -= timedelta(seconds=missed + 60)
             job.started_at = job.progress_at = job.created_at
         db.session.commit()
+    eventually(lambda: "Failed" in admin.get(running_url).text)
     page = admin.get(running_url).text
-    assert "Failed" in page and "its worker went away" in page and "nothing was saved" in page
-    listing = admin.get("/admin/imports/").text
-    assert listing.count(">Failed<") == 2 and listing.count(">Checking<") == 1
+    assert "its worker went away" in page and "nothing was saved" in page
+    listing = eventually(lambda: (text := admin.get("/admin/imports/").text).count(">Failed<") == 2 and text)
+    assert listing.count(">Checking<") == 1
     with app.app_context():
         jobs = {url: db.session.get(ImportJob, int(url.rsplit("/", 1)[1]))
                 for url in (running_url, checking_url, recent_url)}

@@ -11,7 +11,7 @@ from roster.extensions import db
 from roster.models import AuditEvent, Invitation, MailMessage, School, Student, User
 from roster.services import invitations
 from tests.agent import Agent, find_form
-from tests.conftest import Browser, mail_config
+from tests.conftest import Browser, eventually, mail_config
 
 PASSWORD = "student passphrase 1"
 
@@ -257,8 +257,13 @@ def test_smtp_down_inviting_still_succeeds_and_resend_delivers_later(make_app, w
     app = make_app(**mail_config(free_port()))  # SMTP is down
     html = invite(app, "late1@example.org late2@example.org")
     assert "2 invitations sent." in html
-    with app.app_context():
-        rows = db.session.execute(select(MailMessage.id, MailMessage.status, MailMessage.attempts)).all()
+
+    def logged():
+        with app.app_context():
+            return db.session.execute(select(MailMessage.id, MailMessage.status, MailMessage.attempts)).all()
+
+    eventually(lambda: {status for _, status, _ in logged()} == {"failed"})  # after their retries
+    rows = logged()
     assert [(status, attempts) for _, status, attempts in rows] == [("failed", 3), ("failed", 3)]
     assert count(app, Invitation) == 2 and outbox.messages == []
 

@@ -71,11 +71,6 @@ class ImportView(ScopedReadOnlyView):
         return super().get_query().options(selectinload(ImportJob.uploaded_by), defer(ImportJob.content),
                                            defer(ImportJob.report))
 
-    @expose("/")
-    def index_view(self):
-        importing.fail_stalled_jobs(context.school_id())  # a job whose worker went away shows Failed, not Running
-        return super().index_view()
-
     def _actor(self):
         return current_user._get_current_object()
 

@@ -1,4 +1,4 @@
-"""The mail log: every outgoing mail with its status, its body, and Resend for the failed ones."""
+"""The mail log: every outgoing mail with its status, its body, and Resend for the failed or waiting ones."""
 
 from flask import flash
 from flask_admin.actions import action
@@ -14,8 +14,13 @@ from roster.services import mail
 
 
 def _status(view, context_, model, name):
-    text = f"not sent: {model.last_error}" if model.status == MailStatus.NOT_SENT.value else model.status
-    css = {"sent": "badge-success", "failed": "badge-danger", "queued": "badge-info"}.get(model.status, "badge-light")
+    text = model.status
+    if model.status == MailStatus.NOT_SENT.value:
+        text = f"not sent: {model.last_error}"
+    elif model.status == MailStatus.QUEUED.value and model.attempts and model.next_attempt_at:
+        text = f"queued: next attempt {model.next_attempt_at.strftime('%H:%M:%S')} UTC"
+    css = {"sent": "badge-success", "failed": "badge-danger", "queued": "badge-info",
+           "sending": "badge-info"}.get(model.status, "badge-light")
     return Markup('<span class="badge {} mail-{}">{}</span>').format(css, model.status.replace(" ", "-"), text)
 
 
@@ -44,12 +49,13 @@ class MailLogView(ScopedReadOnlyView):
     def scope(self):
         return mail.visible(context.school_id(), context.role())
 
-    @action("resend", "Resend", "Send the selected failed mails again?")
+    @action("resend", "Resend", "Send the selected failed or waiting mails now?")
     def action_resend(self, ids):
         try:
             count = mail.resend(ids, context.school_id(), actor=current_user._get_current_object())
         except NotFound:
-            flash("None of the selected mails has failed; only failed or unsent mails are sent again.", "warning")
+            flash("None of the selected mails has failed or is waiting; only failed, unsent or waiting mails are "
+                  "sent again.", "warning")
             return
         except RosterError as exc:
             flash(str(exc), "error")

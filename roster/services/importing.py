@@ -28,7 +28,7 @@ from typing import NamedTuple
 import charset_normalizer
 import tablib
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import defer
 
@@ -1003,13 +1003,13 @@ def create_job(school_id: int, file_name: str, data: bytes, *, actor) -> int:
     return job.id
 
 
-def run_now(school_id: int, file_name: str, data: bytes, *, actor) -> ImportJob:
+def run_now(school_id: int, file_name: str, data: bytes, *, actor, runner: str | None = None) -> ImportJob:
     """Import a file at once, without a preview (the command line): a job like any other, run right here."""
     job_id = create_job(school_id, file_name, data, actor=actor)
     db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
-        status=ImportStatus.RUNNING.value, started_at=utcnow()))
+        status=ImportStatus.RUNNING.value, started_at=utcnow(), runner=runner))
     db.session.commit()
-    run_job(job_id, dry_run=False)
+    run_job(job_id, dry_run=False, runner=runner)
     return db.session.get(ImportJob, job_id)
 
 
@@ -1017,7 +1017,6 @@ def get_job(job_id: int, school_id: int, *, actor) -> ImportJob:
     """The school's job, without its stored upload (up to 10 MB; the progress bar asks for the job every second)
     and with its report only when read."""
     permissions.require(actor, school_id, "students.import")
-    fail_stalled_jobs(school_id)
     job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id, ImportJob.school_id == school_id)
                             .options(defer(ImportJob.content), defer(ImportJob.report)))
     if job is None:
@@ -1027,18 +1026,54 @@ def get_job(job_id: int, school_id: int, *, actor) -> ImportJob:
 
 STALLED_MESSAGE = ("The import stopped before it finished: its worker went away (a restart?) and nothing was saved. "
                    "Upload the file again.")
+RESTARTED_MESSAGE = "Roster restarted during this import; nothing was saved. Upload the file again."
+UNFINISHED = (ImportStatus.UPLOADED.value, ImportStatus.RUNNING.value)
 
 
-def fail_stalled_jobs(school_id: int) -> int:
-    """End the school's jobs whose worker has given no sign of life for IMPORT_STALLED_AFTER: Failed, as
-    nothing of theirs was committed, instead of Checking or Running for ever. Returns how many."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["IMPORT_STALLED_AFTER"])
+def assign(job_id: int, runner: str) -> None:
+    """Record which process has the job ("host:pid"): the one whose thread will make its preview or run."""
+    db.session.execute(update(ImportJob).where(ImportJob.id == job_id)
+                       .values(runner=runner, progress_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def beat(runner: str) -> None:
+    """The heartbeat of the unfinished jobs a process has: they are not taken for stalled while it lives."""
+    db.session.execute(update(ImportJob).where(ImportJob.runner == runner, ImportJob.status.in_(UNFINISHED))
+                       .values(progress_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def runners_on(host: str) -> list[str]:
+    """The processes of this host that have unfinished jobs."""
+    return list(db.session.scalars(select(ImportJob.runner).distinct().where(
+        ImportJob.status.in_(UNFINISHED), ImportJob.runner.startswith(f"{host}:", autoescape=True))))
+
+
+def fail_runners(runners: list[str]) -> int:
+    """End the unfinished jobs of processes that are gone: Failed, as nothing of theirs was committed."""
+    if not runners:
+        return 0
+    ended = db.session.execute(
+        update(ImportJob).where(ImportJob.runner.in_(runners), ImportJob.status.in_(UNFINISHED))
+        .values(status=ImportStatus.FAILED.value, message=RESTARTED_MESSAGE, content=None, finished_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return ended.rowcount
+
+
+def fail_stalled_jobs() -> int:
+    """End the jobs whose process has given no sign of life for IMPORT_STALLED_AFTER (a job no worker has
+    taken yet: IMPORT_QUEUED_FOR): Failed, as nothing of theirs was committed, instead of Checking or Running
+    for ever. Returns how many."""
+    cfg, now = current_app.config, utcnow()
     last_sign = func.coalesce(ImportJob.progress_at, ImportJob.started_at, ImportJob.created_at)
     ended = db.session.execute(
-        update(ImportJob).where(ImportJob.school_id == school_id,
-                                ImportJob.status.in_([ImportStatus.UPLOADED.value, ImportStatus.RUNNING.value]),
-                                last_sign < cutoff)
-        .values(status=ImportStatus.FAILED.value, message=STALLED_MESSAGE, content=None, finished_at=utcnow())
+        update(ImportJob).where(
+            ImportJob.status.in_(UNFINISHED),
+            or_(and_(ImportJob.runner.is_not(None), last_sign < now - timedelta(seconds=cfg["IMPORT_STALLED_AFTER"])),
+                last_sign < now - timedelta(seconds=max(cfg["IMPORT_QUEUED_FOR"], cfg["IMPORT_STALLED_AFTER"]))))
+        .values(status=ImportStatus.FAILED.value, message=STALLED_MESSAGE, content=None, finished_at=now)
         .execution_options(synchronize_session=False))
     db.session.commit()
     return ended.rowcount
@@ -1064,7 +1099,7 @@ def cancel_job(job_id: int, school_id: int, *, actor) -> None:
     db.session.commit()
 
 
-def run_job(job_id: int, *, dry_run: bool) -> None:
+def run_job(job_id: int, *, dry_run: bool, runner: str | None = None) -> None:
     """Make a job's preview (dry_run) or run it, recording progress, results and the end state.
 
     Called by the background task. A run's end (Completed, its counts and report) is written in the import's own
@@ -1078,6 +1113,7 @@ def run_job(job_id: int, *, dry_run: bool) -> None:
     school_id, file_name, data = job.school_id, job.file_name, job.content
     actor = job.uploaded_by or permissions.SYSTEM
     job.progress_at = utcnow()
+    job.runner = runner or job.runner
     db.session.commit()  # hold no transaction open while the file is read
 
     def progress(done: int, total: int) -> None:

@@ -1,18 +1,22 @@
 """Outgoing mail: written to the mail log with the change that causes it, delivered after the commit.
 
 queue() adds a MailMessage to the caller's transaction; once that transaction commits, the message ids go to
-roster.tasks.dispatch (a Celery worker, or a thread of this process). deliver() makes one attempt and records
-it; the task decides whether to try again. A rolled-back change leaves no mail behind, and a mail is never lost:
-it stays in the log as queued, sent, failed (Resend) or "not sent" when no mail server is configured.
+roster.tasks.dispatch (a Celery worker, or a thread of this process). deliver() claims a mail, makes one attempt
+and records it: sent, or queued again with the time of its next attempt (MAIL_RETRY_DELAYS), or failed after
+the last one. Nobody sleeps between attempts: due_mails() is swept periodically by every Roster process, so a
+retry, or a first attempt whose process died, is made by whichever process is up. A rolled-back change leaves
+no mail behind, and a mail is never lost: it stays in the log as queued, sending, sent, failed (Resend) or
+"not sent" when no mail server is configured.
 """
 
 import logging
 import smtplib
+from datetime import timedelta
 
 import flask_mail
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from roster import permissions, sealing
@@ -47,6 +51,8 @@ def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | N
         body_html=env.get_template(f"email/{template}.html").render(context),
         school_id=school_id,
         status=MailStatus.QUEUED.value,
+        # Its dispatcher tries it at once; should that process die first, the sweep takes it after this.
+        next_attempt_at=utcnow() + timedelta(seconds=current_app.config["MAIL_DISPATCH_GRACE"]),
         secret=sealing.seal(secret) if secret is not None else None,
     )
     db.session.add(message)
@@ -114,49 +120,78 @@ def keep_unsent(message_ids: list[int]) -> None:
     db.session.commit()
 
 
-def deliver(message_id: int, *, final: bool) -> bool:
-    """Make one attempt to send the mail; return True when nothing is left to try.
+def deliver(message_id: int) -> None:
+    """Claim the mail (queued -> sending) and make one attempt, unless another process has it or it is done.
 
-    A failed attempt stays queued for another try, unless it was the final one: then the mail is failed, with
-    its error, and waits for Resend.
+    A failed attempt queues it again for its next attempt, MAIL_RETRY_DELAYS later; after the last one it is
+    failed, with its error, and waits for Resend.
     """
-    message = db.session.get(MailMessage, message_id)
-    if message is None or message.status != MailStatus.QUEUED.value:
-        return True
-    if not current_app.config.get("MAIL_SERVER"):
+    cfg = current_app.config
+    if not cfg.get("MAIL_SERVER"):
         keep_unsent([message_id])
-        return True
-    message.attempts += 1
+        return
+    lease = utcnow() + timedelta(seconds=3 * cfg["MAIL_TIMEOUT"] + 30)  # an attempt that died is taken back then
+    claimed = db.session.execute(
+        update(MailMessage).where(MailMessage.id == message_id, MailMessage.status == MailStatus.QUEUED.value)
+        .values(status=MailStatus.SENDING.value, next_attempt_at=lease, attempts=MailMessage.attempts + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return
+    message = db.session.get(MailMessage, message_id)
     try:
         body_text, body_html = _with_secret(message)
     except sealing.Unreadable:
-        message.status, message.secret = MailStatus.FAILED.value, None
+        message.status, message.secret, message.next_attempt_at = MailStatus.FAILED.value, None, None
         message.last_error = "Its password could not be unsealed (SECRET_KEY changed): send new credentials."
         db.session.commit()
-        return True
+        return
     try:
-        mail_state = current_app.extensions["mail"]
         envelope = flask_mail.Message(
             subject=message.subject, recipients=[message.to_address], body=body_text,
-            html=body_html or None, sender=current_app.config["MAIL_DEFAULT_SENDER"],
+            html=body_html or None, sender=cfg["MAIL_DEFAULT_SENDER"],
         )
-        with _TimedConnection(mail_state) as connection:
+        with _TimedConnection(current_app.extensions["mail"]) as connection:
             connection.send(envelope)
     except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+        delays = cfg["MAIL_RETRY_DELAYS"]
         message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if final:
-            message.status = MailStatus.FAILED.value
-            message.secret = None
+        if message.attempts > len(delays):
+            message.status, message.secret, message.next_attempt_at = MailStatus.FAILED.value, None, None
+        else:
+            message.status = MailStatus.QUEUED.value
+            message.next_attempt_at = utcnow() + timedelta(seconds=delays[message.attempts - 1])
         db.session.commit()
         log.warning("Mail %s to %s failed (attempt %s): %s", message.id, message.to_address,
                     message.attempts, message.last_error)
-        return final
+        return
     message.status = MailStatus.SENT.value
     message.sent_at = utcnow()
     message.last_error = ""
-    message.secret = None
+    message.secret = message.next_attempt_at = None
     db.session.commit()
-    return True
+
+
+def due_mails(limit: int = 1000) -> list[int]:
+    """The mails whose next attempt is due (a retry, or a first attempt its dispatcher never made), marked as
+    taken for MAIL_DISPATCH_GRACE so that the next sweep does not take them again; attempts whose process died
+    mid-send (their lease ran out) are queued again first. The caller dispatches the ids."""
+    now = utcnow()
+    db.session.execute(
+        update(MailMessage).where(MailMessage.status == MailStatus.SENDING.value, MailMessage.next_attempt_at < now)
+        .values(status=MailStatus.QUEUED.value, next_attempt_at=now)
+        .execution_options(synchronize_session=False))
+    due = db.session.scalars(
+        select(MailMessage.id).where(MailMessage.status == MailStatus.QUEUED.value,
+                                     or_(MailMessage.next_attempt_at.is_(None), MailMessage.next_attempt_at <= now))
+        .order_by(MailMessage.id).limit(limit)).all()
+    if due:
+        db.session.execute(
+            update(MailMessage).where(MailMessage.id.in_(due))
+            .values(next_attempt_at=now + timedelta(seconds=current_app.config["MAIL_DISPATCH_GRACE"]))
+            .execution_options(synchronize_session=False))
+    db.session.commit()
+    return list(due)
 
 
 def _with_secret(message: MailMessage) -> tuple[str, str]:
@@ -182,17 +217,20 @@ def resend(message_ids: list[int], school_id: int | None, *, actor) -> int:
     query = select(MailMessage).where(
         *visible(school_id, role),
         MailMessage.id.in_([int(i) for i in message_ids]),
-        MailMessage.status.in_([MailStatus.FAILED.value, MailStatus.NOT_SENT.value]),
+        MailMessage.status.in_([MailStatus.FAILED.value, MailStatus.NOT_SENT.value, MailStatus.QUEUED.value]),
     )
     messages = db.session.scalars(query).all()
     if not messages:
-        raise NotFound("No failed mail among those chosen.")
+        raise NotFound("No failed or waiting mail among those chosen.")
     if any(m.secret_erased for m in messages):
         raise RosterError("A credentials mail cannot be sent again: its password is no longer kept. "
                           "Use Credentials on the student to send a new one.")
+    grace = utcnow() + timedelta(seconds=current_app.config["MAIL_DISPATCH_GRACE"])
     for message in messages:
         message.status = MailStatus.QUEUED.value
         message.last_error = ""
+        message.attempts = 0  # its retries start over
+        message.next_attempt_at = grace
         db.session.info.setdefault(PENDING, []).append(message.id)
         audit.record("mail resent", actor=actor, school_id=message.school_id, target=message,
                      details={"kind": message.kind})
