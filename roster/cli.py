@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -36,8 +35,8 @@ def demo_command(students):
 @click.password_option()
 def create_platform_admin(email, password):
     """Create a platform admin (the first account of a new installation)."""
-    if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
-        raise click.ClickException(f"Use at least {current_app.config['PASSWORD_MIN_LENGTH']} characters.")
+    if problem := accounts.password_problem(password):
+        raise click.ClickException(problem)
     try:
         accounts.create_user(email, password=password, is_platform_admin=True)
         db.session.commit()

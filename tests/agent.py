@@ -16,13 +16,14 @@ from tests import factories
 
 
 class Agent:
-    def __init__(self, app, *, url=None):
-        """An agent of app; with url, of the live server there (a real HTTP connection, through WSGIProxy2)."""
+    def __init__(self, app, *, url=None, address=None):
+        """An agent of app; with url, of the live server there (a real HTTP connection, through WSGIProxy2);
+        with address, a person at that client address."""
         self.app = app
         if url:  # cookies are kept for the server's own host, as a browser keeps them
             self.web = webtest.TestApp(url, extra_environ={"HTTP_HOST": urllib.parse.urlsplit(url).netloc})
         else:
-            self.web = webtest.TestApp(app)
+            self.web = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": address} if address else None)
 
     def get(self, url, **kw):
         """GET a page; a URL as typed ("?flt0_0=алена") is percent-encoded as a browser sends it."""

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from roster import create_app
 from roster.config import DEFAULT_SECRET_KEY
 from roster.extensions import db
-from roster.models import User, UserSession
+from roster.models import AuditEvent, User, UserSession
 from tests.agent import Agent
 from tests.conftest import Browser
 from tests.factories import PASSWORD
@@ -170,14 +170,32 @@ def test_students_account_page_names_their_school_and_status(app, web, world):
     assert "You are a student of Alpha School" in web.get("/account").get_data(as_text=True)
 
 
-def test_sign_in_failures_are_limited_per_account(app, world):
-    b = Agent(app)
+def test_sign_in_failures_are_limited_per_account_and_address_and_never_lock_the_owner_out(app, world):
+    attacker = Agent(app, address="203.0.113.9")
     for _ in range(10):  # SIGN_IN_FAILURES_PER_ACCOUNT: 10 per 15 minutes
-        assert sign_in_form(b, "admin@alpha.example", "wrong password").status_code == 200
-    refused = sign_in_form(b, "Admin@Alpha.example", PASSWORD)
+        assert sign_in_form(attacker, "admin@alpha.example", "wrong password").status_code == 200
+    refused = sign_in_form(attacker, "Admin@Alpha.example", PASSWORD)
     assert refused.status_code == 429 and "Too many attempts" in refused.text
-    # Another account from the same address still signs in.
-    b.sign_in("admin@beta.example")
+    # The owner, elsewhere, signs in with their password; another account from the attacker's address too.
+    Agent(app, address="198.51.100.4").sign_in("admin@alpha.example")
+    attacker.sign_in("admin@beta.example")
+    with app.app_context():
+        actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        failed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign-in failed")).all()
+    assert actions.count("sign-in failed") == 10 and actions.count("sign-in locked") == 1
+    assert actions.count("signed in") == 2
+    assert {(e.target_id, e.ip_address) for e in failed} == {(world.admin_a.id, "203.0.113.9")}
+    assert all("password" not in str(e.details) for e in failed)
+
+
+def test_right_passwords_refused_by_the_address_limit_do_not_count_against_the_account(make_app, world):
+    """45 right passwords from one address: the address limit refuses those over it, and the account keeps no
+    count of them: its owner signs in from another address at once."""
+    app = make_app(SIGN_IN_LIMIT_PER_ADDRESS="30 per minute")
+    busy = Agent(app, address="203.0.113.10")
+    codes = [sign_in_form(busy, "admin@alpha.example", PASSWORD).status_code for _ in range(45)]
+    assert codes == [302] * 30 + [429] * 15
+    assert sign_in_form(Agent(app, address="198.51.100.5"), "admin@alpha.example", PASSWORD).status_code == 302
 
 
 def test_sign_in_is_limited_per_address(make_app):

@@ -173,7 +173,7 @@ def test_removing_a_role_keeps_the_account_and_leaves_sections(app, world, as_ro
         assert db.session.get(User, world.teacher_a.id) is not None
         assert db.session.get(Section, world.section_a1.id).teachers == []
     assert as_role("teacher_a").get("/admin/students/").status_code == 403
-    assert actions(app)[-1] == "staff removed"
+    assert [a for a in actions(app) if a != "signed in"][-1] == "staff removed"
     # An admin cannot lock themselves out; another school's staff are not there at all.
     with app.app_context():
         own = db.session.scalar(select(Membership.id).where(Membership.user_id == world.admin_a.id))

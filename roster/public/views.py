@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -35,14 +35,21 @@ def index():
 
 
 def _login_key() -> str:
-    return "sign-in:" + (request.form.get("login") or "").strip().lower()
+    # An account's failures count per address: an attacker elsewhere slows only themselves, never the owner.
+    return f"sign-in:{(request.form.get('login') or '').strip().lower()}@{request.remote_addr}"
+
+
+def _locked_out(limit):
+    accounts.record_sign_in_refused(request.form.get("login"))
+    return None  # the 429 page as for any limit
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"])
 @limiter.limit(
     lambda: current_app.config["SIGN_IN_FAILURES_PER_ACCOUNT"], key_func=_login_key, methods=["POST"],
-    deduct_when=lambda response: response.status_code != 302,  # only failed attempts count against an account
+    # Only a wrong password counts: never a right one, nor a request the address limit already refused.
+    deduct_when=lambda response: g.get("sign_in_failed", False), on_breach=_locked_out,
 )
 def login():
     form = SignInForm()
@@ -50,6 +57,8 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.login.data, form.password.data)
         if user is None:
+            g.sign_in_failed = True
+            accounts.record_failed_sign_in(form.login.data)
             form.password.errors = ["The email or login and password do not match an account."]
         else:
             if current_user.is_authenticated:

@@ -1,8 +1,11 @@
 """Accounts: password hashing, signing in and out with server-side sessions, changing a password."""
 
+import functools
+import gzip
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +16,7 @@ from sqlalchemy import update as sql_update
 from roster import emails
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
-from roster.models import PasswordReset, User, UserSession, utcnow
+from roster.models import Membership, PasswordReset, Student, User, UserSession, utcnow
 from roster.services import audit
 from roster.text import normalize_email
 
@@ -62,6 +65,21 @@ def authenticate(login_or_email: str, password: str) -> User | None:
     return user
 
 
+def record_failed_sign_in(login: str | None) -> None:
+    """Audit a wrong password: the account it was for, when there is one, and the address (never what was
+    typed: a mistyped login may be a password)."""
+    user = find_user(login or "")
+    audit.record("sign-in failed", actor=None, school_id=None, target=user)
+    db.session.commit()
+
+
+def record_sign_in_refused(login: str | None) -> None:
+    """Audit a sign-in refused because this address made too many wrong attempts at the account."""
+    user = find_user(login or "")
+    audit.record("sign-in locked", actor=None, school_id=None, target=user)
+    db.session.commit()
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -71,6 +89,7 @@ def sign_in(user: User, *, ip_address: str | None) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(UserSession(token_digest=_digest(token), user_id=user.id, ip_address=ip_address))
     user.last_login_at = utcnow()
+    audit.record("signed in", actor=user, school_id=None, target=user)
     db.session.commit()
     user.session_token = token
     return token
@@ -108,6 +127,26 @@ def sign_out(token: str | None) -> None:
         db.session.commit()
 
 
+NOT_THEIRS = "This address belongs to an account Roster cannot change from here."
+
+
+def changeable_accounts(user_ids, school_id: int) -> set[int]:
+    """Of these accounts, the ones a school may change for its student (their login, email or password): the
+    student's alone. Not one that is a platform admin's, holds a staff role in any school, or is a student's of
+    another school: that account is someone else's too, and changing it from here would take it over.
+
+    Every service that changes an account for a student (credentials, change email) asks this, and only this.
+    """
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return set()
+    shared = set(db.session.scalars(select(User.id).where(User.id.in_(ids), User.is_platform_admin)))
+    shared |= set(db.session.scalars(select(Membership.user_id).where(Membership.user_id.in_(ids))))
+    shared |= set(db.session.scalars(select(Student.user_id).where(Student.user_id.in_(ids),
+                                                                    Student.school_id != school_id)))
+    return ids - shared
+
+
 def create_user(
     email: str, *, password: str | None, login: str | None = None, last_name="", first_name="", middle_name="",
     phone="", is_platform_admin=False, must_change_password=False,
@@ -138,11 +177,39 @@ def create_user(
     return user
 
 
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """Passwords too common to keep anyone out (roster/data/README.md says where the list comes from)."""
+    with gzip.open(Path(__file__).parent.parent / "data" / "common-passwords.txt.gz", "rt", encoding="utf-8") as f:
+        return frozenset(line.strip() for line in f if line.strip())
+
+
+def password_problem(password: str) -> str | None:
+    """Why a password may not be chosen (too short, too common), or None. Every place a password is set asks."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        return f"Use at least {minimum} characters."
+    if password.strip().lower() in common_passwords():
+        return ("This password is on the list of the most common passwords, the first ones an attacker tries. "
+                "Choose another (a few unrelated words make a good one).")
+    return None
+
+
+def set_password(user: User, password: str, *, must_change: bool = False) -> None:
+    """Give the account a new password (the caller commits); every reset or set-password link still out for
+    it stops working, whichever way the password changed."""
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    if user.id is not None:
+        db.session.execute(sql_update(PasswordReset).where(PasswordReset.user_id == user.id,
+                                                           PasswordReset.used_at.is_(None))
+                           .values(used_at=utcnow()).execution_options(synchronize_session=False))
+
+
 def check_new_password(new: str, confirm: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(new or "") < minimum:
-        errors["new_password"] = [f"Use at least {minimum} characters."]
+    if problem := password_problem(new):
+        errors["new_password"] = [problem]
     elif new != confirm:
         errors["confirm_password"] = ["The two new passwords differ."]
     return errors
@@ -158,8 +225,7 @@ def change_password(user_id: int, *, current: str, new: str, confirm: str, keep_
         errors["new_password"] = ["Choose a password different from the current one."]
     if errors:
         raise ValidationFailed(errors)
-    user.password_hash = hash_password(new)
-    user.must_change_password = False
+    set_password(user, new)
     others = delete(UserSession).where(UserSession.user_id == user.id)
     if keep_session:
         others = others.where(UserSession.token_digest != _digest(keep_session))
@@ -227,8 +293,7 @@ def reset_password(token: str, *, new: str, confirm: str) -> User:
         db.session.rollback()
         raise ResetLinkNotValid("This password reset link does not work any more. Ask for a new one.")
     user = reset.user
-    user.password_hash = hash_password(new)
-    user.must_change_password = False
+    set_password(user, new)
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     audit.record("password reset", actor=user, school_id=None, target=user)
     emails.password_changed(user)

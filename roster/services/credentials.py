@@ -96,8 +96,7 @@ def _give(student: Student, school: School, *, login: str, email: str, password:
         student.user = user
     else:
         user.login, user.email = login, email
-        user.password_hash = accounts.hash_password(password)
-        user.must_change_password = True
+        accounts.set_password(user, password, must_change=True)
         user.is_enabled = True
         # New credentials replace the old ones everywhere: whoever was signed in with them is signed out.
         db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
@@ -132,10 +131,11 @@ def issue(student_id: int, school_id: int, *, login: str, email: str, password: 
         errors["login"] = ["Enter a login."]
     elif len(login) > 254:
         errors["login"] = ["Use at most 254 characters."]
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password or "") < minimum:
-        errors["password"] = [f"Use at least {minimum} characters, or press Change for a generated password."]
-    if not errors and _account_conflict(login, email, student.user_id):
+    if problem := accounts.password_problem(password or ""):
+        errors["password"] = [f"{problem} Or press Change for a generated password."]
+    if student.user_id is not None and not accounts.changeable_accounts([student.user_id], school_id):
+        errors = {"email": [accounts.NOT_THEIRS]}
+    elif not errors and _account_conflict(login, email, student.user_id):
         errors["login"] = ["Another account already uses this login or email."]
     if errors:
         raise ValidationFailed(errors)
@@ -166,9 +166,12 @@ def issue_many(student_ids: list[int], school_id: int, *, actor) -> BulkResult:
             holders.setdefault(key, set()).add(user_id)
     result = BulkResult()
     eligible = []
+    theirs = accounts.changeable_accounts([s.user_id for s in chosen], school_id)
     for student in chosen:
         if not student.email:
             result.skipped.append((student.full_name, "no email"))
+        elif student.user_id is not None and student.user_id not in theirs:
+            result.skipped.append((student.full_name, accounts.NOT_THEIRS[:-1].replace("This", "their")))
         elif holders.get(student.email, set()) - {student.user_id}:
             result.skipped.append((student.full_name, "another account already uses this email"))
         else:

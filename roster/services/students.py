@@ -27,7 +27,7 @@ from roster.models import (
     student_name_part,
     utcnow,
 )
-from roster.services import audit
+from roster.services import accounts, audit
 from roster.sql import contains
 from roster.text import (
     DEFAULT_COUNTRY,
@@ -343,6 +343,8 @@ def change_email(student_id: int, school_id: int, new: str, confirm: str, *, act
     """Give a student a new email; their login follows when it was their email. Both addresses are told."""
     permissions.require(actor, school_id, "students.change_email")
     student = get(student_id, school_id, actor=actor)
+    if student.user_id is not None and not accounts.changeable_accounts([student.user_id], school_id):
+        raise ValidationFailed({"new_email": [accounts.NOT_THEIRS]})
     errors: dict[str, list[str]] = {}
     try:
         address = normalize_email(new)

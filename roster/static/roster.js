@@ -1,0 +1,39 @@
+/* Roster's page behaviour without inline event handlers (the Content-Security-Policy allows none):
+   data-confirm="…"          ask before a button's or link's action goes ahead
+   data-model-action="name"  run a list's bulk action (Flask-Admin's modelActions)
+   data-inline-add="id"      add an entry to an inline list (Flask-Admin's faForm)
+   data-submit-on-change     submit the field's form when its value changes
+   data-copy-from="id"       copy the text of that field to the clipboard
+   data-no-navigation        a link that only opens something on the page */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[data-confirm], [data-model-action], [data-inline-add], [data-copy-from], " +
+                                  "[data-no-navigation]");
+    if (!el) { return; }
+    if (el.hasAttribute("data-confirm") && !window.confirm(el.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    if (el.hasAttribute("data-model-action")) {
+      event.preventDefault();
+      window.modelActions.execute(el.getAttribute("data-model-action"));
+    } else if (el.hasAttribute("data-inline-add")) {
+      event.preventDefault();
+      window.faForm.addInlineField(el, el.getAttribute("data-inline-add"));
+    } else if (el.hasAttribute("data-copy-from")) {
+      var field = document.getElementById(el.getAttribute("data-copy-from"));
+      field.select();
+      if (navigator.clipboard) { navigator.clipboard.writeText(field.value); } else { document.execCommand("copy"); }
+      el.textContent = "Copied";
+    } else if (el.hasAttribute("data-no-navigation")) {
+      event.preventDefault();
+    }
+  }, true);
+  document.addEventListener("change", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-submit-on-change")) {
+      event.target.form.submit();
+    }
+  });
+})();
