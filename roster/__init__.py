@@ -6,7 +6,7 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from roster import config, search_index
+from roster import config, search_index, security
 from roster.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 
@@ -39,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    security.init_app(app)
 
 
 # Where a user who must change their password may still go.

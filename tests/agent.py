@@ -95,7 +95,7 @@ class Agent:
     def bulk_action(self, page, name, ids, *, expect=(200, 302)):
         """Run a list's bulk action the way its JavaScript does: the action form the page rendered, the action
         named in its With selected menu, the rows ticked among the checkboxes the page shows."""
-        assert f"modelActions.execute('{name}')" in page.text, f"the page offers no action {name!r}"
+        assert f'data-model-action="{name}"' in page.text, f"the page offers no action {name!r}"
         offered = set(re.findall(r'name="rowid" class="action-checkbox" value="([^"]+)"', page.text))
         missing = {str(i) for i in ids} - offered
         assert not missing, f"the page shows no rows {missing}"

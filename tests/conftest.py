@@ -199,6 +199,21 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    """A browser test fails on any script, style or frame the Content-Security-Policy refused: what the
+    policy blocks, a person's browser blocks too."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    refused = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    yield
+    assert refused == []
+
+
 @pytest.fixture
 def live_server(app):
     """Serve the test app over real HTTP in a thread; yields its base URL."""

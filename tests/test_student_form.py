@@ -134,7 +134,7 @@ def delete_from_row(user, student_id):
 def test_delete_asks_first_and_is_audited(app, agent, world):
     admin = agent("admin_a")
     listing = admin.get("/admin/students/").text
-    assert re.search(r"onclick=\"return faHelpers.safeConfirm\('[^']*delete", listing, re.I)
+    assert re.search(r'data-confirm="[^"]*delete', listing, re.I)
     assert delete_from_row(admin, world.out_section.id).status_int == 302
     with app.app_context():
         assert db.session.get(Student, world.out_section.id) is None

@@ -12,6 +12,7 @@ from roster.admin.mail_log import MailLogView
 from roster.admin.schools import SchoolView, StaffView
 from roster.admin.sections import SectionView
 from roster.admin.students import StudentView
+from roster.security import csp_nonce
 
 
 def init_admin(app) -> Admin:
@@ -20,6 +21,7 @@ def init_admin(app) -> Admin:
         name="Roster",
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/roster/base.html"),
         index_view=HomeView(name="Home", url="/admin"),
+        csp_nonce_generator=csp_nonce,
     )
     admin.add_view(StudentView(name="Students", endpoint="students"))
     admin.add_view(InviteView(name="Invite", endpoint="invite", url="/admin/invite"))
