@@ -44,7 +44,8 @@ def account_activated(school, student) -> None:
 def password_reset(user, token: str, expires) -> None:
     mail.queue(
         "password reset", user.email, "Reset your Roster password", "password_reset",
-        user=user, reset_url=public_url(f"/reset-password/{token}"), expires=expires.strftime("%Y-%m-%d %H:%M"),
+        user=user, hidden_link=("reset_url", public_url(f"/reset-password/{token}")),
+        expires=expires.strftime("%Y-%m-%d %H:%M"),
     )
 
 
@@ -73,7 +74,7 @@ def staff_invitation(school, user, role: str, token: str, expires) -> None:
     mail.queue(
         "staff invitation", user.email, f"You are a {role} of {school.name} on Roster", "staff_invitation",
         school_id=school.id, school=school, user=user, role=role,
-        set_password_url=public_url(f"/reset-password/{token}"), expires=expires.strftime("%Y-%m-%d"),
+        hidden_link=("set_password_url", public_url(f"/reset-password/{token}")), expires=expires.strftime("%Y-%m-%d"),
     )
 
 

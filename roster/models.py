@@ -340,6 +340,7 @@ class Invitation(db.Model):
 
 
 SECRET_PLACEHOLDER = "[password hidden]"
+LINK_PLACEHOLDER = "[link hidden]"  # a live reset or set-password link: whoever opens it sets the password
 
 
 class MailStatus(enum.StrEnum):
@@ -380,7 +381,7 @@ class MailMessage(db.Model):
 
     @property
     def secret_erased(self) -> bool:
-        return SECRET_PLACEHOLDER in self.body_text and self.secret is None
+        return (SECRET_PLACEHOLDER in self.body_text or LINK_PLACEHOLDER in self.body_text) and self.secret is None
 
 
 class ImportStatus(enum.StrEnum):

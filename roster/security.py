@@ -5,11 +5,35 @@ nonce (Flask-Admin's, through its csp_nonce_generator, and ours, through `csp_no
 event handlers (`onclick=`): roster/static/roster.js handles `data-confirm` and the like instead.
 """
 
+import logging
+import re
 import secrets
 
 from flask import Flask, current_app, g, request
 
 STATIC_ENDPOINTS = {"static", "admin.static"}
+# The paths that carry a secret token: sign-up links (a school's and an invitation's) and password links.
+TOKEN_IN_PATH = re.compile(r"(/join/invite/|/join/|/reset-password/)[^/?#\s\"]+")
+
+
+def redact(text: str) -> str:
+    return TOKEN_IN_PATH.sub(r"\1[token]", text)
+
+
+class TokenRedactingFilter(logging.Filter):
+    """Takes the tokens out of the access log's lines (Werkzeug's and gunicorn's): a log is read by more
+    people than a link is meant for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict):  # gunicorn's access log: its atoms
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        elif record.args:
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        record.msg = redact(record.msg) if isinstance(record.msg, str) else record.msg
+        return True
+
+
+_FILTER = TokenRedactingFilter()
 
 
 def csp_nonce() -> str:
@@ -36,6 +60,9 @@ def policy() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    for name in ("werkzeug", "gunicorn.access"):
+        if _FILTER not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(_FILTER)
     if app.config["SESSION_COOKIE_SECURE"] and not app.debug:
         # Sent over HTTPS only, for this host only, for every path: a subdomain cannot plant one.
         app.config["SESSION_COOKIE_NAME"] = "__Host-roster-session"

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import ImportJob, MailMessage, Student
+from roster.models import ImportJob, MailMessage, School, Student
 from roster.services import importing
 from tests.agent import Agent
 from tests.conftest import CELERY_BROKER, SMTPInbox, celery_worker, eventually, free_port, mail_config
@@ -234,3 +234,18 @@ def test_concurrent_sign_ins_and_filtered_lists_give_no_error_and_no_other_schoo
     for thread in threads:
         thread.join(60)
     assert errors == []
+
+
+def test_the_access_log_never_shows_a_token(app, world, server):
+    """A sign-up link and a reset link opened on a live server: its access log has the paths, not the tokens."""
+    with app.app_context():
+        token = db.session.scalar(select(School.signup_token).where(School.id == world.school_a.id))
+    roster = server().start()
+    visitor = Agent(app, url=roster.url)
+    assert visitor.get(f"/join/{token}").status_int == 200
+    visitor.get("/reset-password/Zq8-secret-reset-token")
+    visitor.get("/join/invite/Zq8-secret-invite-token")
+    roster.stop()
+    log = roster.log_path.read_text()
+    assert "GET /join/[token]" in log and "GET /reset-password/[token]" in log and "/join/invite/[token]" in log
+    assert token not in log and "Zq8-secret" not in log

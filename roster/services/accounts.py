@@ -263,6 +263,26 @@ def request_password_reset(email: str) -> None:
     db.session.commit()
 
 
+def mail_new_link(message) -> None:
+    """Resend of a reset or set-password mail whose link was erased (sent, or failed for good): the account
+    gets a new link in a new mail; the old link stays dead. Nothing when the account is gone."""
+    user = db.session.scalar(select(User).where(User.email == message.to_address, User.is_enabled))
+    if user is None:
+        return
+    cfg = current_app.config
+    if message.kind == "staff invitation" and message.school is not None:
+        from roster.services.schools import role_label
+
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id,
+                                                                Membership.school_id == message.school_id))
+        if membership is not None:
+            token, expires = password_link(user, timedelta(days=cfg["INVITATION_DAYS"]))
+            emails.staff_invitation(message.school, user, role_label(membership.role), token, expires)
+            return
+    token, expires = password_link(user, timedelta(minutes=cfg["PASSWORD_RESET_MINUTES"]))
+    emails.password_reset(user, token, expires)
+
+
 def password_link(user: User, valid_for: timedelta) -> tuple[str, datetime]:
     """A single-use, expiring link to set the account's password (reset, or a new staff member's first);
     only its digest is kept. The caller commits and mails the token."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from roster import permissions, sealing
 from roster.errors import NotFound, RosterError
 from roster.extensions import db
-from roster.models import SECRET_PLACEHOLDER, MailMessage, MailStatus, utcnow
+from roster.models import LINK_PLACEHOLDER, SECRET_PLACEHOLDER, MailMessage, MailStatus, utcnow
 from roster.services import audit
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ UNFLUSHED = "roster_mail_unflushed"
 
 
 def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | None = None, secret: str | None = None,
-          **context) -> MailMessage:
+          hidden_link: tuple[str, str] | None = None, **context) -> MailMessage:
     """Render templates/email/<template>.txt and .html and add the mail to the current transaction.
 
     A `secret` (a password) is rendered as a placeholder, kept aside sealed (encrypted) and put in only when the
@@ -43,6 +43,9 @@ def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | N
     env = current_app.jinja_env
     if secret is not None:
         context["secret"] = SECRET_PLACEHOLDER
+    elif hidden_link is not None:  # (its name in the template, the link): kept sealed as the mail's secret
+        name, secret = hidden_link
+        context[name] = LINK_PLACEHOLDER
     message = MailMessage(
         kind=kind,
         to_address=to,
@@ -198,8 +201,9 @@ def _with_secret(message: MailMessage) -> tuple[str, str]:
     if message.secret is None:
         return message.body_text, message.body_html
     secret = sealing.unseal(message.secret)
-    return (message.body_text.replace(SECRET_PLACEHOLDER, secret),
-            message.body_html.replace(SECRET_PLACEHOLDER, str(escape(secret))))
+    placeholder = LINK_PLACEHOLDER if LINK_PLACEHOLDER in message.body_text else SECRET_PLACEHOLDER
+    return (message.body_text.replace(placeholder, secret),
+            message.body_html.replace(placeholder, str(escape(secret))))
 
 
 def visible(school_id: int | None, role: str | None) -> list:
@@ -222,9 +226,19 @@ def resend(message_ids: list[int], school_id: int | None, *, actor) -> int:
     messages = db.session.scalars(query).all()
     if not messages:
         raise NotFound("No failed or waiting mail among those chosen.")
-    if any(m.secret_erased for m in messages):
+    if any(m.secret_erased and m.kind == "credentials" for m in messages):
         raise RosterError("A credentials mail cannot be sent again: its password is no longer kept. "
                           "Use Credentials on the student to send a new one.")
+    renewed = [m for m in messages if m.secret_erased]
+    if renewed:
+        from roster.services import accounts  # accounts mails through this module
+
+        for message in renewed:  # its link is gone: a new mail with a new link instead
+            accounts.mail_new_link(message)
+            message.last_error = "sent again with a new link"
+            audit.record("mail resent", actor=actor, school_id=message.school_id, target=message,
+                         details={"kind": message.kind, "new link": True})
+        messages = [m for m in messages if not m.secret_erased]
     grace = utcnow() + timedelta(seconds=current_app.config["MAIL_DISPATCH_GRACE"])
     for message in messages:
         message.status = MailStatus.QUEUED.value
