@@ -19,7 +19,7 @@ install: $(STAMP)
 # A random secret key for this checkout, written once; plain http on 127.0.0.1, so no Secure-only cookie.
 instance/config.py:
 	mkdir -p instance
-	printf 'SECRET_KEY = "%s"\nSESSION_COOKIE_SECURE = False  # local http demo; production serves https\n' \
+	printf 'SECRET_KEY = "%s"\nSESSION_COOKIE_SECURE = False  # local http demo; production serves https\nTWO_FACTOR_REQUIRED = False  # the demo: admins may turn it on in Settings; production requires it\n' \
 		"$$(python3 -c 'import secrets; print(secrets.token_hex(32))')" > $@
 
 run: install instance/config.py

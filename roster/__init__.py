@@ -42,12 +42,13 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
 
 
-# Where a user who must change their password may still go.
+# Where a user who must change their password, or set up two-factor sign-in, may still go.
 PASSWORD_CHANGE_ENDPOINTS = {"public.security", "public.logout", "static", "admin.static"}
+TWO_FACTOR_SETUP_ENDPOINTS = {"public.two_factor_settings", "public.logout", "static", "admin.static"}
 
 
 def register_auth(app: Flask) -> None:
-    from roster.services import accounts, audit
+    from roster.services import accounts, audit, two_factor
 
     login_manager.login_view = "public.login"
     login_manager.login_message = "Please sign in to open this page."
@@ -66,6 +67,13 @@ def register_auth(app: Flask) -> None:
             and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS
         ):
             return redirect(url_for("public.security"))
+        if (
+            current_user.is_authenticated
+            and request.endpoint not in TWO_FACTOR_SETUP_ENDPOINTS
+            and not two_factor.is_on(current_user)
+            and two_factor.required_for(current_user)
+        ):  # a password alone reaches nothing for a role that needs two factors
+            return redirect(url_for("public.two_factor_settings"))
         return None
 
 

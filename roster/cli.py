@@ -10,7 +10,7 @@ from roster import permissions, tasks
 from roster.errors import RosterError
 from roster.extensions import db
 from roster.models import School
-from roster.services import accounts, demo, importing
+from roster.services import accounts, demo, importing, two_factor
 
 
 @click.group("roster", cls=AppGroup)
@@ -43,6 +43,18 @@ def create_platform_admin(email, password):
     except (RosterError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Platform admin {email} created.")
+
+
+@roster_cli.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor(email):
+    """Turn off someone's two-factor sign-in (a lost phone and lost recovery codes); they set it up again at
+    their next sign-in where their role needs it."""
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account with the email or login {email!r}.")
+    two_factor.turn_off(user.id, actor=permissions.SYSTEM, reason="reset on the command line")
+    click.echo(f"Two-factor sign-in of {user.email} is off; they set it up again at their next sign-in.")
 
 
 @roster_cli.command("import")

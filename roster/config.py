@@ -23,6 +23,9 @@ class Defaults:
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
     PASSWORD_MIN_LENGTH = 12
+    # Platform and school admins must sign in with a second factor (TOTP); None: on, except in debug mode.
+    TWO_FACTOR_REQUIRED = None
+    TOTP_ISSUER = "Roster"
 
     MAIL_SERVER = None
     MAIL_PORT = 25
@@ -118,6 +121,8 @@ def load(app, test_config=None):
     if app.config.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["TWO_FACTOR_REQUIRED"] is None:
+        app.config["TWO_FACTOR_REQUIRED"] = not app.debug
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not app.debug
     if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY and not (app.debug or app.testing):

@@ -29,6 +29,8 @@ def app_config(database_url: str, **extra) -> dict:
         # No housekeeping loop unless a test asks for one (mail_config does): its sweeps would reach into the
         # next test's rows on the shared schema.
         "HOUSEKEEPING_SECONDS": 0,
+        # Two-factor sign-in is required of admins in production; tests of it turn it on (test_two_factor).
+        "TWO_FACTOR_REQUIRED": False,
         **extra,
     }
 

@@ -37,7 +37,8 @@ class RosterServer:
         self.env = {**os.environ, "SECRET_KEY": "server-secret", "DATABASE_URL": database_url, "FLASK_DEBUG": "0",
                     "PUBLIC_URL": self.url, "ROSTER_SESSION_COOKIE_SECURE": "false",
                     "ROSTER_ARGON2_TIME_COST": "1", "ROSTER_ARGON2_MEMORY_COST": "1024",
-                    "ROSTER_ARGON2_PARALLELISM": "1", "ROSTER_HOUSEKEEPING_SECONDS": "0.5", **env}
+                    "ROSTER_ARGON2_PARALLELISM": "1", "ROSTER_HOUSEKEEPING_SECONDS": "0.5",
+                    "ROSTER_TWO_FACTOR_REQUIRED": "false", **env}
         self.env.pop("CELERY_BROKER_URL", None)
         self.process = None
 

@@ -32,3 +32,12 @@ class ForgotPasswordForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     new_password = PasswordField("New password", validators=[InputRequired(), Length(max=1024)])
     confirm_password = PasswordField("Confirm new password", validators=[InputRequired(), Length(max=1024)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code", validators=[InputRequired(), Length(max=40)])
+
+
+class TwoFactorChangeForm(FlaskForm):
+    """Renew the recovery codes or turn two-factor sign-in off: the current password first."""
+    current_password = PasswordField("Current password", validators=[InputRequired(), Length(max=1024)])

@@ -1,20 +1,25 @@
+import time
+
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from roster import permissions
-from roster.errors import ValidationFailed
+from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db, limiter
-from roster.models import School, Student
+from roster.models import School, Student, User
 from roster.public import bp
 from roster.public.forms import (
     ChangePasswordForm,
+    CodeForm,
     ForgotPasswordForm,
     ResetPasswordForm,
     SignInForm,
     SignUpForm,
+    TwoFactorChangeForm,
 )
-from roster.services import accounts, invitations
+from roster.services import accounts, invitations, two_factor
 from roster.urls import safe_next
 
 
@@ -65,13 +70,89 @@ def login():
                 accounts.sign_out(current_user.session_token)
             # A fresh session at every sign-in: nothing set before it (a planted cookie included) survives.
             session.clear()
-            accounts.sign_in(user, ip_address=request.remote_addr)
-            login_user(user)
-            if user.must_change_password:
-                flash("Set a new password before you go on.", "warning")
-                return redirect(url_for("public.security"))
-            return redirect(next_url or home_for(user))
+            if two_factor.is_on(user):  # the password was right; the second step comes before any session
+                session[SECOND_STEP] = {"user": user.id, "at": time.time(), "next": next_url}
+                return redirect(url_for("public.second_step"))
+            return _signed_in(user, next_url)
     return render_template("public/login.html", form=form, next_url=next_url)
+
+
+SECOND_STEP = "second_step"
+SECOND_STEP_SECONDS = 300
+
+
+def _signed_in(user, next_url):
+    accounts.sign_in(user, ip_address=request.remote_addr)
+    login_user(user)
+    if user.must_change_password:
+        flash("Set a new password before you go on.", "warning")
+        return redirect(url_for("public.security"))
+    if not two_factor.is_on(user) and two_factor.required_for(user):
+        flash("Your role needs two-factor sign-in: set it up before you go on.", "warning")
+        return redirect(url_for("public.two_factor_settings"))
+    return redirect(next_url or home_for(user))
+
+
+def _second_step_key() -> str:
+    return f"second-step:{(session.get(SECOND_STEP) or {}).get('user')}"
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_FAILURES_PER_ACCOUNT"], key_func=_second_step_key,
+               methods=["POST"], deduct_when=lambda response: g.get("code_failed", False))
+def second_step():
+    """Sign-in, second step: a code from the authenticator app, or a recovery code."""
+    pending = session.get(SECOND_STEP)
+    if not pending or time.time() - pending["at"] > SECOND_STEP_SECONDS:
+        session.pop(SECOND_STEP, None)
+        flash("Sign in again: the second step waits five minutes at most.", "info")
+        return redirect(url_for("public.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if two_factor.check(pending["user"], form.code.data):
+            session.pop(SECOND_STEP, None)
+            return _signed_in(db.session.get(User, pending["user"]), safe_next(pending.get("next")))
+        g.code_failed = True
+        form.code.errors = ["This code does not work: enter the six digits your app shows now (each works "
+                            "once), or one of your unused recovery codes."]
+    return render_template("public/second_step.html", form=form)
+
+
+@bp.route("/settings/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor_settings():
+    """Turn two-factor sign-in on (scan, confirm with a code, keep the recovery codes), renew the codes, or
+    turn it off where the role allows."""
+    user = current_user._get_current_object()
+    if not two_factor.is_on(user):
+        form = CodeForm()
+        if form.validate_on_submit():
+            try:
+                codes = two_factor.turn_on(user.id, form.code.data)
+            except ValidationFailed as exc:
+                form.code.errors = exc.field_errors["code"]
+            else:
+                flash("Two-factor sign-in is on.", "success")
+                return render_template("public/recovery_codes.html", codes=codes)
+        secret = two_factor.pending_secret(user.id)
+        return render_template("public/two_factor_setup.html", form=form, secret=secret,
+                               qr=Markup(two_factor.qr_code(user, secret)), required=two_factor.required_for(user))
+    form = TwoFactorChangeForm()
+    if form.validate_on_submit():
+        if not accounts.verify_password(user.password_hash, form.current_password.data):
+            form.current_password.errors = ["The current password is not right."]
+        elif request.form.get("action") == "renew":
+            return render_template("public/recovery_codes.html", codes=two_factor.renew_recovery_codes(user.id))
+        else:
+            try:
+                two_factor.turn_off(user.id, actor=user, reason="turned off by its owner")
+            except RosterError as exc:
+                flash(str(exc), "warning")
+            else:
+                flash("Two-factor sign-in is off.", "info")
+            return redirect(url_for("public.two_factor_settings"))
+    return render_template("public/two_factor_on.html", form=form, left=two_factor.recovery_codes_left(user.id),
+                           required=two_factor.required_for(user))
 
 
 @bp.route("/logout", methods=["POST"])
