@@ -26,6 +26,25 @@ def invitation(school, address: str, token: str, expires) -> None:
     )
 
 
+def sign_up_existing_account(school, address: str) -> None:
+    """Someone signed up with an address that already has an account: its owner is told, the page says nothing."""
+    mail.queue(
+        "sign-up, existing account", address, f"Signing up to {school.name} on Roster", "sign_up_existing",
+        school_id=school.id, school=school, sign_in_url=public_url("/login"),
+        forgot_url=public_url("/forgot-password"),
+    )
+
+
+def sign_up_confirm(school, user, token: str, expires) -> None:
+    """A sign-up with a roster student's email: the link that proves the address and joins the two."""
+    mail.queue(
+        "sign-up confirmation", user.email, f"Confirm your email to join {school.name} on Roster", "sign_up_confirm",
+        school_id=school.id, school=school, user=user,
+        hidden_link=("confirm_url", public_url(f"/join/confirm/{token}")),
+        expires=expires.strftime("%Y-%m-%d %H:%M"),
+    )
+
+
 def sign_up_received(school, user) -> None:
     """Confirm a sign-up with the login (never the password the student typed)."""
     mail.queue(

@@ -130,6 +130,23 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class SignUpClaim(db.Model):
+    """A sign-up whose email is a roster student's of the school: the account waits, unlinked, until the address
+    proves itself (the link mailed to it), so that nobody claims a child's record by typing their email."""
+
+    __tablename__ = "sign_up_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+    student: Mapped[Student] = relationship()
+
+
 class UserSession(db.Model):
     """A signed-in browser session, kept on the server so that signing out really ends it."""
 

@@ -13,7 +13,7 @@ from flask import Flask, current_app, g, request
 
 STATIC_ENDPOINTS = {"static", "admin.static"}
 # The paths that carry a secret token: sign-up links (a school's and an invitation's) and password links.
-TOKEN_IN_PATH = re.compile(r"(/join/invite/|/join/|/reset-password/)[^/?#\s\"]+")
+TOKEN_IN_PATH = re.compile(r"(/join/invite/|/join/confirm/|/join/|/reset-password/)[^/?#\s\"]+")
 
 
 def redact(text: str) -> str:

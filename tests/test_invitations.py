@@ -124,28 +124,52 @@ def test_invited_student_signs_up_once_with_a_fixed_email(mailing_app, world, ou
     assert "Alpha School has not activated your account yet" in b.get("/account").text
 
 
-def test_school_link_sign_up_links_a_student_already_on_the_roster(app, world):
+def test_school_link_sign_up_joins_a_student_on_the_roster_only_once_the_email_is_confirmed(mail_site, world,
+                                                                                              outbox):
+    """Typing a roster student's email proves nothing: the account waits, unlinked, and the link mailed to the
+    address joins the two (an invitation to the address does it at once: it went to that address)."""
+    app, _ = mail_site
     with app.app_context():
         token = db.session.get(School, world.school_a.id).signup_token
         db.session.get(Student, world.out_section.id).email = "olga@example.org"
         db.session.commit()
     before = count(app, Student)
-    _, response = sign_up(app, f"/join/{token}", email="Olga@Example.org", last_name="Outside", first_name="Olga")
+    user, response = sign_up(app, f"/join/{token}", email="Olga@Example.org", last_name="Outside", first_name="Olga")
     assert response.status_int == 302
+    assert "will activate you soon" in user.get("/login").text  # the same answer as any sign-up
     assert count(app, Student) == before
     with app.app_context():
         olga = db.session.get(Student, world.out_section.id)
+        assert olga.user_id is None and olga.account_status != "pending"  # not claimed by typing the address
+    tasks.wait_for_background_work(app)
+    (mail,) = outbox.wait_for(1)
+    assert mail["To"] == "olga@example.org" and "Confirm" in mail["Subject"]
+    path = re.search(r"http://127\.0\.0\.1:\d+(/join/confirm/\S+)", mail.get_body(("plain",)).get_content())[1]
+    visitor = Agent(app)
+    page = visitor.get(path)  # opening the link (a mail scanner does) changes nothing
+    with app.app_context():
+        assert db.session.get(Student, world.out_section.id).user_id is None
+    assert visitor.submit(page, id="confirm-form", expect=(302,)).status_int == 302
+    with app.app_context():
+        olga = db.session.get(Student, world.out_section.id)
         assert olga.user_id is not None and olga.account_status == "pending" and olga.source == "manual"
+    assert Agent(app).get(path).status_int == 404  # once
 
 
-def test_an_email_with_an_account_is_told_to_sign_in_and_nothing_is_created(app, world):
+def test_an_email_with_an_account_gets_the_same_answer_and_a_mail_and_nothing_is_created(mail_site, world, outbox):
+    app, _ = mail_site
     with app.app_context():
         token = db.session.get(School, world.school_b.id).signup_token
     users = count(app, User)
     b, response = sign_up(app, f"/join/{token}", email="admin@alpha.example")
     assert response.status_int == 302 and response.location.endswith("/login")
-    assert "already exists. Sign in instead." in b.get("/login").text
+    page = b.get("/login").text
+    assert "Your account is ready" in page and "already" not in page  # nothing tells the page who has an account
     assert count(app, User) == users and count(app, Student, Student.school_id == world.school_b.id) == 1
+    tasks.wait_for_background_work(app)
+    (mail,) = outbox.wait_for(1)
+    assert mail["To"] == "admin@alpha.example"
+    assert "already has a Roster account" in " ".join(mail.get_body(("plain",)).get_content().split())
 
 
 @pytest.mark.parametrize("how", ["forged", "expired", "revoked", "closed school", "bad school link"])

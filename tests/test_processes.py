@@ -246,7 +246,9 @@ def test_the_access_log_never_shows_a_token(app, world, server):
     assert visitor.get(f"/join/{token}").status_int == 200
     visitor.get("/reset-password/Zq8-secret-reset-token")
     visitor.get("/join/invite/Zq8-secret-invite-token")
+    visitor.get("/join/confirm/Zq8-secret-confirm-token")
     roster.stop()
     log = roster.log_path.read_text()
     assert "GET /join/[token]" in log and "GET /reset-password/[token]" in log and "/join/invite/[token]" in log
+    assert "GET /join/confirm/[token]" in log
     assert token not in log and "Zq8-secret" not in log

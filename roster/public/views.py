@@ -2,6 +2,7 @@ import time
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -224,9 +225,6 @@ def sign_up(token):
         except ValidationFailed as exc:
             for name, messages in exc.field_errors.items():
                 form[name].errors = list(form[name].errors) + messages
-        except invitations.AccountExists as exc:
-            flash(str(exc), "info")
-            return redirect(url_for("public.login"))
         except invitations.LinkNotValid as exc:
             return render_template("public/error.html", code=404, title="This link does not work",
                                    message=str(exc)), 404
@@ -235,6 +233,27 @@ def sign_up(token):
                   "success")
             return redirect(url_for("public.login"))
     return render_template("public/sign_up.html", form=form, school=link.school, invited=bool(link.email))
+
+
+@bp.route("/join/confirm/<token>", methods=["GET", "POST"])
+def confirm_sign_up(token):
+    """The link mailed to a sign-up whose email is on the school's list: a button (a mail scanner that opens
+    links presses none), and the account joins the student."""
+    try:
+        found = invitations.claim(token)
+    except invitations.LinkNotValid as exc:
+        return render_template("public/error.html", code=404, title="This link does not work",
+                               message=str(exc)), 404
+    form = FlaskForm()
+    if form.validate_on_submit():
+        try:
+            student = invitations.confirm_claim(token)
+        except invitations.LinkNotValid as exc:
+            return render_template("public/error.html", code=404, title="This link does not work",
+                                   message=str(exc)), 404
+        flash(f"Your email is confirmed. {student.school.name} will activate you soon.", "success")
+        return redirect(url_for("public.login"))
+    return render_template("public/confirm_sign_up.html", form=form, school=found.student.school)
 
 
 def _reset_key() -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from roster import emails, permissions
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
-from roster.models import AccountStatus, Invitation, School, Source, Student, utcnow
+from roster.models import AccountStatus, Invitation, School, SignUpClaim, Source, Student, utcnow
 from roster.services import accounts, audit, students
 from roster.text import normalize_email, normalize_phone
 
@@ -121,10 +121,6 @@ class LinkNotValid(RosterError):
     """The sign-up link is unknown, expired, used, revoked or of a closed school; the message says which."""
 
 
-class AccountExists(RosterError):
-    """The email already has an account: the person should sign in instead."""
-
-
 @dataclass
 class SignUpLink:
     school: School
@@ -158,9 +154,14 @@ def resolve_link(*, school_token: str | None = None, invitation_token: str | Non
     return SignUpLink(school=school, invitation=invitation)
 
 
-def sign_up(link: SignUpLink, data: dict) -> int:
-    """Create the account and a pending student of the link's school (or link the student already on the roster
-    with this email); consume the invitation; mail the login. Returns the new user's id."""
+def sign_up(link: SignUpLink, data: dict) -> int | None:
+    """Create the account and a pending student of the link's school; consume the invitation; mail the login.
+    Returns the new user's id.
+
+    A student already on the school's list with this email is joined at once only through an invitation to
+    that address; through the school's link, a mail to the address must confirm it first (confirm_claim). An
+    address that has an account already changes nothing: its owner is told by mail, the page says the same.
+    """
     errors: dict[str, list[str]] = {}
     cleaned = {}
     for name in ("last_name", "first_name", "middle_name"):
@@ -185,18 +186,30 @@ def sign_up(link: SignUpLink, data: dict) -> int:
     if errors:
         raise ValidationFailed(errors)
     if accounts.find_user(cleaned["email"]) is not None:
-        raise AccountExists("An account with this email already exists. Sign in instead.")
+        # The page answers as for a new account (it tells nobody which addresses have one); the owner is told.
+        accounts.hash_password(data["password"])  # and takes as long
+        audit.record("sign-up with an existing account's email", actor=None, school_id=link.school.id)
+        emails.sign_up_existing_account(link.school, cleaned["email"])
+        db.session.commit()
+        return None
 
-    try:
-        user = accounts.create_user(cleaned["email"], password=data["password"], last_name=cleaned["last_name"],
-                                    first_name=cleaned["first_name"], middle_name=cleaned["middle_name"],
-                                    phone=cleaned["phone"])
-    except ValidationFailed as exc:
-        raise AccountExists("An account with this email already exists. Sign in instead.") from exc
+    user = accounts.create_user(cleaned["email"], password=data["password"], last_name=cleaned["last_name"],
+                                first_name=cleaned["first_name"], middle_name=cleaned["middle_name"],
+                                phone=cleaned["phone"])
     db.session.flush()
     school_id = link.school.id
     student = db.session.scalar(select(Student).where(
         Student.school_id == school_id, Student.email == cleaned["email"], Student.user_id.is_(None)))
+    if student is not None and link.invitation is None:
+        # The school's list has this address: it joins that student only once the address proves itself.
+        token = secrets.token_urlsafe(32)
+        expires = utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"])
+        db.session.add(SignUpClaim(user_id=user.id, student_id=student.id, token_digest=digest(token),
+                                   expires_at=expires))
+        audit.record("sign-up awaits email confirmation", actor=user, school_id=school_id, target=student)
+        emails.sign_up_confirm(link.school, user, token, expires)
+        db.session.commit()
+        return user.id
     if student is None:
         student = Student(
             school_id=school_id, email=cleaned["email"], last_name=cleaned["last_name"],
@@ -221,3 +234,29 @@ def sign_up(link: SignUpLink, data: dict) -> int:
     emails.sign_up_received(link.school, user)
     db.session.commit()
     return user.id
+
+
+def claim(token: str) -> SignUpClaim:
+    """The waiting sign-up a confirmation link leads to, or LinkNotValid."""
+    found = db.session.scalar(select(SignUpClaim).where(SignUpClaim.token_digest == digest(token or "")))
+    if found is None or found.used_at is not None or found.expires_at <= utcnow():
+        raise LinkNotValid("This confirmation link does not work any more. Sign in, or ask your school.")
+    return found
+
+
+def confirm_claim(token: str) -> Student:
+    """The address is proven: the account joins the roster student (pending, as any sign-up), once."""
+    found = claim(token)
+    used = db.session.execute(update(SignUpClaim).where(SignUpClaim.id == found.id, SignUpClaim.used_at.is_(None))
+                              .values(used_at=utcnow()))
+    student = found.student
+    if used.rowcount != 1 or student.user_id is not None:
+        db.session.rollback()
+        raise LinkNotValid("This confirmation link does not work any more. Sign in, or ask your school.")
+    student.user_id = found.user_id
+    student.account_status = AccountStatus.PENDING.value
+    audit.record("student signed up", actor=found.user, school_id=student.school_id, target=student,
+                 details={"via": "school link, email confirmed"})
+    emails.sign_up_received(student.school, found.user)
+    db.session.commit()
+    return student
