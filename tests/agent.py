@@ -30,6 +30,14 @@ class Agent:
         kw.setdefault("expect_errors", True)
         return self.web.get(urllib.parse.quote(url, safe="/?&=%:+,;@#"), **kw)
 
+    def open(self, url):
+        """Open a link as a browser does, following its redirects (a mail's link moves to a URL without its
+        token); the page it ends on."""
+        response = self.get(url)
+        while response.status_int in (301, 302, 303) and response.location:
+            response = self.get(response.location)
+        return response
+
     def sign_in(self, login, password=factories.PASSWORD):
         page = self.get("/login")
         form = find_form(page, field="password")

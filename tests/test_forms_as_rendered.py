@@ -82,7 +82,7 @@ def test_sign_in(app, world):
 
 def test_sign_up_with_required_fields_only(app, agent, world):
     user = agent("anonymous")
-    page = user.get(f"/join/{world.school_a.signup_token}")
+    page = user.open(f"/join/{world.school_a.signup_token}")
     response = user.submit(page, field="password", last_name="Новый", first_name="Ученик", email="new@pupil.example",
                            password="a long new password", confirm_password="a long new password", expect=(302,))
     assert "/login" in response.location
@@ -98,7 +98,7 @@ def test_forgot_and_reset_password(make_app, world, outbox, smtp_port):
     user.submit(page, field="email", email=world.teacher_a.email, expect=(302,))
     [mail] = outbox.wait_for(1)  # the live link is in the mail only (the Mail log hides it)
     link = re.search(r"(/reset-password/[\w\-]+)", mail.get_body(("plain",)).get_content()).group(1)
-    page = user.get(link)
+    page = user.open(link)
     user.submit(page, field="new_password", new_password="another long password",
                 confirm_password="another long password", expect=(302,))
     assert password_is(app, world.teacher_a.id, "another long password")

@@ -66,3 +66,17 @@ def test_the_session_cookie_is_host_prefixed_when_served_over_https(make_app, wo
         assert "Domain" not in cookie
     else:
         assert cookie.startswith("session=")
+
+
+def test_a_link_with_a_token_moves_to_a_url_without_it_before_the_form(app, world):
+    """The token goes into the session; the page, its form's action and all that follows hold none."""
+    with app.app_context():
+        token = db.session.scalar(select(School.signup_token).where(School.id == world.school_a.id))
+    visitor = Agent(app)
+    landing = visitor.get(f"/join/{token}")
+    assert landing.status_int == 302 and landing.location == "/join"
+    page = visitor.get(landing.location)
+    assert page.status_int == 200 and token not in page.text and "Alpha School" in page.text
+    form = page.forms[0] if 0 in page.forms else None
+    assert form is not None and token not in (form.action or "")
+    assert page.headers["Referrer-Policy"] == "no-referrer"

@@ -60,7 +60,7 @@ def test_resend_of_a_failed_reset_mail_sends_a_new_link(make_app, world, outbox,
     tasks.wait_for_background_work(app)
     body = outbox.wait_for(1)[0].get_body(("plain",)).get_content()
     link = re.search(r"http://127\.0\.0\.1:5000(/reset-password/\S+)", body).group(1)
-    assert Agent(app).get(link).status_int == 200  # a live new link
+    assert Agent(app).open(link).status_int == 200  # a live new link
 
 
 def mail_status(app):

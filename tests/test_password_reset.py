@@ -25,7 +25,7 @@ def ask(app, email):
 
 
 def set_password(user, path, new, confirm=None):
-    return user.submit(user.get(path), field="new_password", new_password=new, confirm_password=confirm or new)
+    return user.submit(user.open(path), field="new_password", new_password=new, confirm_password=confirm or new)
 
 
 def test_reset_by_mail_then_sign_in_and_the_link_works_once(make_app, world, outbox, smtp_port):
@@ -39,16 +39,16 @@ def test_reset_by_mail_then_sign_in_and_the_link_works_once(make_app, world, out
     path = re.search(r"http://127\.0\.0\.1:5000(/reset-password/\S+)", received.get_body(("plain",)).get_content()
                      ).group(1)
     b = Agent(app)
-    assert b.get(path).status_int == 200 and b.get(path).status_int == 200  # opening consumes nothing
+    assert b.open(path).status_int == 200 and b.open(path).status_int == 200  # opening consumes nothing
     other_tab = Agent(app)
-    page = other_tab.get(path)
+    page = other_tab.open(path)
     short = set_password(b, path, "short")
     assert "at least 12 characters" in short.text
     done = set_password(b, path, NEW)
     assert done.status_int == 302
     b.sign_in("admin@alpha.example", NEW)
     assert old_session.get("/admin/students/").status_code == 302  # every earlier session ended
-    again = Agent(app).get(path)
+    again = Agent(app).open(path)
     assert again.status_int == 404 and "does not work any more" in again.text
     # The form opened before the link was used, sent again: refused too.
     again = other_tab.submit(page, field="new_password", new_password=NEW + "2", confirm_password=NEW + "2",
@@ -77,7 +77,7 @@ def test_expired_and_forged_links_do_not_work(make_app, world, outbox, smtp_port
         sessions = len(db.session.scalars(select(UserSession)).all())
     path = re.search(r"(/reset-password/\S+)", body).group(1)
     for url in (path, "/reset-password/forged-token"):
-        assert Agent(app).get(url).status_int == 404  # no form to fill in
+        assert Agent(app).open(url).status_int == 404  # no form to fill in
         response = Browser(app).post(url, {"new_password": NEW, "confirm_password": NEW})  # forged
         assert response.status_code == 404
     with app.app_context():

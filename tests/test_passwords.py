@@ -67,7 +67,7 @@ def test_reset_refuses_a_common_password_and_a_new_password_ends_every_older_lin
     page = set_password(user, newer, "password1234")
     assert page.status_int == 200 and WHY in page.text
     assert set_password(user, newer, "a reset passphrase ok").status_int == 302
-    stale = Agent(app).get(older)
+    stale = Agent(app).open(older)
     assert stale.status_int == 404 and "does not work any more" in stale.text
     # A link asked for before a change in Settings → Security dies with the change too.
     ask(app, "admin@alpha.example")
@@ -77,4 +77,4 @@ def test_reset_refuses_a_common_password_and_a_new_password_ends_every_older_lin
     settings.submit(settings.get("/settings/security"), field="new_password",
                     current_password="a reset passphrase ok", new_password="another passphrase ok",
                     confirm_password="another passphrase ok", expect=(302,))
-    assert Agent(app).get(pending).status_int == 404
+    assert Agent(app).open(pending).status_int == 404

@@ -85,7 +85,7 @@ def test_import_and_sign_up_read_phones_in_the_schools_country(app, agent, world
     assert stored_student(app, last_name="Imported").phone_normalized == "+442079460960"
 
     visitor = agent("anonymous")
-    page = visitor.get(f"/join/{world.school_a.signup_token}")
+    page = visitor.open(f"/join/{world.school_a.signup_token}")
     follow(visitor.submit(page, field="password", last_name="Signed", first_name="Sue", email="sue@pupil.example",
                           phone="07400 123456", password="a long new password",
                           confirm_password="a long new password", expect=(302,)))

@@ -23,7 +23,7 @@ def school(app, school_id) -> School:
 
 def save(user, url, **fields):
     """Open a form page (new/edit), fill it in, Save."""
-    return user.submit(user.get(url), field=next(iter(fields)), **fields)
+    return user.submit(user.open(url), field=next(iter(fields)), **fields)
 
 
 def press(user, school_id, action):
@@ -81,7 +81,7 @@ def test_only_platform_admins_manage_schools(app, world, as_role):
 def test_a_regenerated_link_refuses_sign_ups_through_the_old_one(app, world, agent):
     old = school(app, world.school_a.id).signup_token
     visitor = agent("anonymous")
-    opened = visitor.get(f"/join/{old}")  # opened before the link changes, sent after
+    opened = visitor.open(f"/join/{old}")  # opened before the link changes, sent after
     assert opened.status_code == 200
     platform = agent("platform")
     assert press(platform, world.school_a.id, "/regenerate").status_code == 302
@@ -92,7 +92,7 @@ def test_a_regenerated_link_refuses_sign_ups_through_the_old_one(app, world, age
                               email="late@example.org", password="x" * 14, confirm_password="x" * 14,
                               expect=(404,))
     assert response.status_code == 404
-    assert visitor.get(f"/join/{new}").status_code == 200
+    assert visitor.open(f"/join/{new}").status_code == 200
     assert actions(app)[-1] == "school link regenerated"
 
 
@@ -130,7 +130,7 @@ def test_adding_a_new_person_mails_a_single_use_link_to_set_a_password(make_app,
     newcomer = Agent(app)
     assert save(newcomer, path, new_password="alia's passphrase", confirm_password="alia's passphrase"
                 ).status_code == 302
-    assert newcomer.get(path).status_code == 404  # single use
+    assert newcomer.open(path).status_code == 404  # single use
     newcomer.sign_in("new.teacher@example.org", "alia's passphrase")
     assert newcomer.get("/admin/students/").status_code == 200
     with app.app_context():

@@ -200,22 +200,51 @@ def security():
     return render_template("public/security.html", form=form)
 
 
+LANDED = "landed"  # the token of the link a person opened, kept here once the page is left for its plain URL
+
+
+def _token(kind: str, token: str | None) -> str | None:
+    """The link's token: from the URL as opened, else from the session once the page has moved."""
+    return token if token is not None else session.get(LANDED, {}).get(kind)
+
+
+def _move_to_plain_url(kind: str, token: str, endpoint: str):
+    """A link with a valid token, opened: its token goes into the session and the page moves to a URL without
+    it, so that the address bar, history, Referer and access log of all that follows hold no token."""
+    if (request.view_args or {}).get("token") is not None and request.method == "GET":
+        session[LANDED] = {**session.get(LANDED, {}), kind: token}
+        return redirect(url_for(endpoint))
+    return None
+
+
+def _forget_landed(kind: str) -> None:
+    session[LANDED] = {k: v for k, v in session.get(LANDED, {}).items() if k != kind}
+
+
 def _sign_up_key() -> str:
-    return "sign-up:" + (request.form.get("email") or (request.view_args or {}).get("token") or "").strip().lower()
+    kind = "invitation" if "invite" in (request.endpoint or "") else "school"
+    token = (request.view_args or {}).get("token") or session.get(LANDED, {}).get(kind) or ""
+    return "sign-up:" + (request.form.get("email") or token).strip().lower()
 
 
+@bp.route("/join", methods=["GET", "POST"], endpoint="join_landed", defaults={"token": None})
 @bp.route("/join/<token>", methods=["GET", "POST"], endpoint="join")
+@bp.route("/join/invite", methods=["GET", "POST"], endpoint="join_invited_landed", defaults={"token": None})
 @bp.route("/join/invite/<token>", methods=["GET", "POST"], endpoint="join_invited")
 @limiter.limit(lambda: current_app.config["SIGN_UP_LIMIT_PER_ADDRESS"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["SIGN_UP_LIMIT_PER_EMAIL"], key_func=_sign_up_key, methods=["POST"])
 def sign_up(token):
     """The public sign-up page of a school's link or of an invitation. Opening it consumes nothing."""
-    invited = request.endpoint == "public.join_invited"
+    invited = request.endpoint in ("public.join_invited", "public.join_invited_landed")
+    kind = "invitation" if invited else "school"
+    token = _token(kind, token)
     try:
         link = invitations.resolve_link(**({"invitation_token": token} if invited else {"school_token": token}))
     except invitations.LinkNotValid as exc:
         return render_template("public/error.html", code=404, title="This link does not work",
                                message=str(exc)), 404
+    if moved := _move_to_plain_url(kind, token, "public.join_invited_landed" if invited else "public.join_landed"):
+        return moved
     form = SignUpForm()
     if link.email:
         form.email.data = link.email  # fixed by the invitation, whatever was posted
@@ -229,21 +258,26 @@ def sign_up(token):
             return render_template("public/error.html", code=404, title="This link does not work",
                                    message=str(exc)), 404
         else:
+            _forget_landed(kind)
             flash(f"Your account is ready. Sign in to see your page; {link.school.name} will activate you soon.",
                   "success")
             return redirect(url_for("public.login"))
     return render_template("public/sign_up.html", form=form, school=link.school, invited=bool(link.email))
 
 
+@bp.route("/join/confirm", methods=["GET", "POST"], endpoint="confirm_sign_up_landed", defaults={"token": None})
 @bp.route("/join/confirm/<token>", methods=["GET", "POST"])
 def confirm_sign_up(token):
     """The link mailed to a sign-up whose email is on the school's list: a button (a mail scanner that opens
     links presses none), and the account joins the student."""
+    token = _token("confirm", token)
     try:
         found = invitations.claim(token)
     except invitations.LinkNotValid as exc:
         return render_template("public/error.html", code=404, title="This link does not work",
                                message=str(exc)), 404
+    if moved := _move_to_plain_url("confirm", token, "public.confirm_sign_up_landed"):
+        return moved
     form = FlaskForm()
     if form.validate_on_submit():
         try:
@@ -251,6 +285,7 @@ def confirm_sign_up(token):
         except invitations.LinkNotValid as exc:
             return render_template("public/error.html", code=404, title="This link does not work",
                                    message=str(exc)), 404
+        _forget_landed("confirm")
         flash(f"Your email is confirmed. {student.school.name} will activate you soon.", "success")
         return redirect(url_for("public.login"))
     return render_template("public/confirm_sign_up.html", form=form, school=found.student.school)
@@ -274,14 +309,18 @@ def forgot_password():
     return render_template("public/forgot_password.html", form=form)
 
 
+@bp.route("/reset-password", methods=["GET", "POST"], endpoint="reset_password_landed", defaults={"token": None})
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token):
     """Opening the link consumes nothing; only the POST that sets the password does."""
+    token = _token("reset", token)
     try:
         accounts.check_reset_link(token)
     except accounts.ResetLinkNotValid as exc:
         return render_template("public/error.html", code=404, title="This link does not work",
                                message=str(exc)), 404
+    if moved := _move_to_plain_url("reset", token, "public.reset_password_landed"):
+        return moved
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
