@@ -200,6 +200,11 @@ def security():
     return render_template("public/security.html", form=form)
 
 
+def _dead_link(exc):
+    """A link that does not work (unknown, used, expired, withdrawn): a page that says which, as a 404."""
+    return render_template("public/error.html", code=404, title="This link does not work", message=str(exc)), 404
+
+
 LANDED = "landed"  # the token of the link a person opened, kept here once the page is left for its plain URL
 
 
@@ -241,8 +246,7 @@ def sign_up(token):
     try:
         link = invitations.resolve_link(**({"invitation_token": token} if invited else {"school_token": token}))
     except invitations.LinkNotValid as exc:
-        return render_template("public/error.html", code=404, title="This link does not work",
-                               message=str(exc)), 404
+        return _dead_link(exc)
     if moved := _move_to_plain_url(kind, token, "public.join_invited_landed" if invited else "public.join_landed"):
         return moved
     form = SignUpForm()
@@ -255,8 +259,7 @@ def sign_up(token):
             for name, messages in exc.field_errors.items():
                 form[name].errors = list(form[name].errors) + messages
         except invitations.LinkNotValid as exc:
-            return render_template("public/error.html", code=404, title="This link does not work",
-                                   message=str(exc)), 404
+            return _dead_link(exc)
         else:
             _forget_landed(kind)
             flash(f"Your account is ready. Sign in to see your page; {link.school.name} will activate you soon.",
@@ -274,8 +277,7 @@ def confirm_sign_up(token):
     try:
         found = invitations.claim(token)
     except invitations.LinkNotValid as exc:
-        return render_template("public/error.html", code=404, title="This link does not work",
-                               message=str(exc)), 404
+        return _dead_link(exc)
     if moved := _move_to_plain_url("confirm", token, "public.confirm_sign_up_landed"):
         return moved
     form = FlaskForm()
@@ -283,8 +285,7 @@ def confirm_sign_up(token):
         try:
             student = invitations.confirm_claim(token)
         except invitations.LinkNotValid as exc:
-            return render_template("public/error.html", code=404, title="This link does not work",
-                                   message=str(exc)), 404
+            return _dead_link(exc)
         _forget_landed("confirm")
         flash(f"Your email is confirmed. {student.school.name} will activate you soon.", "success")
         return redirect(url_for("public.login"))
@@ -317,8 +318,7 @@ def reset_password(token):
     try:
         accounts.check_reset_link(token)
     except accounts.ResetLinkNotValid as exc:
-        return render_template("public/error.html", code=404, title="This link does not work",
-                               message=str(exc)), 404
+        return _dead_link(exc)
     if moved := _move_to_plain_url("reset", token, "public.reset_password_landed"):
         return moved
     form = ResetPasswordForm()
@@ -329,8 +329,7 @@ def reset_password(token):
             for name, messages in exc.field_errors.items():
                 form[name].errors = list(form[name].errors) + messages
         except accounts.ResetLinkNotValid as exc:
-            return render_template("public/error.html", code=404, title="This link does not work",
-                                   message=str(exc)), 404
+            return _dead_link(exc)
         else:
             if current_user.is_authenticated:
                 logout_user()
