@@ -6,7 +6,7 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from roster import config, search_index, security
+from roster import config, errors, search_index, security
 from roster.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 
@@ -109,6 +109,16 @@ def register_errors(app: Flask) -> None:
 
     for code in ERRORS:
         app.register_error_handler(code, lambda exc, code=code: page(code))
+
+    def refused(code: int):
+        def handler(exc):
+            db.session.rollback()  # nothing a refused request began is kept
+            return page(code)
+        return handler
+
+    # A service's refusal anywhere (admin views, public pages) is the page of its code: views need not catch it.
+    app.register_error_handler(errors.Forbidden, refused(403))
+    app.register_error_handler(errors.NotFound, refused(404))
 
     @app.errorhandler(CSRFError)
     def csrf_failed(exc):

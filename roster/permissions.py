@@ -100,6 +100,16 @@ def require(user, school_id: int | None, permission: str) -> str:
     return role
 
 
+def visible_log(model, school_id: int | None, role: str | None) -> list:
+    """SQL conditions for the rows of a log (audit events, mails) a role may read: the platform admin all of
+    them, a school admin their school's, anyone else none."""
+    if not allows(role, "logs.view"):
+        return [model.id.is_(None)]
+    if role == PLATFORM:
+        return []
+    return [model.school_id == school_id]
+
+
 def visible_students(school_id: int, user, role: str) -> list:
     """SQL conditions for the students this user may see in the school: teachers only those of their sections."""
     conditions = [Student.school_id == school_id]

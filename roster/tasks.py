@@ -19,7 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from celery import Celery, Task, shared_task, signals
 from flask import Flask, current_app
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from roster.extensions import db
 from roster.services import importing, mail
@@ -123,6 +125,14 @@ def dispatch(message_ids: list[int]) -> None:
             deliver_mail.delay(message_id)
         return
     _keep(app, app.extensions["roster_mail_executor"].submit(_deliver_in_process, app, list(message_ids)))
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session) -> None:
+    """The mails a commit made due go out now: how background work runs is decided here, not in services."""
+    ids = mail.committed(session)
+    if ids:
+        dispatch(ids)
 
 
 def _keep(app: Flask, future) -> None:

@@ -5,10 +5,10 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from roster import permissions
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
 from roster.models import AuditEvent, User
-from roster.services import audit
 from roster.sql import contains
 from roster.text import fold
 
@@ -54,7 +54,7 @@ class AuditLogView(ScopedReadOnlyView):
     ]
 
     def scope(self):
-        return audit.visible(context.school_id(), context.role())
+        return permissions.visible_log(AuditEvent, context.school_id(), context.role())
 
     def get_query(self):
         # Who and which school, for a page of events in two queries, not two a row.

@@ -75,12 +75,9 @@ class ImportView(ScopedReadOnlyView):
         return current_user._get_current_object()
 
     def _job(self, job_id: int) -> ImportJob:
-        try:
-            if record_id(job_id) is None:
-                raise NotFound("No such import in this school.")
-            return importing.get_job(job_id, context.school_id(), actor=self._actor())
-        except NotFound:
-            abort(404, "No such import in this school.")
+        if record_id(job_id) is None:
+            raise NotFound("No such import in this school.")
+        return importing.get_job(job_id, context.school_id(), actor=self._actor())
 
     @expose("/new", methods=("GET", "POST"))
     def upload_view(self):
@@ -119,10 +116,7 @@ class ImportView(ScopedReadOnlyView):
             abort(400)
         if record_id(job_id) is None:
             abort(404, "No such import in this school.")
-        try:
-            confirmed = importing.confirm_job(job_id, context.school_id(), actor=self._actor())
-        except NotFound:
-            abort(404)
+        confirmed = importing.confirm_job(job_id, context.school_id(), actor=self._actor())
         if confirmed:
             tasks.start_import(job_id, dry_run=False)
         return redirect(url_for(".job_view", job_id=job_id))

@@ -6,6 +6,7 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_login import current_user
 from markupsafe import Markup
 
+from roster import permissions
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
 from roster.errors import NotFound, RosterError
@@ -47,7 +48,7 @@ class MailLogView(ScopedReadOnlyView):
     ]
 
     def scope(self):
-        return mail.visible(context.school_id(), context.role())
+        return permissions.visible_log(MailMessage, context.school_id(), context.role())
 
     @action("resend", "Resend", "Send the selected failed or waiting mails now?")
     def action_resend(self, ids):

@@ -16,7 +16,7 @@ from wtforms.widgets import Select
 from roster.admin import context
 from roster.admin.base import SecuredModelView
 from roster.admin.forms import attach_errors
-from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
+from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, User
 from roster.services import schools
@@ -203,8 +203,6 @@ class StaffView(SecuredModelView):
             db.session.rollback()
             attach_errors(form, exc)
             return False
-        except Forbidden:
-            abort(403)
         flash(f"{membership.user.email} was sent a link to set a password." if created else
               f"{membership.user.email} already had an account: they were given the role and told by mail.", "info")
         return membership

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 from roster.admin import context
 from roster.admin.base import SecuredModelView
 from roster.admin.forms import attach_errors
-from roster.errors import Forbidden, NotFound, ValidationFailed
+from roster.errors import ValidationFailed
 from roster.extensions import db
 from roster.models import Section
 from roster.services import schools
@@ -78,8 +78,6 @@ class SectionView(SecuredModelView):
             db.session.rollback()
             attach_errors(form, exc)
             return None
-        except Forbidden:
-            abort(403)
 
     def create_model(self, form):
         return self._save(form, None) or False
@@ -88,10 +86,7 @@ class SectionView(SecuredModelView):
         return self._save(form, model.id) is not None
 
     def delete_model(self, model):
-        try:
-            schools.delete_section(context.school_id(), model.id, actor=current_user._get_current_object())
-        except NotFound:
-            abort(404)
+        schools.delete_section(context.school_id(), model.id, actor=current_user._get_current_object())
         return True
 
     @expose("/edit/", methods=("GET", "POST"))

@@ -26,7 +26,7 @@ from roster.admin.forms import (
     scoped_loaders,
     student_data,
 )
-from roster.errors import Forbidden, NotFound, ValidationFailed
+from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import (
     AccountStatus,
@@ -399,8 +399,6 @@ class StudentView(SecuredModelView):
         except ValidationFailed as exc:
             self._attach_errors(form, exc)
             return False
-        except Forbidden:
-            abort(403)
         return db.session.get(Student, student_id)
 
     def update_model(self, form, model):
@@ -410,15 +408,10 @@ class StudentView(SecuredModelView):
             db.session.rollback()
             self._attach_errors(form, exc)
             return False
-        except Forbidden:
-            abort(403)
         return True
 
     def delete_model(self, model):
-        try:
-            students.delete([model.id], context.school_id(), actor=self._actor())
-        except Forbidden:
-            abort(403)
+        students.delete([model.id], context.school_id(), actor=self._actor())
         return True
 
     # Views: refuse with 403/404 before Flask-Admin's redirects could hide it.
@@ -461,10 +454,7 @@ class StudentView(SecuredModelView):
         return super().ajax_lookup()
 
     def _activate(self, ids) -> None:
-        try:
-            activated = students.activate(ids, context.school_id(), actor=self._actor())
-        except Forbidden:
-            abort(403)
+        activated = students.activate(ids, context.school_id(), actor=self._actor())
         if activated:
             flash(f"Activated {len(activated)} student{'s' if len(activated) != 1 else ''}; "
                   "each was told by mail.", "success")
@@ -572,11 +562,8 @@ class StudentView(SecuredModelView):
         school = context.selected_school()[0]
         columns = preferences.visible_columns(
             current_user.id, school.id, LIST_VIEW, available=COLUMNS, default=DEFAULT_COLUMNS)
-        try:
-            exporting.record(school.id, actor=self._actor(), query=query, columns=columns, filters=filters,
-                             fmt=fmt, selected=selected)
-        except Forbidden:
-            abort(403)
+        exporting.record(school.id, actor=self._actor(), query=query, columns=columns, filters=filters, fmt=fmt,
+                         selected=selected)
         columns = exporting.file_columns(columns)
         header = [LABELS[c] for c in columns]
         values = exporting.rows(query, columns, region=school.country)
@@ -588,10 +575,7 @@ class StudentView(SecuredModelView):
 
     @action("delete", "Delete", "Delete the selected students? This cannot be undone.")
     def action_delete(self, ids):
-        try:
-            count = students.delete(ids, context.school_id(), actor=self._actor())
-        except NotFound:
-            abort(404)
+        count = students.delete(ids, context.school_id(), actor=self._actor())
         flash(f"Deleted {count} student{'s' if count != 1 else ''}.", "success")
 
     @expose("/columns", methods=("POST",))

@@ -13,11 +13,10 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy import update as sql_update
 
-from roster import emails
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, PasswordReset, Student, User, UserSession, utcnow
-from roster.services import audit
+from roster.services import audit, emails
 from roster.text import normalize_email
 
 

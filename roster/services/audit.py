@@ -24,17 +24,6 @@ def record(action: str, *, actor, school_id: int | None, target=None, details: d
     return event
 
 
-def visible(school_id: int | None, role: str | None) -> list:
-    """SQL conditions for the events a role may read: the platform admin all, a school admin their school's."""
-    from roster import permissions
-
-    if not permissions.allows(role, "logs.view"):
-        return [AuditEvent.id.is_(None)]
-    if role == permissions.PLATFORM:
-        return []
-    return [AuditEvent.school_id == school_id]
-
-
 def history(target_type: str, target_id: int, school_id: int, limit: int = 100) -> list[AuditEvent]:
     """The latest events about one record of a school, newest first."""
     from sqlalchemy import select

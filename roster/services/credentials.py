@@ -13,11 +13,11 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from roster import emails, permissions
+from roster import permissions
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import AccountStatus, School, Student, User, UserSession, utcnow
-from roster.services import accounts, audit
+from roster.services import accounts, audit, emails
 from roster.services import students as student_service
 from roster.text import normalize_email
 

@@ -11,11 +11,11 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from roster import emails, permissions
+from roster import permissions
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import AccountStatus, Invitation, School, SignUpClaim, Source, Student, utcnow
-from roster.services import accounts, audit, students
+from roster.services import accounts, audit, emails, students
 from roster.text import normalize_email, normalize_phone
 
 

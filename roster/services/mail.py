@@ -1,7 +1,8 @@
 """Outgoing mail: written to the mail log with the change that causes it, delivered after the commit.
 
-queue() adds a MailMessage to the caller's transaction; once that transaction commits, the message ids go to
-roster.tasks.dispatch (a Celery worker, or a thread of this process). deliver() claims a mail, makes one attempt
+queue() adds a MailMessage to the caller's transaction and notes its id in the session; once that transaction
+commits, roster.tasks takes the ids (committed()) and dispatches them (a Celery worker, or a thread of this
+process): this module records what is due, it never starts work itself. deliver() claims a mail, makes one attempt
 and records it: sent, or queued again with the time of its next attempt (MAIL_RETRY_DELAYS), or failed after
 the last one. Nobody sleeps between attempts: due_mails() is swept periodically by every Roster process, so a
 retry, or a first attempt whose process died, is made by whichever process is up. A rolled-back change leaves
@@ -72,13 +73,9 @@ def _note_ids_after_flush(session, flush_context):
         session.info[UNFLUSHED] = [m for m in unflushed if m.id is None]
 
 
-@event.listens_for(Session, "after_commit")
-def _dispatch_after_commit(session):
-    ids = session.info.pop(PENDING, None)
-    if ids:
-        from roster import tasks  # the task layer sits above the services
-
-        tasks.dispatch(ids)
+def committed(session) -> list[int]:
+    """The ids of the mails a commit of this session has just made due (once): roster.tasks sends them."""
+    return session.info.pop(PENDING, None) or []
 
 
 @event.listens_for(Session, "after_rollback")
@@ -206,20 +203,11 @@ def _with_secret(message: MailMessage) -> tuple[str, str]:
             message.body_html.replace(placeholder, str(escape(secret))))
 
 
-def visible(school_id: int | None, role: str | None) -> list:
-    """SQL conditions for the mail log a role may read: the platform admin all of it, a school admin their school's."""
-    if not permissions.allows(role, "logs.view"):
-        return [MailMessage.id.is_(None)]
-    if role == permissions.PLATFORM:
-        return []
-    return [MailMessage.school_id == school_id]
-
-
 def resend(message_ids: list[int], school_id: int | None, *, actor) -> int:
     """Queue failed (or unsent) mails again; they go out after the commit. Returns how many."""
     role = permissions.require(actor, school_id, "logs.view")
     query = select(MailMessage).where(
-        *visible(school_id, role),
+        *permissions.visible_log(MailMessage, school_id, role),
         MailMessage.id.in_([int(i) for i in message_ids]),
         MailMessage.status.in_([MailStatus.FAILED.value, MailStatus.NOT_SENT.value, MailStatus.QUEUED.value]),
     )

@@ -8,11 +8,11 @@ import phonenumbers
 from flask import current_app
 from sqlalchemy import delete, select
 
-from roster import emails, permissions
+from roster import permissions
 from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, Section, User, section_teacher
-from roster.services import accounts, audit
+from roster.services import accounts, audit, emails
 from roster.text import DEFAULT_COUNTRY, normalize_email
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
-from roster import emails, permissions
+from roster import permissions
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import (
@@ -27,7 +27,7 @@ from roster.models import (
     student_name_part,
     utcnow,
 )
-from roster.services import accounts, audit
+from roster.services import accounts, audit, emails
 from roster.sql import contains
 from roster.text import (
     DEFAULT_COUNTRY,
