@@ -21,7 +21,7 @@ CASES = {"100,000 rows": "", "10,170 rows (name 'иванов')": "&flt0_0=ив�
 
 def child(fmt: str, query: str) -> None:
     from bench.generate import BENCH_ADMIN, BENCH_PASSWORD, bench_app
-    from tests.conftest import csrf_from
+    from tests.helpers import csrf_from
 
     app = bench_app()
     client = app.test_client()

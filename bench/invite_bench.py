@@ -16,7 +16,7 @@ from bench.generate import HERE, recreate  # noqa: E402
 from roster import create_app, tasks  # noqa: E402
 from roster.extensions import db  # noqa: E402
 from roster.services import accounts, schools  # noqa: E402
-from tests.conftest import csrf_from  # noqa: E402
+from tests.helpers import csrf_from  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 ADMIN, PASSWORD = "invite-admin@roster.example", "bench-password-2026"

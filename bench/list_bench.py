@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.generate import BENCH_ADMIN, BENCH_PASSWORD, bench_app, database_url  # noqa: E402
 from roster.extensions import db  # noqa: E402
 from roster.models import Student, Tag  # noqa: E402
-from tests.conftest import csrf_from  # noqa: E402
+from tests.helpers import csrf_from  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 

@@ -1,8 +1,6 @@
 """Fixtures: an app per test on a shared schema (SQLite file, or PostgreSQL with ROSTER_TEST_DATABASE_URL)."""
 
-import contextlib
 import os
-import re
 
 import pytest
 from jinja2 import StrictUndefined
@@ -11,28 +9,7 @@ from sqlalchemy import text
 from roster import create_app
 from roster.extensions import db
 from tests import factories
-
-DATABASE_URL = os.environ.get("ROSTER_TEST_DATABASE_URL")
-LIVE_APPS = []  # the apps of the running test, whose background mail threads must end before servers stop
-
-
-def app_config(database_url: str, **extra) -> dict:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SESSION_COOKIE_SECURE": False,
-        # Cheap argon2id in tests; production keeps argon2-cffi's defaults.
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 1024,
-        "ARGON2_PARALLELISM": 1,
-        # No housekeeping loop unless a test asks for one (mail_config does): its sweeps would reach into the
-        # next test's rows on the shared schema.
-        "HOUSEKEEPING_SECONDS": 0,
-        # Two-factor sign-in is required of admins in production; tests of it turn it on (test_two_factor).
-        "TWO_FACTOR_REQUIRED": False,
-        **extra,
-    }
+from tests.helpers import DATABASE_URL, LIVE_APPS, Browser, SMTPInbox, app_config, free_port, mail_config, stop_server
 
 
 @pytest.fixture(scope="session")
@@ -104,49 +81,6 @@ def ctx(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF_INPUT.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1) or match.group(2)
-
-
-class Browser:
-    """A signed-in test client for what needs no form: reading pages, and forged requests.
-
-    post() sends a hand-made form with this session's CSRF token: only for tests about requests no page offers
-    (another school's ids, a role without the button, a replay). Forms a page renders are filled and submitted
-    with tests.agent (the `agent` fixture), as a person would.
-    """
-
-    def __init__(self, app):
-        self.app = app
-        self.client = app.test_client()
-
-    def get(self, url, **kw):
-        return self.client.get(url, **kw)
-
-    def token(self) -> str:
-        # Flask-WTF's token belongs to the session, so any page's form gives one that every form accepts.
-        return csrf_from(self.client.get("/login", follow_redirects=True).get_data(as_text=True))
-
-    def post(self, url, data=None, *, csrf=True, **kw):
-        data = dict(data or {})
-        if csrf:
-            data.setdefault("csrf_token", self.token())
-        return self.client.post(url, data=data, **kw)
-
-    def sign_in(self, login, password=factories.PASSWORD):
-        response = self.post("/login", {"login": login, "password": password})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return response
-
-    def sign_out(self):
-        return self.post("/logout")
 
 
 @pytest.fixture
@@ -248,47 +182,7 @@ def mail_site(make_app, world, outbox, smtp_port):
     stop_server(server, thread)
 
 
-def stop_server(server, thread):
-    """Stop serving, then wait for the requests still being answered (a page the browser left, a script's late
-    request): their database connections go back to the pool before the test's engine is disposed, instead of
-    being collected later, still open, inside another test."""
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
-
-
 # Mail: a real SMTP server (aiosmtpd) on a free port.
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class SMTPInbox:
-    """What a real SMTP server received: one email.message.Message per mail."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        import email
-        from email import policy
-
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-    def wait_for(self, count: int, timeout: float = 20):
-        import time
-
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(self.messages) >= count, f"{len(self.messages)} mails arrived, {count} expected"
-        return self.messages
-
 
 @pytest.fixture
 def smtp_port():
@@ -311,50 +205,4 @@ def outbox(smtp_port):
     controller.stop()
 
 
-def mail_config(port: int, **extra) -> dict:
-    """Real SMTP on port; retries 50 ms apart, made by the housekeeping loop as in production."""
-    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_TIMEOUT": 3,
-            "MAIL_RETRY_DELAYS": (0.05, 0.05), "HOUSEKEEPING_SECONDS": 0.05,
-            "MAIL_DEFAULT_SENDER": "roster@school.example", **extra}
-
-
-def eventually(check, timeout: float = 20, every: float = 0.05):
-    """Wait until check() gives something true (work done by a background thread or process); return it."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            assert result, f"still {result!r} after {timeout} s"
-            return result
-        time.sleep(every)
-
-
 # Celery: a real worker on Redis, in a process of its own, for the tests that check the production path.
-
-CELERY_BROKER = "redis://127.0.0.1:6379/15"
-
-
-@contextlib.contextmanager
-def celery_worker(database_url: str, tmp_path, **env):
-    """Run `celery worker` on the test database and Redis db 15; fail the test if the worker logged a traceback."""
-    import subprocess
-    import sys
-
-    environment = {**os.environ, "SECRET_KEY": "worker-secret", "DATABASE_URL": database_url,
-                   "CELERY_BROKER_URL": CELERY_BROKER, "FLASK_DEBUG": "0", **env}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(tmp_path / "worker.log", "wb") as worker_log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "app.celery_app", "worker", "--pool=solo", "--concurrency=1",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=root, env=environment, stdout=worker_log, stderr=subprocess.STDOUT,
-        )
-    try:
-        yield worker
-    finally:
-        worker.terminate()
-        worker.wait(10)
-        log = (tmp_path / "worker.log").read_text(errors="replace")
-        assert "Traceback" not in log, log

@@ -6,8 +6,8 @@ from roster.config import DEFAULT_SECRET_KEY
 from roster.extensions import db
 from roster.models import AuditEvent, User, UserSession
 from tests.agent import Agent
-from tests.conftest import Browser
 from tests.factories import PASSWORD
+from tests.helpers import Browser
 
 
 def test_sign_in_with_email_or_login_and_land_in_the_admin(web, world):

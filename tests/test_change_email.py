@@ -6,7 +6,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import AuditEvent, Student, User
 from tests.agent import Agent
-from tests.conftest import Browser, mail_config
+from tests.helpers import Browser, mail_config
 
 
 def page_status(browser, sid):

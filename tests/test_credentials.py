@@ -10,7 +10,7 @@ from roster.models import SECRET_PLACEHOLDER, AccountStatus, AuditEvent, MailMes
 from roster.services import credentials, mail
 from tests import factories
 from tests.agent import Agent, find_form, follow
-from tests.conftest import Browser, eventually, mail_config
+from tests.helpers import Browser, eventually, mail_config
 
 LOOK_ALIKES = set("0Oo1lI|5S2Z8B'\"`")
 
@@ -165,7 +165,7 @@ def test_bulk_send_credentials_lists_who_was_skipped(app, world, as_role, agent)
 
 
 def test_a_failed_credentials_mail_forgets_its_password_and_is_not_resent(make_app, world):
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     app = make_app(**mail_config(free_port()))  # nobody listens there: every attempt fails
     admin = Agent(app)

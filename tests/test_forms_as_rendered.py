@@ -28,7 +28,7 @@ from roster.models import (
 from roster.services import accounts
 from tests import factories
 from tests.agent import Agent, find_form, follow, row_form
-from tests.conftest import mail_config
+from tests.helpers import mail_config
 
 STAFF = ["platform", "admin_a"]
 EVERYONE_STAFF = ["platform", "admin_a", "teacher_a"]

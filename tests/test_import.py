@@ -16,7 +16,7 @@ from roster.extensions import db
 from roster.models import AuditEvent, Guardian, ImportJob, Program, School, Section, Student, Tag, User
 from roster.services import importing, students
 from tests.agent import Agent
-from tests.conftest import CELERY_BROKER, celery_worker, eventually
+from tests.helpers import CELERY_BROKER, celery_worker, eventually
 
 DATA = Path(__file__).parent / "data"
 
@@ -485,7 +485,7 @@ def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, 
     def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(importing, "_write_links_and_guardians", broken)  # after the students were inserted
+    monkeypatch.setattr(importing.writing, "_write_links_and_guardians", broken)  # after the students were inserted
     confirm(admin, job_url)
     with pytest.raises(RuntimeError):
         tasks.wait_for_background_work(app)
@@ -552,7 +552,7 @@ def test_a_job_ends_completed_in_the_same_commit_as_its_students(app, world, as_
     def stopped(written):
         raise KeyboardInterrupt  # the worker is stopped here: after the commit, before anything else
 
-    monkeypatch.setattr(importing, "_refresh_statistics", stopped)
+    monkeypatch.setattr(importing.pipeline, "_refresh_statistics", stopped)
     job_id = int(job_url.rsplit("/", 1)[1])
     with app.app_context(), pytest.raises(KeyboardInterrupt):
         importing.run_job(job_id, dry_run=False)
@@ -575,7 +575,7 @@ def test_a_large_import_refreshes_the_planners_statistics(ctx, world, monkeypatc
     before = analysed()
     run(world, "students_utf8.csv", dry_run=True)  # a preview writes nothing: nothing to analyse
     assert analysed() == before
-    monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 3)
+    monkeypatch.setattr(importing.pipeline, "ANALYZE_AFTER_ROWS", 3)
     run(world, "students_utf8.csv")
     db.session.commit()
     assert analysed() > before
@@ -585,8 +585,8 @@ def test_an_import_stays_completed_when_the_statistics_cannot_be_refreshed(ctx, 
     """The students are committed before ANALYZE: its failure is logged, never reported as the import's."""
     if db.session.get_bind().dialect.name != "postgresql":
         pytest.skip("SQLite plans without statistics")
-    monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 3)
-    monkeypatch.setattr(importing, "ANALYZED_TABLES", ("no_such_table",))
+    monkeypatch.setattr(importing.pipeline, "ANALYZE_AFTER_ROWS", 3)
+    monkeypatch.setattr(importing.pipeline, "ANALYZED_TABLES", ("no_such_table",))
     result = run(world, "students_utf8.csv")
     assert result.count("new") == 3
     assert db.session.scalar(select(func.count(Student.id)).where(Student.source == "import")) == 3

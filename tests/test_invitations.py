@@ -11,7 +11,7 @@ from roster.extensions import db
 from roster.models import AuditEvent, Invitation, MailMessage, School, Student, User
 from roster.services import invitations
 from tests.agent import Agent, find_form
-from tests.conftest import Browser, eventually, mail_config
+from tests.helpers import Browser, eventually, mail_config
 
 PASSWORD = "student passphrase 1"
 
@@ -276,7 +276,7 @@ def test_invitations_view_lists_and_revokes(app, world, agent):
 
 
 def test_smtp_down_inviting_still_succeeds_and_resend_delivers_later(make_app, world, outbox, smtp_port):
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     app = make_app(**mail_config(free_port()))  # SMTP is down
     html = invite(app, "late1@example.org late2@example.org")

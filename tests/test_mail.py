@@ -11,8 +11,8 @@ from roster.extensions import db
 from roster.models import MailMessage, MailStatus
 from roster.services import mail
 from tests.agent import Agent
-from tests.conftest import CELERY_BROKER, celery_worker, eventually, free_port, mail_config
 from tests.factories import PASSWORD
+from tests.helpers import CELERY_BROKER, celery_worker, eventually, free_port, mail_config
 
 NEW_PASSWORD = "a brand new passphrase"
 

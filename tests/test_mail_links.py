@@ -8,7 +8,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import MailMessage
 from tests.agent import Agent, follow
-from tests.conftest import eventually, free_port, mail_config
+from tests.helpers import eventually, free_port, mail_config
 from tests.test_password_reset import ask
 
 

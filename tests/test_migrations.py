@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from roster import create_app, sealing, search_index
 from roster.extensions import db
-from tests.conftest import DATABASE_URL, app_config
+from tests.helpers import DATABASE_URL, app_config
 
 
 @pytest.fixture

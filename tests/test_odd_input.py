@@ -217,7 +217,7 @@ def test_a_spreadsheet_that_crashes_its_reader_ends_only_the_reader(app, agent, 
     the reader's child process, so the upload is refused and this process (the web server) answers on."""
     from roster.services import importing
 
-    monkeypatch.setattr(importing, "_check_extent", lambda rows, columns: None)
+    monkeypatch.setattr(importing.files, "_check_extent", lambda rows, columns: None)
     admin = agent("admin_a")
     message = upload_refused(admin, "last_cell.xlsx", (DATA / "last_cell.xlsx").read_bytes())
     assert "This XLSX file cannot be read (its reader stopped" in message

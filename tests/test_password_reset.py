@@ -9,7 +9,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import MailMessage, PasswordReset, UserSession, utcnow
 from tests.agent import Agent
-from tests.conftest import Browser, mail_config
+from tests.helpers import Browser, mail_config
 
 NEW = "a reset passphrase ok"
 

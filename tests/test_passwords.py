@@ -9,8 +9,8 @@ from roster.extensions import db
 from roster.models import School, User
 from roster.services import accounts
 from tests.agent import Agent
-from tests.conftest import mail_config
 from tests.factories import PASSWORD
+from tests.helpers import mail_config
 from tests.test_credentials import submit as credentials
 from tests.test_invitations import sign_up
 from tests.test_password_reset import ask, set_password

@@ -11,7 +11,7 @@ from roster.extensions import db
 from roster.models import AuditEvent, MailMessage, Membership, School, Section, User
 from roster.services import schools
 from tests.agent import Agent, follow, row_form
-from tests.conftest import Browser, mail_config
+from tests.helpers import Browser, mail_config
 
 
 def school(app, school_id) -> School:

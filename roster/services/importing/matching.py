@@ -1,0 +1,239 @@
+"""Matching a file to the school: its headers to fields, its rows to students (file number, else email), and
+what each matched row would change."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import NamedTuple
+
+from sqlalchemy import select
+
+from roster.extensions import db
+from roster.models import (
+    Guardian,
+    Student,
+)
+from roster.services import students as student_service
+from roster.services.importing.columns import (
+    ERROR_COLUMN,
+    EXPORTED_ONLY,
+    HEADER_ALIASES,
+    LABELS,
+    LINKS,
+    _chunks,
+    _header_key,
+)
+from roster.services.importing.files import FileNotAccepted
+from roster.services.importing.results import RowResult
+from roster.sql import id_in
+from roster.text import fold, name_search_key
+
+log = logging.getLogger(__name__)
+
+def match_headers(headers: list[str]) -> tuple[dict[int, str], list[str]]:
+    """Map column positions to fields; return the map and the names of the columns nobody knows."""
+    mapping: dict[int, str] = {}
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    exported_only: list[str] = []
+    for position, header in enumerate(headers):
+        key = _header_key(header)
+        name = HEADER_ALIASES.get(key)
+        if name is None:
+            if key in EXPORTED_ONLY:
+                exported_only.append(header)  # ours: an export carries it back, and Roster keeps it itself
+            elif header and key != _header_key(ERROR_COLUMN):  # our error report's own column: expected back
+                unknown.append(header)
+            continue
+        if name in seen:
+            raise FileNotAccepted(f"The columns “{seen[name]}” and “{header}” both hold {LABELS[name]}; "
+                                  "keep one of them.")
+        seen[name] = header
+        mapping[position] = name
+    missing = [LABELS[name] for name in student_service.REQUIRED if name not in seen]
+    if missing and any(_header_key(h) == _header_key("Full name") for h in exported_only):
+        raise FileNotAccepted(f"The file has a Full name column but no {' and no '.join(missing)} column. A full "
+                              "name cannot be split reliably: give each name its own column, as Roster's exports "
+                              "and the template do.")
+    if not mapping:
+        raise FileNotAccepted("No column of this file is one we know: the first row should name the columns, "
+                              "as in the template (Last name, First name, Email…).")
+    if missing:
+        raise FileNotAccepted(f"The file has no {' and no '.join(missing)} column; every student needs one.")
+    return mapping, unknown
+
+
+# What comparing a matched student needs besides the file's own columns: its names (for the search key) and
+# normalised phone (a phone written another way is the same phone).
+COMPARE_COLUMNS = {"id", "last_name", "first_name", "middle_name", "phone_normalized"}
+STUDENT_COLUMNS = ("id", "last_name", "first_name", "middle_name", "email", "phone", "phone_normalized",
+                   "personal_file_number", "gender", "birth_date", "is_inclusive", "is_individual", "address",
+                   "extra_phone", "extra_email", "dropout_date", "dropout_reason", "dropout_note")
+
+
+def _match(rows: list[RowResult], school_id: int) -> None:
+    """Find each row's student: by personal file number, else by email; one query per thousand keys."""
+    # The file's own string objects stand for the keys found: 100,000 matches hold no second copy of each.
+    keys = {value: value for row in rows for value in (row.values.get("personal_file_number"),
+                                                          row.values.get("email")) if value}
+    by_number = _students_by(school_id, "personal_file_number", keys, {
+        r.values["personal_file_number"] for r in rows if r.values.get("personal_file_number")})
+    # An email needs looking up only where the file number did not already find a student with that email.
+    by_email = {s.email: s for s in by_number.values() if s.email}
+    by_email |= _students_by(school_id, "email", keys, {
+        r.values["email"] for r in rows if r.values.get("email") and r.values["email"] not in by_email})
+
+    # Two rows of one file for one student: by the student they match, or by the keys of a new one. Each key's
+    # first row is remembered; a list is made only for a key seen twice (at 100,000 rows, memory counts).
+    first: dict[str, dict] = {"id": {}, "number": {}, "email": {}}
+    repeated: dict[tuple, list[RowResult]] = {}
+    conflicts = []
+    for row in rows:
+        if row.status == "error":
+            continue
+        number, address = row.values.get("personal_file_number"), row.values.get("email")
+        numbered, mailed = by_number.get(number), by_email.get(address)
+        if (numbered and mailed and numbered.id != mailed.id) or (
+                not numbered and mailed and number and mailed.personal_file_number):
+            conflicts.append((row, numbered, mailed))
+        else:
+            found = numbered or mailed
+            row.student_id = found.id if found else None
+        row_keys = [("id", row.student_id)] if row.student_id else [("number", number), ("email", address)]
+        for kind, key in row_keys:
+            if key:
+                earlier = first[kind].setdefault(key, row)
+                if earlier is not row:
+                    repeated.setdefault((kind, key), [earlier]).append(row)
+    names = _names_of({s.id for _, numbered, mailed in conflicts for s in (numbered, mailed) if s}, school_id)
+    for row, numbered, mailed in conflicts:
+        if numbered:
+            row.fail(LABELS["email"], f"The personal file number is {names[numbered.id]}'s, the email "
+                                      f"{names[mailed.id]}'s: two different students.")
+        else:
+            row.fail(LABELS["email"], f"This email is {names[mailed.id]}'s, whose personal file number is "
+                                      f"{mailed.personal_file_number}.")
+    for same in repeated.values():
+        numbers_text = ", ".join(str(r.number) for r in same)
+        error = ("", f"Rows {numbers_text} are the same student; keep one of them.")
+        for row in same:
+            if error not in row.errors:  # the same two rows may share a number and an email
+                row.fail(*error)
+    for row in rows:
+        if row.errors:
+            row.status, row.student_id = "error", None
+
+
+class _StudentKeys(NamedTuple):
+    id: int
+    personal_file_number: str | None
+    email: str | None
+
+
+def _students_by(school_id: int, key: str, strings: dict[str, str], wanted: set[str]) -> dict[str, _StudentKeys]:
+    """The school's students whose `key` is one of `wanted`, by that key; a query per 1,000 keys."""
+    found = {}
+    for chunk in _chunks(sorted(wanted)):
+        for student_id, number, email in db.session.execute(
+                select(Student.id, Student.personal_file_number, Student.email)
+                .where(Student.school_id == school_id, id_in(getattr(Student, key), chunk))):
+            student = _StudentKeys(student_id, strings.get(number, number), strings.get(email, email))
+            found[getattr(student, key)] = student
+    return found
+
+
+def _names_of(ids: set[int], school_id: int) -> dict[int, str]:
+    """Names of a few students, for messages."""
+    names = {}
+    for chunk in _chunks(sorted(ids)):
+        for student_id, last_name, first_name in db.session.execute(
+                select(Student.id, Student.last_name, Student.first_name)
+                .where(Student.school_id == school_id, id_in(Student.id, chunk))):
+            names[student_id] = " ".join(n for n in (last_name, first_name) if n)
+    return names
+
+
+def _compare(rows: list[RowResult], fields: set[str], school_id: int) -> None:
+    """Mark each matched row update or unchanged, with the labels of what it changes.
+
+    A thousand students at a time: only the students that change are kept (to write), not the whole school.
+    """
+    columns = tuple(c for c in STUDENT_COLUMNS if c in COMPARE_COLUMNS or c in fields)
+    link_fields = [name for name in LINKS if name in fields]
+    with_guardians = any(f.startswith("guardian") for f in fields)
+    for chunk in _chunks([row for row in rows if row.student_id]):
+        ids = [row.student_id for row in chunk]
+        students = {values[0]: dict(zip(columns, values, strict=True)) for values in db.session.execute(
+            select(*(getattr(Student, c) for c in columns))
+            .where(Student.school_id == school_id, id_in(Student.id, ids)))}
+        current_links = {name: _link_names(LINKS[name][1], LINKS[name][0], ids) for name in link_fields}
+        guardians = _guardians_of(ids) if with_guardians else {}
+        for row in chunk:
+            student = students[row.student_id]
+            changes, updates = [], {}
+            for name, value in row.values.items():
+                if name == "phone_normalized":
+                    continue
+                current = student[name]
+                if name == "phone":
+                    same = student["phone_normalized"] == row.values["phone_normalized"]
+                elif name in ("is_inclusive", "is_individual"):
+                    same = bool(current) == value
+                else:
+                    same = (current or None) == (value or None)
+                if not same:
+                    changes.append(LABELS[name])
+                    updates[name] = value
+            if "phone" in updates:
+                updates["phone_normalized"] = row.values["phone_normalized"]
+            if updates.keys() & {"last_name", "first_name", "middle_name"}:
+                key = name_search_key(*(updates.get(n, student[n]) or "" for n in ("last_name", "first_name",
+                                                                                    "middle_name")))
+                if key != name_search_key(student["last_name"], student["first_name"], student["middle_name"] or ""):
+                    updates["search_key"] = key
+            for name in row.links:
+                if {fold(n) for n in row.links[name]} != {fold(n) for n in current_links[name].get(row.student_id, [])}:
+                    changes.append(LABELS[name])
+            if row.guardians is not None:
+                merged = list(guardians.get(row.student_id, []))
+                for position, guardian in sorted(row.guardians.items()):
+                    if position <= len(merged):
+                        old = merged[position - 1]
+                        merged[position - 1] = {f: guardian[f] or old[f] for f in student_service.GUARDIAN_FIELDS}
+                    else:
+                        merged.append(guardian)
+                if [_guardian_key(g) for g in merged] != [_guardian_key(g) for g in guardians.get(row.student_id, [])]:
+                    changes.append("Guardians")
+                    row.guardians = merged  # guardians the file does not name (a third, added by hand) stay
+                else:
+                    row.guardians = None
+            if changes:
+                row.status, row.changes, row.updates = "update", changes, updates or None
+            else:
+                row.status, row.guardians = "unchanged", None
+
+
+def _guardian_key(guardian: dict) -> tuple:
+    return tuple(guardian.get(f) or "" for f in student_service.GUARDIAN_FIELDS)
+
+
+def _link_names(link_table, model, ids: list[int]) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = defaultdict(list)
+    other = link_table.c[f"{model.__tablename__}_id"]
+    for chunk in _chunks(ids):
+        for student_id, name in db.session.execute(
+                select(link_table.c.student_id, model.name).join(model, model.id == other)
+                .where(id_in(link_table.c.student_id, chunk))):
+            names[student_id].append(name)
+    return names
+
+
+def _guardians_of(ids: list[int]) -> dict[int, list[dict]]:
+    found: dict[int, list[dict]] = defaultdict(list)
+    columns = [Guardian.student_id] + [getattr(Guardian, f) for f in student_service.GUARDIAN_FIELDS]
+    for chunk in _chunks(ids):
+        for row in db.session.execute(select(*columns).where(id_in(Guardian.student_id, chunk))
+                                      .order_by(Guardian.student_id, Guardian.id)).mappings():
+            found[row["student_id"]].append({f: row[f] for f in student_service.GUARDIAN_FIELDS})
+    return found

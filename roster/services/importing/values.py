@@ -1,0 +1,162 @@
+"""Reading a row's values: text, dates, yes/no, gender, link names, guardians; a row's errors with its number."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+
+from roster.services import students as student_service
+from roster.services.exporting import DANGEROUS_STARTS
+from roster.services.importing.columns import LABELS, LINK_SEPARATOR, LINKS
+from roster.services.importing.results import RowResult
+from roster.text import fold
+
+log = logging.getLogger(__name__)
+
+TRUE_WORDS = {"yes", "y", "true", "t", "1", "да", "д", "+", "x", "on"}
+FALSE_WORDS = {"no", "n", "false", "f", "0", "нет", "н", "-", "", "off"}
+GENDER_WORDS = {"male": "male", "m": "male", "м": "male", "муж": "male", "мужской": "male", "boy": "male",
+                "female": "female", "f": "female", "ж": "female", "жен": "female", "женский": "female",
+                "girl": "female", "": ""}
+# YYYY-MM-DD, or DD.MM.YYYY and DD/MM/YYYY (a two-digit year too): read by hand, strptime is slow at 100,000.
+ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{2}|\d{4})$")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet's 12345.0 is the number 12345 (file numbers, phones)
+    if isinstance(value, datetime):
+        value = value.date() if value.time() == datetime.min.time() else value
+    if isinstance(value, date):
+        return value.isoformat()
+    return _unescaped(str(value).strip())
+
+
+def _unescaped(text: str) -> str:
+    """Our own exports and error reports put an apostrophe before a formula character: take it off again."""
+    if text[:1] == "'" and text[1:2] and text[1:2] in DANGEROUS_STARTS:
+        return text[1:]
+    return text
+
+
+def _date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    return _date_from_text(text) if text else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _date_from_text(text: str) -> date:
+    """Cached: a school's birth dates span a few thousand days, and rows that share one share its object."""
+    iso, day_first = ISO_DATE.match(text), DAY_FIRST_DATE.match(text)
+    try:
+        if iso:
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if day_first:
+            year = int(day_first[3])
+            if len(day_first[3]) == 2:  # 31.05.12 is 2012; 31.05.95 is 1995
+                year += 2000 if year <= date.today().year % 100 else 1900
+            return date(year, int(day_first[2]), int(day_first[1]))
+    except ValueError:
+        pass
+    raise ValueError(f"“{text[:40]}” is not a date: write it as YYYY-MM-DD or DD.MM.YYYY.")
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = fold(_text(value))
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"“{_text(value)[:40]}” is not yes or no.")
+
+
+def _gender(value) -> str:
+    word = fold(_text(value)).rstrip(".")
+    if word in GENDER_WORDS:
+        return GENDER_WORDS[word]
+    raise ValueError(f"“{_text(value)[:40]}” is not a gender: write male or female (or m, f).")
+
+
+@functools.lru_cache(maxsize=4096)
+def _names(value) -> tuple[str, ...]:
+    """The names of one programs/tags/sections cell. Cached: a file repeats a few cells thousands of times, and
+    the rows that repeat one share its tuple."""
+    seen, names = set(), []
+    for name in _text(value).split(LINK_SEPARATOR):
+        name = " ".join(name.split())
+        key = fold(name)
+        if name and key not in seen:
+            seen.add(key)
+            names.append(name)
+    return tuple(names)
+
+
+CONVERTERS: dict[str, Callable] = {"birth_date": _date, "dropout_date": _date, "is_inclusive": _bool,
+                                   "is_individual": _bool, "gender": _gender}
+
+
+def _parse_row(number: int, cells, mapping: dict[int, str], region: str, max_chars: int) -> RowResult:
+    """Read one row's cells (phones as written in region). An empty cell leaves the student's value as it is
+    (only names are required); a cell longer than max_chars is the row's error."""
+    row = RowResult(number)
+    raw: dict = {}
+    links: dict[str, tuple[str, ...]] = {}
+    guardians: dict[int, dict] = {}
+    for position, name in mapping.items():
+        value = cells[position]
+        if type(value) is str:  # most cells: read the text once
+            value = _unescaped(value.strip())
+            if len(value) > max_chars:
+                row.fail(LABELS[name], f"The cell is {len(value):,} characters long; at most {max_chars:,} "
+                                       "are taken.")
+                continue
+        if (value is None or value == "") and name not in student_service.REQUIRED:
+            continue
+        try:
+            if name in CONVERTERS:
+                raw[name] = CONVERTERS[name](value)
+            elif name in LINKS:
+                links[name] = _names(value)
+            elif name[:8] == "guardian":
+                guardians.setdefault(int(name[8]), {})[name[10:]] = _text(value)
+            else:
+                raw[name] = value if type(value) is str else _text(value)
+        except ValueError as exc:
+            row.fail(LABELS[name], str(exc))
+    positions = sorted(guardians)
+    if guardians:
+        raw["guardians"] = [guardians[n] for n in positions]
+    values, errors = student_service.clean_fields(raw, region=region)
+    for name, messages in errors.items():
+        label = LABELS.get(name) or _guardian_label(name)
+        for message in messages:
+            row.fail(label, message)
+    for name, names in links.items():
+        limit = LINKS[name][0].__table__.c.name.type.length
+        if any(len(n) > limit for n in names):
+            row.fail(LABELS[name], f"A name is longer than {limit} characters.")
+    if "guardians" in values:
+        # Guardian n of the file is the student's guardian n; the cleaned list keeps the file's order.
+        row.guardians = dict(zip(positions, values.pop("guardians"), strict=True))
+    row.values, row.links = values, links
+    return row
+
+
+def _guardian_label(key: str) -> str:
+    # "guardians-0-email" -> "Guardian 1 email"
+    _, number, name = key.split("-", 2)
+    return LABELS[f"guardian{int(number) + 1}_{name}"]
