@@ -100,6 +100,10 @@ def require(user, school_id: int | None, permission: str) -> str:
     return role
 
 
+def role_label(role: str) -> str:
+    return "school admin" if role == ADMIN else "teacher"
+
+
 def visible_log(model, school_id: int | None, role: str | None) -> list:
     """SQL conditions for the rows of a log (audit events, mails) a role may read: the platform admin all of
     them, a school admin their school's, anyone else none."""

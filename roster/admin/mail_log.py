@@ -11,7 +11,7 @@ from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
 from roster.errors import NotFound, RosterError
 from roster.models import MailMessage, MailStatus
-from roster.services import mail
+from roster.services import accounts, mail
 
 
 def _status(view, context_, model, name):
@@ -53,7 +53,8 @@ class MailLogView(ScopedReadOnlyView):
     @action("resend", "Resend", "Send the selected failed or waiting mails now?")
     def action_resend(self, ids):
         try:
-            count = mail.resend(ids, context.school_id(), actor=current_user._get_current_object())
+            count = mail.resend(ids, context.school_id(), actor=current_user._get_current_object(),
+                                renew_link=accounts.mail_new_link)
         except NotFound:
             flash("None of the selected mails has failed or is waiting; only failed, unsent or waiting mails are "
                   "sent again.", "warning")

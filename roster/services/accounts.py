@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy import update as sql_update
 
+from roster import permissions
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, PasswordReset, Student, User, UserSession, utcnow
@@ -270,13 +271,11 @@ def mail_new_link(message) -> None:
         return
     cfg = current_app.config
     if message.kind == "staff invitation" and message.school is not None:
-        from roster.services.schools import role_label
-
         membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id,
                                                                 Membership.school_id == message.school_id))
         if membership is not None:
             token, expires = password_link(user, timedelta(days=cfg["INVITATION_DAYS"]))
-            emails.staff_invitation(message.school, user, role_label(membership.role), token, expires)
+            emails.staff_invitation(message.school, user, permissions.role_label(membership.role), token, expires)
             return
     token, expires = password_link(user, timedelta(minutes=cfg["PASSWORD_RESET_MINUTES"]))
     emails.password_reset(user, token, expires)

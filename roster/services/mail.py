@@ -203,8 +203,12 @@ def _with_secret(message: MailMessage) -> tuple[str, str]:
             message.body_html.replace(placeholder, str(escape(secret))))
 
 
-def resend(message_ids: list[int], school_id: int | None, *, actor) -> int:
-    """Queue failed (or unsent) mails again; they go out after the commit. Returns how many."""
+def resend(message_ids: list[int], school_id: int | None, *, actor, renew_link=None) -> int:
+    """Queue failed (or unsent) mails again; they go out after the commit. Returns how many.
+
+    A mail whose live link is gone (sent, or failed for good) cannot go again as it is: renew_link(message) mails
+    a new one instead (accounts.mail_new_link; handed in, as accounts mails through this module).
+    """
     role = permissions.require(actor, school_id, "logs.view")
     query = select(MailMessage).where(
         *permissions.visible_log(MailMessage, school_id, role),
@@ -218,11 +222,11 @@ def resend(message_ids: list[int], school_id: int | None, *, actor) -> int:
         raise RosterError("A credentials mail cannot be sent again: its password is no longer kept. "
                           "Use Credentials on the student to send a new one.")
     renewed = [m for m in messages if m.secret_erased]
+    if renewed and renew_link is None:
+        raise RosterError("This mail's link is no longer kept: ask for a new one.")
     if renewed:
-        from roster.services import accounts  # accounts mails through this module
-
         for message in renewed:  # its link is gone: a new mail with a new link instead
-            accounts.mail_new_link(message)
+            renew_link(message)
             message.last_error = "sent again with a new link"
             audit.record("mail resent", actor=actor, school_id=message.school_id, target=message,
                          details={"kind": message.kind, "new link": True})

@@ -150,7 +150,7 @@ def invite_staff(school_id: int, email: str, role: str, *, actor, last_name: str
         db.session.flush()
     elif db.session.scalar(select(Membership.id).where(
             Membership.school_id == school_id, Membership.user_id == user.id, Membership.role == role)):
-        raise ValidationFailed({"email": [f"{address} already is a {role_label(role)} of this school."]})
+        raise ValidationFailed({"email": [f"{address} already is a {permissions.role_label(role)} of this school."]})
     membership = Membership(school_id=school_id, user_id=user.id, role=role)
     db.session.add(membership)
     db.session.flush()
@@ -158,15 +158,11 @@ def invite_staff(school_id: int, email: str, role: str, *, actor, last_name: str
                  details={"email": address, "role": role, "account": "created" if created else "existing"})
     if created:
         token, expires = accounts.password_link(user, timedelta(days=current_app.config["INVITATION_DAYS"]))
-        emails.staff_invitation(school, user, role_label(role), token, expires)
+        emails.staff_invitation(school, user, permissions.role_label(role), token, expires)
     else:
-        emails.staff_role_given(school, user, role_label(role))
+        emails.staff_role_given(school, user, permissions.role_label(role))
     db.session.commit()
     return membership, created
-
-
-def role_label(role: str) -> str:
-    return "school admin" if role == Role.ADMIN.value else "teacher"
 
 
 def remove_staff(membership_id: int, school_id: int, *, actor) -> None:
