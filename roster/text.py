@@ -169,3 +169,8 @@ def normalize_email(email: str) -> str:
     except EmailNotValidError as exc:
         raise ValueError(f"Enter a valid email address ({exc}).") from exc
     return result.normalized.lower()
+
+
+def normalize_login(text: str | None) -> str:
+    """A login as it is kept and looked up: lower case, without spaces around it or runs of them inside."""
+    return " ".join((text or "").split()).lower()

@@ -1,6 +1,5 @@
 """Students → Invite: the school's sign-up link, and invitations by email."""
 
-from flask import current_app
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -10,7 +9,7 @@ from wtforms.validators import Length
 from roster.admin import context
 from roster.admin.base import SecuredView
 from roster.errors import ValidationFailed
-from roster.services import invitations
+from roster.services import emails, invitations
 
 
 class InviteForm(FlaskForm):
@@ -36,6 +35,6 @@ class InviteView(SecuredView):
                 form.emails.errors = list(form.emails.errors) + exc.field_errors["emails"]
             else:
                 form.emails.data = ""
-        signup_url = current_app.config["PUBLIC_URL"].rstrip("/") + f"/join/{school.signup_token}"
+        signup_url = emails.sign_up_url(school)
         return self.render("admin/roster/invite.html", form=form, result=result, signup_url=signup_url,
                            school=school)

@@ -19,7 +19,7 @@ from roster.admin.forms import attach_errors
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, User
-from roster.services import schools
+from roster.services import emails, schools
 from roster.text import DEFAULT_COUNTRY, countries, country_name
 from roster.urls import record_id
 
@@ -117,7 +117,7 @@ class SchoolView(SecuredModelView):
         school = self._one()
         return self.render(self.details_template, model=school, form=FlaskForm(),
                            country_name=country_name(school.country),
-                           signup_url=url_for("public.join", token=school.signup_token, _external=True))
+                           signup_url=emails.sign_up_url(school))
 
     def _post_checked(self):
         if not FlaskForm().validate_on_submit():

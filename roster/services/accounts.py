@@ -18,7 +18,7 @@ from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, PasswordReset, Student, User, UserSession, utcnow
 from roster.services import audit, emails
-from roster.text import normalize_email
+from roster.text import normalize_email, normalize_login
 
 
 def _hasher() -> PasswordHasher:
@@ -45,7 +45,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def find_user(login_or_email: str) -> User | None:
-    key = (login_or_email or "").strip().lower()
+    key = normalize_login(login_or_email)
     if not key:
         return None
     return db.session.scalars(
@@ -127,6 +127,25 @@ def sign_out(token: str | None) -> None:
         db.session.commit()
 
 
+def address_holders(addresses) -> dict[str, set[int]]:
+    """Which accounts use each address as their login or their email, in one query however many."""
+    wanted = {normalize_login(a) for a in addresses if a}
+    holders: dict[str, set[int]] = {}
+    if not wanted:
+        return holders
+    for user_id, login, email in db.session.execute(select(User.id, func.lower(User.login), User.email).where(
+            or_(func.lower(User.login).in_(wanted), User.email.in_(wanted)))):
+        for key in {login, email} & wanted:
+            holders.setdefault(key, set()).add(user_id)
+    return holders
+
+
+def address_taken(*addresses, except_user_id: int | None = None) -> bool:
+    """Whether an account other than except_user_id uses any of these addresses as its login or email: the one
+    rule for "this address is already an account's" (creating an account, credentials, change of email)."""
+    return any(users - {except_user_id} for users in address_holders(addresses).values())
+
+
 NOT_THEIRS = "This address belongs to an account Roster cannot change from here."
 
 
@@ -158,9 +177,8 @@ def create_user(
         raise ValidationFailed({"email": [str(exc)]}) from exc
     if not email:
         raise ValidationFailed({"email": ["Enter an email address."]})
-    wanted_login = (login or email).strip().lower()
-    if db.session.scalar(select(User.id).where(or_(User.email == email, func.lower(User.login) == wanted_login,
-                                                   User.email == wanted_login)).limit(1)):
+    wanted_login = normalize_login(login or email)
+    if address_taken(email, wanted_login):
         raise ValidationFailed({"email": ["An account with this email or login already exists."]})
     user = User(
         email=email,

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from roster import permissions
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
-from roster.models import AccountStatus, School, Student, User, UserSession, utcnow
+from roster.models import AccountStatus, School, Student, UserSession, utcnow
 from roster.services import accounts, audit, emails
 from roster.services import students as student_service
-from roster.text import normalize_email
+from roster.text import normalize_email, normalize_login
 
 # No look-alikes (0/O/o, 1/l/I, 5/S, 2/Z, 8/B, quotes): the student types it from a mail, maybe from paper.
 PASSWORD_ALPHABETS = ("abcdefghijkmnpqrstuvwxyz", "ACDEFGHJKLMNPQRTUVWXY", "34679", "#%+=?@")
@@ -47,14 +47,6 @@ class Issued:
 class BulkResult:
     sent: list[Issued] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (student's name, why)
-
-
-def _account_conflict(login: str, email: str, own_user_id: int | None) -> bool:
-    query = select(User.id).where(
-        or_(func.lower(User.login).in_({login, email}), User.email.in_({login, email})))
-    if own_user_id is not None:
-        query = query.where(User.id != own_user_id)
-    return db.session.scalar(query.limit(1)) is not None
 
 
 JUST_SENT = "credentials were sent a moment ago (a double click?); wait a minute to send new ones"
@@ -126,7 +118,7 @@ def issue(student_id: int, school_id: int, *, login: str, email: str, password: 
             elif db.session.scalar(select(Student.id).where(
                     Student.school_id == school_id, Student.email == email, Student.id != student.id).limit(1)):
                 errors["email"] = ["Another student of this school already has this email."]
-    login = " ".join((login or "").split()).lower() or (email if "email" not in errors else "")
+    login = normalize_login(login) or (email if "email" not in errors else "")
     if not login:
         errors["login"] = ["Enter a login."]
     elif len(login) > 254:
@@ -135,7 +127,7 @@ def issue(student_id: int, school_id: int, *, login: str, email: str, password: 
         errors["password"] = [f"{problem} Or press Change for a generated password."]
     if student.user_id is not None and not accounts.changeable_accounts([student.user_id], school_id):
         errors = {"email": [accounts.NOT_THEIRS]}
-    elif not errors and _account_conflict(login, email, student.user_id):
+    elif not errors and accounts.address_taken(login, email, except_user_id=student.user_id):
         errors["login"] = ["Another account already uses this login or email."]
     if errors:
         raise ValidationFailed(errors)
@@ -157,13 +149,7 @@ def issue_many(student_ids: list[int], school_id: int, *, actor) -> BulkResult:
         .order_by(Student.search_key, Student.id).options(selectinload(Student.user))
     ).all()
     school = db.session.get(School, school_id)
-    addresses = {s.email for s in chosen if s.email}
-    # Who already uses each address, in one query rather than one per student.
-    holders: dict[str, set[int]] = {}
-    for user_id, login, email in db.session.execute(select(User.id, func.lower(User.login), User.email).where(
-            or_(func.lower(User.login).in_(addresses), User.email.in_(addresses)))):
-        for key in {login, email}:
-            holders.setdefault(key, set()).add(user_id)
+    holders = accounts.address_holders(s.email for s in chosen if s.email)  # one query for all of them
     result = BulkResult()
     eligible = []
     theirs = accounts.changeable_accounts([s.user_id for s in chosen], school_id)

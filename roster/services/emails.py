@@ -7,7 +7,13 @@ from roster.services import mail
 
 
 def public_url(path: str) -> str:
+    """Where people reach this page of Roster: PUBLIC_URL + path (links in mails and on pages to share)."""
     return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+def sign_up_url(school) -> str:
+    """A school's sign-up link, as its pages show it and its staff share it."""
+    return public_url(f"/join/{school.signup_token}")
 
 
 def password_changed(user) -> None:

@@ -23,7 +23,6 @@ from roster.models import (
     Source,
     Student,
     Tag,
-    User,
     student_name_part,
     utcnow,
 )
@@ -359,9 +358,7 @@ def change_email(student_id: int, school_id: int, new: str, confirm: str, *, act
     else:
         taken_here = db.session.scalar(select(Student.id).where(
             Student.school_id == school_id, Student.email == address, Student.id != student.id).limit(1))
-        account = db.session.scalar(select(User.id).where(
-            or_(User.email == address, func.lower(User.login) == address), User.id != student.user_id).limit(1))
-        if taken_here or account:
+        if taken_here or accounts.address_taken(address, except_user_id=student.user_id):
             errors["new_email"] = ["Another student of this school or another account already uses this address."]
     if errors:
         raise ValidationFailed(errors)
