@@ -1,4 +1,4 @@
-"""A credentials mail's password, sealed while the mail waits to be sent.
+"""Secrets at rest, sealed: a credentials mail's password or a live link while the mail waits, a TOTP secret.
 
 Fernet (AES in CBC mode with an HMAC) under a key derived from SECRET_KEY, which every web and worker process
 has and the database does not: a copy of the database alone never yields a password.

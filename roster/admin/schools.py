@@ -89,7 +89,6 @@ class SchoolView(SecuredModelView):
             school = schools.create(form.name.data, slug=form.slug.data or None, country=form.country.data,
                                     actor=_actor())
         except ValidationFailed as exc:
-            db.session.rollback()
             attach_errors(form, exc)
             return False
         flash("School created. Choose it in the school switcher, then add its first school admin under Staff.",
@@ -100,7 +99,6 @@ class SchoolView(SecuredModelView):
         try:
             schools.rename(model.id, form.name.data, country=form.country.data, actor=_actor())
         except ValidationFailed as exc:
-            db.session.rollback()
             attach_errors(form, exc)
             return False
         return True
@@ -200,7 +198,6 @@ class StaffView(SecuredModelView):
                 context.school_id(), form.email.data, form.role.data, actor=_actor(),
                 last_name=form.last_name.data or "", first_name=form.first_name.data or "")
         except ValidationFailed as exc:
-            db.session.rollback()
             attach_errors(form, exc)
             return False
         flash(f"{membership.user.email} was sent a link to set a password." if created else
@@ -213,7 +210,6 @@ class StaffView(SecuredModelView):
         except NotFound:
             abort(404)
         except RosterError as exc:
-            db.session.rollback()
             flash(str(exc), "error")
             return False
         return True
@@ -234,6 +230,5 @@ class StaffView(SecuredModelView):
             except NotFound:
                 continue
             except RosterError as exc:
-                db.session.rollback()
                 flash(str(exc), "error")
         flash(f"Removed {removed} role{'s' if removed != 1 else ''}.", "success")

@@ -75,7 +75,6 @@ class SectionView(SecuredModelView):
             return schools.save_section(context.school_id(), section_id, form.name.data, form.teachers.data or [],
                                         actor=current_user._get_current_object())
         except ValidationFailed as exc:
-            db.session.rollback()
             attach_errors(form, exc)
             return None
 

@@ -405,7 +405,6 @@ class StudentView(SecuredModelView):
         try:
             students.update(model.id, context.school_id(), student_data(form), actor=self._actor())
         except ValidationFailed as exc:
-            db.session.rollback()
             self._attach_errors(form, exc)
             return False
         return True
@@ -484,7 +483,6 @@ class StudentView(SecuredModelView):
                 address = students.change_email(student.id, context.school_id(), form.new_email.data,
                                                 form.confirm_email.data, actor=self._actor())
             except ValidationFailed as exc:
-                db.session.rollback()
                 attach_errors(form, exc)
             else:
                 flash(f"{student.full_name}'s email is now {address}; both addresses were told.", "success")
@@ -511,7 +509,6 @@ class StudentView(SecuredModelView):
                                            email=form.email.data, password=form.password.data or "",
                                            actor=self._actor())
             except ValidationFailed as exc:
-                db.session.rollback()
                 attach_errors(form, exc)
             except credentials.JustSent as exc:
                 flash(str(exc), "warning")

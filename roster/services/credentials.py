@@ -17,7 +17,7 @@ from roster import permissions
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import AccountStatus, School, Student, UserSession, utcnow
-from roster.services import accounts, audit, emails
+from roster.services import accounts, audit, emails, refusals_roll_back
 from roster.services import students as student_service
 from roster.text import normalize_email, normalize_login
 
@@ -100,6 +100,7 @@ def _give(student: Student, school: School, *, login: str, email: str, password:
     return Issued(student.id, login, email, created)
 
 
+@refusals_roll_back
 def issue(student_id: int, school_id: int, *, login: str, email: str, password: str, actor) -> Issued:
     """Give one student the login and password the form holds, and mail them."""
     role = permissions.require(actor, school_id, "students.credentials")

@@ -12,7 +12,7 @@ from roster import permissions
 from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, Section, User, section_teacher
-from roster.services import accounts, audit, emails
+from roster.services import accounts, audit, emails, refusals_roll_back
 from roster.text import DEFAULT_COUNTRY, normalize_email
 
 
@@ -52,6 +52,7 @@ def _clean_country(country: str | None) -> str:
     return country
 
 
+@refusals_roll_back
 def create(name: str, *, actor, slug: str | None = None, country: str | None = None) -> School:
     """Onboard a school (platform admins): it gets its own sign-up link at once."""
     require_platform_admin(actor)
@@ -68,6 +69,7 @@ def create(name: str, *, actor, slug: str | None = None, country: str | None = N
     return school
 
 
+@refusals_roll_back
 def rename(school_id: int, name: str, *, actor, country: str | None = None) -> School:
     """Change a school's name and, when given, its country (the region its phones are read in from now on)."""
     require_platform_admin(actor)
@@ -125,6 +127,7 @@ def add_staff(school_id: int, user_id: int, role: str, *, actor) -> Membership:
     return membership
 
 
+@refusals_roll_back
 def invite_staff(school_id: int, email: str, role: str, *, actor, last_name: str = "",
                  first_name: str = "") -> tuple[Membership, bool]:
     """Give someone a role in the school by email; return (membership, whether an account was created).
@@ -165,6 +168,7 @@ def invite_staff(school_id: int, email: str, role: str, *, actor, last_name: str
     return membership, created
 
 
+@refusals_roll_back
 def remove_staff(membership_id: int, school_id: int, *, actor) -> None:
     """Take a role away (the account stays); a teacher also leaves the school's sections."""
     permissions.require(actor, school_id, "staff.manage")
@@ -192,6 +196,7 @@ def school_teachers(school_id: int) -> list[User]:
         .order_by(User.last_name, User.first_name, User.email)))
 
 
+@refusals_roll_back
 def save_section(school_id: int, section_id: int | None, name: str, teacher_ids: list[int], *, actor) -> Section:
     """Create or rename a section of the school and set its teachers (only the school's teachers)."""
     permissions.require(actor, school_id, "staff.manage")

@@ -26,7 +26,7 @@ from roster.models import (
     student_name_part,
     utcnow,
 )
-from roster.services import accounts, audit, emails
+from roster.services import accounts, audit, emails, refusals_roll_back
 from roster.sql import contains
 from roster.text import (
     DEFAULT_COUNTRY,
@@ -277,6 +277,7 @@ def get(student_id: int, school_id: int, *, actor) -> Student:
     return student
 
 
+@refusals_roll_back
 def update(student_id: int, school_id: int, data: dict, *, actor) -> list[str]:
     """Change a student's fields; return the names of the fields that changed."""
     permissions.require(actor, school_id, "students.edit")
@@ -338,6 +339,7 @@ def activate(student_ids: list[int], school_id: int, *, actor) -> list[int]:
     return list(activated)
 
 
+@refusals_roll_back
 def change_email(student_id: int, school_id: int, new: str, confirm: str, *, actor) -> str:
     """Give a student a new email; their login follows when it was their email. Both addresses are told."""
     permissions.require(actor, school_id, "students.change_email")
