@@ -25,7 +25,10 @@ def _refuse():
     abort(403)
 
 
-class SecuredView(BaseView):
+class Secured:
+    """Who may enter a view: staff whose role in the selected school allows `permission`; anyone else is sent to
+    sign in (signed out) or refused (403)."""
+
     permission = "students.view"
 
     def is_accessible(self) -> bool:
@@ -35,14 +38,15 @@ class SecuredView(BaseView):
         return _refuse()
 
 
-class HomeView(AdminIndexView):
+class SecuredView(Secured, BaseView):
+    """A page of the admin that is no model's list (Invite)."""
+
+
+class HomeView(Secured, AdminIndexView):
     """/admin itself: straight to the Students list."""
 
     def is_accessible(self) -> bool:
         return _staff_only()
-
-    def inaccessible_callback(self, name, **kwargs):
-        return _refuse()
 
     def is_visible(self) -> bool:
         return False
@@ -81,17 +85,10 @@ class HiddenFields(rules.BaseRule):
         return ""
 
 
-class SecuredModelView(ModelView):
+class SecuredModelView(Secured, ModelView):
     """A model view whose every query is scoped to the selected school by subclasses."""
 
     form_base_class = FlaskForm
-    permission = "students.view"
-
-    def is_accessible(self) -> bool:
-        return _staff_only() and context.allowed(self.permission)
-
-    def inaccessible_callback(self, name, **kwargs):
-        return _refuse()
 
     @expose("/action/", methods=("POST",))
     def action_view(self):
@@ -105,15 +102,11 @@ class SecuredModelView(ModelView):
         return super().action_view()
 
 
-class ScopedReadOnlyView(SecuredModelView):
-    """A read-only list of one model, every query through scope(): mail log, audit log, invitations.
-
-    A record outside the scope is "not found" (404) in details too, never shown.
-    """
+class ScopedView(SecuredModelView):
+    """The list of one model, every query through scope() (the selected school's rows): a record outside it is
+    "not found", never shown or changed."""
 
     model_class = None
-    can_create = can_edit = can_delete = False
-    can_view_details = True
     column_auto_select_related = False
     page_size = 50
 
@@ -135,6 +128,13 @@ class ScopedReadOnlyView(SecuredModelView):
     def get_one(self, id):
         number = record_id(id)
         return None if number is None else self.get_query().filter(self.model_class.id == number).one_or_none()
+
+
+class ScopedReadOnlyView(ScopedView):
+    """A read-only scoped list with details (mail log, audit log, invitations, imports): 404 outside the scope."""
+
+    can_create = can_edit = can_delete = False
+    can_view_details = True
 
     @expose("/details/")
     def details_view(self):

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import Select
 
 from roster.admin import context
-from roster.admin.base import SecuredModelView
+from roster.admin.base import ScopedView, SecuredModelView
 from roster.admin.forms import attach_errors
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
@@ -154,7 +154,7 @@ class StaffForm(FlaskForm):
     first_name = StringField("First name", validators=[Optional(), Length(max=100)])
 
 
-class StaffView(SecuredModelView):
+class StaffView(ScopedView):
     """The selected school's admins and teachers: add by email (a new person sets a password by mail), remove."""
 
     permission = "staff.manage"
@@ -170,27 +170,18 @@ class StaffView(SecuredModelView):
         "role": lambda v, c, m, n: "School admin" if m.role == Role.ADMIN.value else "Teacher",
         "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d"),
     }
-    column_auto_select_related = False
-    page_size = 50
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(Membership, db, *args, **kwargs)
+    model_class = Membership
 
     def _show_missing_fields_warning(self, text):
         if text != "Fields missing from ruleset: csrf_token":
             super()._show_missing_fields_warning(text)
 
+    def scope(self):
+        return [Membership.school_id == context.school_id()]
+
     def get_query(self):
-        return (db.session.query(Membership).filter(Membership.school_id == context.school_id())
-                .options(selectinload(Membership.user)).join(User, User.id == Membership.user_id)
-                .order_by(User.last_name, User.email))
-
-    def get_count_query(self):
-        return db.session.query(func.count(Membership.id)).filter(Membership.school_id == context.school_id())
-
-    def get_one(self, id):
-        number = record_id(id)
-        return None if number is None else self.get_query().filter(Membership.id == number).one_or_none()
+        return (super().get_query().options(selectinload(Membership.user))
+                .join(User, User.id == Membership.user_id).order_by(User.last_name, User.email))
 
     def create_model(self, form):
         try:

@@ -6,19 +6,16 @@ from flask_admin.form.widgets import Select2Widget
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 
 from roster.admin import context
-from roster.admin.base import SecuredModelView
+from roster.admin.base import ScopedView
 from roster.admin.forms import attach_errors
 from roster.errors import ValidationFailed
-from roster.extensions import db
 from roster.models import Section
 from roster.services import schools
-from roster.urls import record_id
 
 
 class _TeacherSelect(Select2Widget):
@@ -32,30 +29,21 @@ class SectionForm(FlaskForm):
                                    widget=_TeacherSelect(multiple=True))
 
 
-class SectionView(SecuredModelView):
+class SectionView(ScopedView):
     permission = "staff.manage"
     form = SectionForm
     column_list = ["name", "teachers"]
     column_sortable_list = ["name"]
     column_default_sort = [("name", False), ("id", False)]
     column_formatters = {"teachers": lambda v, c, m, n: ", ".join(t.full_name for t in m.teachers)}
-    column_auto_select_related = False
     can_view_details = False
-    page_size = 50
+    model_class = Section
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(Section, db, *args, **kwargs)
+    def scope(self):
+        return [Section.school_id == context.school_id()]
 
     def get_query(self):
-        return (db.session.query(Section).filter(Section.school_id == context.school_id())
-                .options(selectinload(Section.teachers)))
-
-    def get_count_query(self):
-        return db.session.query(func.count(Section.id)).filter(Section.school_id == context.school_id())
-
-    def get_one(self, id):
-        number = record_id(id)
-        return None if number is None else self.get_query().filter(Section.id == number).one_or_none()
+        return super().get_query().options(selectinload(Section.teachers))
 
     def _with_teacher_choices(self, form):
         form.teachers.choices = [(t.id, t.full_name) for t in schools.school_teachers(context.school_id())]
