@@ -1,0 +1,468 @@
+"""The Students list, details and the Add/Edit form: a thin layer over roster.services.students."""
+
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.form import rules
+from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, intersect, select
+from sqlalchemy.orm import selectinload
+
+from roster import permissions
+from roster.admin import context
+from roster.admin.base import HiddenFields, SecuredModelView
+from roster.admin.forms import (
+    ChangeEmailForm,
+    CredentialsForm,
+    attach_errors,
+    build_student_form,
+    can_see_private,
+    scoped_loaders,
+    student_data,
+)
+from roster.admin.students.columns import COLUMNS, DEFAULT_COLUMNS, LABELS, LIST_VIEW, PRIVATE_COLUMNS
+from roster.admin.students.export import StudentExport
+from roster.admin.students.filters import LinkFilter, _student_text_filter
+from roster.errors import NotFound, ValidationFailed
+from roster.extensions import db
+from roster.models import (
+    AccountStatus,
+    Guardian,
+    Program,
+    Section,
+    Source,
+    Student,
+    Tag,
+    student_program,
+    student_section,
+    student_tag,
+)
+from roster.services import audit, credentials, preferences, students
+from roster.text import format_phone
+from roster.urls import record_id, safe_next
+
+
+def _names(view, context_, model, name):
+    return ", ".join(item.name for item in getattr(model, name))
+
+
+def _full_name(view, context_, model, name):
+    if "details_url" not in g:  # built once per page, not once per row
+        g.details_url = view.get_url(".details_view")
+    return Markup('<a href="{}?id={}">{}</a>').format(g.details_url, model.id, model.full_name)
+
+
+def _school_country() -> str:
+    if "school_country" not in g:  # once per page, not once per row
+        g.school_country = context.selected_school()[0].country
+    return g.school_country
+
+
+def _phone(view, context_, model, name):
+    return format_phone(model.phone_normalized, _school_country()) or model.phone
+
+
+def _account_status(view, context_, model, name):
+    status = AccountStatus(model.account_status)
+    css = {"pending": "badge-warning", "active": "badge-success"}.get(status.value, "badge-light")
+    return Markup('<span class="badge {} account-{}">{}</span>').format(css, status.value, status.label)
+
+
+def _guardians(view, context_, model, name):
+    private = can_see_private()
+    items = []
+    for guardian in model.guardians:
+        parts = [guardian.relation, guardian.phone, guardian.email]
+        if private:
+            parts += [guardian.workplace, guardian.position]
+        details = ", ".join(p for p in parts if p)
+        items.append(Markup("<li><strong>{}</strong>{}</li>").format(guardian.full_name,
+                                                                     f" — {details}" if details else ""))
+    return Markup("<ul class='mb-0 pl-3'>{}</ul>").format(Markup("").join(items)) if items else ""
+
+
+class AtLeast(int):
+    """A count that stopped at its cap: pages still work from it, and it shows as "10,000+"."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}+"
+
+
+def _label(value):
+    return value.replace("_", " ").capitalize() if value else ""
+
+
+class StudentView(StudentExport, SecuredModelView):
+    list_template = "admin/roster/students_list.html"
+    details_template = "admin/roster/student_details.html"
+
+    column_list = COLUMNS
+    column_labels = LABELS
+    column_sortable_list = [
+        # A tuple of paths: Flask-Admin 2.2 renames a plain ("full_name", "search_key") to "search_key".
+        ("full_name", ("search_key",)), "last_name", "first_name", "middle_name", "email",
+        ("phone", ("phone_normalized",)), "personal_file_number", "gender",
+        "birth_date",
+        "is_inclusive", "is_individual", "account_status", "source", "created_at",
+    ]
+    column_default_sort = [("search_key", False), ("id", False)]
+    column_formatters = {
+        "full_name": _full_name,
+        "programs": _names,
+        "tags": _names,
+        "sections": _names,
+        "account_status": _account_status,
+        "phone": _phone,
+        "gender": lambda v, c, m, n: _label(m.gender),
+        "source": lambda v, c, m, n: _label(m.source),
+        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M"),
+        "guardians": _guardians,
+    }
+    column_formatters_detail = column_formatters | {"full_name": lambda v, c, m, n: m.full_name}
+    column_details_list = [
+        "full_name", "email", "phone", "personal_file_number", "gender", "birth_date", "programs", "tags",
+        "sections", "is_inclusive", "is_individual", "address", "extra_phone", "extra_email", "guardians",
+        "dropout_date", "dropout_reason", "dropout_note", "account_status", "source", "created_at",
+    ]
+    column_filters = [
+        _student_text_filter("Full name", "contains words starting with", students.name_matches, per_school=True),
+        _student_text_filter("Phone", "matches", students.phone_matches, per_school=True),
+        _student_text_filter("Email", "contains", students.email_matches),
+        _student_text_filter("Personal file number", "equals", students.file_number_matches),
+        LinkFilter("Programs", student_program, Program, "program"),
+        LinkFilter("Tags", student_tag, Tag, "tag"),
+        LinkFilter("Sections", student_section, Section, "section"),
+        sqla_filters.BooleanEqualFilter(Student.is_inclusive, "Is inclusive"),
+        sqla_filters.BooleanEqualFilter(Student.is_individual, "Is individual"),
+        sqla_filters.FilterEqual(
+            Student.account_status, "Account status", options=[(s.value, s.label) for s in AccountStatus]
+        ),
+        sqla_filters.FilterEqual(Student.source, "Source", options=[(s.value, _label(s.value)) for s in Source]),
+    ]
+    column_auto_select_related = False  # we load programs, tags, sections with selectinload instead
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 20
+    page_size_options = (20, 50, 100, 200)
+
+    inline_models = [
+        (
+            Guardian,
+            {
+                "form_columns": ["id", "full_name", "relation", "phone", "email", "workplace", "position"],
+                "form_label": "Guardian",
+                "column_labels": {"full_name": "Full name", "workplace": "Workplace (job)",
+                                  "position": "Position"},
+            },
+        )
+    ]
+    form_rules = [
+        HiddenFields(),
+        rules.FieldSet(("last_name", "first_name", "middle_name", "gender", "birth_date", "personal_file_number"),
+                       "Student"),
+        rules.FieldSet(("phone", "email", "address", "extra_phone", "extra_email"), "Contact information"),
+        rules.FieldSet(("programs", "tags", "sections", "is_inclusive", "is_individual"), "Studies"),
+        rules.FieldSet(("guardians",), "Parents information"),
+        rules.FieldSet(("dropout_date", "dropout_reason", "dropout_note"), "Drop-out information"),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        self.form_ajax_refs = scoped_loaders()
+        super().__init__(Student, db, *args, **kwargs)
+
+    # Permissions: asked per request, from the selected school's role.
+    @property
+    def can_create(self):
+        return context.allowed("students.edit")
+
+    @property
+    def can_edit(self):
+        return context.allowed("students.edit")
+
+    @property
+    def can_delete(self):
+        return context.allowed("students.edit")
+
+    def is_action_allowed(self, name):
+        if name == "delete":
+            return context.allowed("students.edit")
+        if name == "activate":
+            return context.allowed("students.activate")
+        if name == "export":
+            return context.allowed("students.export")
+        if name == "send_credentials":
+            return context.allowed("students.credentials")
+        return super().is_action_allowed(name)
+
+    def _actor(self):
+        return current_user._get_current_object()
+
+    def _require_record(self, id_) -> Student:
+        student = self.get_one(id_)
+        if student is None:
+            abort(404, "No such student in this school.")
+        return student
+
+    # Every query goes through the selected school and the user's role.
+    def _scope(self):
+        return permissions.visible_students(context.school_id(), current_user, context.role())
+
+    def _scoped_query(self):
+        return db.session.query(Student).filter(*self._scope())
+
+    def _list_loads(self):
+        return selectinload(Student.programs), selectinload(Student.tags), selectinload(Student.sections)
+
+    def get_query(self):
+        return self._scoped_query().options(*self._list_loads())
+
+    def get_count_query(self):
+        return db.session.query(func.count(Student.id)).filter(*self._scope())
+
+    def get_one(self, id):
+        number = record_id(id)
+        if number is None:
+            return None
+        try:
+            return students.get(number, context.school_id(), actor=self._actor())
+        except NotFound:
+            return None
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """Flask-Admin's get_list, with the page read first and the count capped.
+
+        A first page shorter than the page size is the whole answer, so no count runs there. Elsewhere the
+        count stops at LIST_EXACT_COUNT_LIMIT ("10,000+"): counting all 100,000 students of a big school on
+        every page view would cost more than the page itself.
+        """
+        query = self._scoped_query()
+        if filters and self._filters:
+            query, _, _, _ = self._apply_filters(query, None, {}, {}, filters)
+        page_query, _ = self._apply_sorting(query.options(*self._list_loads()), {}, sort_column, sort_desc)
+        page_query = self._apply_pagination(page_query, page, page_size)
+        if not execute:
+            return None, page_query
+        rows = page_query.all()
+        if not page and len(rows) < (page_size or self.page_size):
+            return len(rows), rows
+        return self._capped_count(self._counted_ids(query, filters)), rows
+
+    def _counted_ids(self, query, filters):
+        """What to count. Programs, tags and sections alone are counted in their link tables (every linked
+        student is of the item's school), without reading the students; anything else counts the filtered list."""
+        links = [(self._filters[i], self._filters[i].clean(value)) for i, _, value in filters or []]
+        if links and context.role() != permissions.TEACHER and all(isinstance(f, LinkFilter) for f, _ in links):
+            sets = [flt.student_ids(value) for flt, value in links]
+            return sets[0].distinct() if len(sets) == 1 else intersect(*sets)
+        return query.with_entities(Student.id).order_by(None).statement
+
+    def _capped_count(self, ids) -> int:
+        cap = current_app.config["LIST_EXACT_COUNT_LIMIT"]
+        count = db.session.scalar(select(func.count()).select_from(ids.limit(cap + 1).subquery()))
+        return AtLeast(cap) if count > cap else count
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        # Always end with the id, so that pages never repeat or skip a row between equal names.
+        query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
+        return query.order_by(Student.id.desc() if sort_desc else Student.id), joins
+
+    def _get_filter_groups(self):
+        """Filter options (programs, tags, sections) of the selected school, fresh on every request."""
+        groups = super()._get_filter_groups()
+        for items in (groups or {}).values():
+            for item in items:
+                flt = self._filters[item["index"]]
+                if isinstance(flt, LinkFilter):
+                    item["options"] = flt.school_options(context.school_id())
+        return groups
+
+    # Forms: Flask-Admin builds them; the services check and store.
+    def scaffold_form(self):
+        return self.scaffold_inline_form_models(build_student_form(self._form_ajax_refs))
+
+    def _attach_errors(self, form, exc: ValidationFailed) -> None:
+        entries = [e for e in form.guardians.entries if not form.guardians.should_delete(e)]
+        for key, messages in exc.field_errors.items():
+            field = None
+            if key.startswith("guardians-"):
+                _, number, name = key.split("-", 2)
+                field = entries[int(number)].form[name]
+            elif key.endswith("_ids"):
+                field = form[key[:-4] + "s"]
+            elif key in form:
+                field = form[key]
+            if field is None:
+                flash(" ".join(messages), "error")
+            else:
+                field.errors = list(field.errors) + messages
+
+    def create_model(self, form):
+        try:
+            student_id = students.create(context.school_id(), student_data(form), actor=self._actor())
+        except ValidationFailed as exc:
+            self._attach_errors(form, exc)
+            return False
+        return db.session.get(Student, student_id)
+
+    def update_model(self, form, model):
+        try:
+            students.update(model.id, context.school_id(), student_data(form), actor=self._actor())
+        except ValidationFailed as exc:
+            self._attach_errors(form, exc)
+            return False
+        return True
+
+    def delete_model(self, model):
+        students.delete([model.id], context.school_id(), actor=self._actor())
+        return True
+
+    # Views: refuse with 403/404 before Flask-Admin's redirects could hide it.
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        if not self.can_create:
+            abort(403)
+        return super().create_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if not self.can_edit:
+            abort(403)
+        self._require_record(get_mdict_item_or_list(request.args, "id"))
+        return super().edit_view()
+
+    @expose("/details/")
+    def details_view(self):
+        self._require_record(get_mdict_item_or_list(request.args, "id"))
+        return super().details_view()
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        if not self.can_delete:
+            abort(403)
+        self._require_record(request.form.get("id"))
+        return super().delete_view()
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        name = request.form.get("action")
+        if name in self._actions_data and not self.is_action_allowed(name):
+            abort(403)
+        return super().action_view()
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        if not context.allowed("students.edit"):
+            abort(403)
+        return super().ajax_lookup()
+
+    def _activate(self, ids) -> None:
+        activated = students.activate(ids, context.school_id(), actor=self._actor())
+        if activated:
+            flash(f"Activated {len(activated)} student{'s' if len(activated) != 1 else ''}; "
+                  "each was told by mail.", "success")
+        else:
+            flash("Nothing to activate: the chosen students are not pending.", "info")
+
+    @action("activate", "Activate", "Activate the selected pending students?")
+    def action_activate(self, ids):
+        self._activate(ids)
+
+    @expose("/activate", methods=("POST",))
+    def activate_view(self):
+        """The Activate button of a pending row."""
+        if not context.allowed("students.activate"):
+            abort(403)
+        self._activate([self._require_record(request.form.get("id")).id])
+        return redirect(safe_next(request.form.get("url")) or url_for(".index_view"))
+
+    @expose("/change-email", methods=("GET", "POST"))
+    def change_email_view(self):
+        if not context.allowed("students.change_email"):
+            abort(403)
+        student = self._require_record(request.values.get("id"))
+        form = ChangeEmailForm()
+        if form.validate_on_submit():
+            try:
+                address = students.change_email(student.id, context.school_id(), form.new_email.data,
+                                                form.confirm_email.data, actor=self._actor())
+            except ValidationFailed as exc:
+                attach_errors(form, exc)
+            else:
+                flash(f"{student.full_name}'s email is now {address}; both addresses were told.", "success")
+                return redirect(url_for(".details_view", id=student.id))
+        return self.render("admin/roster/change_email.html", form=form, student=student)
+
+    @expose("/credentials", methods=("GET", "POST"))
+    def credentials_view(self):
+        """Login, email and password for one student; Change puts a generated password in the field."""
+        if not context.allowed("students.credentials"):
+            abort(403)
+        student = self._require_record(request.values.get("id"))
+        form = CredentialsForm()
+        if request.method == "GET":
+            form.email.data = student.email or ""
+            form.login.data = student.user.login if student.user else (student.email or "")
+        elif "change" in request.form:
+            form.validate_on_submit()  # checks the CSRF token before anything is shown back
+            form.password.data = credentials.generate_password()
+            form.login.errors, form.email.errors, form.password.errors = [], [], []
+        elif form.validate_on_submit():
+            try:
+                issued = credentials.issue(student.id, context.school_id(), login=form.login.data,
+                                           email=form.email.data, password=form.password.data or "",
+                                           actor=self._actor())
+            except ValidationFailed as exc:
+                attach_errors(form, exc)
+            except credentials.JustSent as exc:
+                flash(str(exc), "warning")
+                return redirect(url_for(".details_view", id=student.id))
+            else:
+                flash(f"Credentials sent to {issued.email} (login: {issued.login}). "
+                      "The student sets a new password at first sign-in.", "success")
+                return redirect(url_for(".details_view", id=student.id))
+        return self.render("admin/roster/credentials.html", form=form, student=student)
+
+    @action("send_credentials", "Send credentials",
+            "Mail each selected student with an email a new generated password?")
+    def action_send_credentials(self, ids):
+        result = credentials.issue_many(ids, context.school_id(), actor=self._actor())
+        if result.sent:
+            flash(f"Credentials sent to {len(result.sent)} student{'s' if len(result.sent) != 1 else ''}.",
+                  "success")
+        if result.skipped:
+            flash(Markup("Skipped {}: {}").format(
+                len(result.skipped), "; ".join(f"{name} ({why})" for name, why in result.skipped)), "warning")
+
+    @action("delete", "Delete", "Delete the selected students? This cannot be undone.")
+    def action_delete(self, ids):
+        count = students.delete(ids, context.school_id(), actor=self._actor())
+        flash(f"Deleted {count} student{'s' if count != 1 else ''}.", "success")
+
+    @expose("/columns", methods=("POST",))
+    def save_columns(self):
+        preferences.save_columns(
+            current_user.id, context.school_id(), LIST_VIEW, request.form.getlist("column"), available=COLUMNS
+        )
+        return redirect(safe_next(request.form.get("return_url")) or url_for(".index_view"))
+
+    def render(self, template, **kwargs):
+        if "list_columns" in kwargs:
+            all_columns = kwargs["list_columns"]
+            visible = preferences.visible_columns(
+                current_user.id, context.school_id(), LIST_VIEW, available=COLUMNS, default=DEFAULT_COLUMNS
+            )
+            kwargs.update(
+                all_list_columns=all_columns,
+                column_index={c: i for i, (c, _) in enumerate(all_columns)},
+                list_columns=[(c, n) for c, n in all_columns if c in visible],
+            )
+        if "details_columns" in kwargs:
+            if not can_see_private():
+                kwargs["details_columns"] = [(c, n) for c, n in kwargs["details_columns"] if c not in PRIVATE_COLUMNS]
+            kwargs["history"] = (audit.history("student", kwargs["model"].id, context.school_id())
+                                 if context.allowed("logs.view") else None)
+        return super().render(template, **kwargs)
