@@ -82,3 +82,53 @@ def test_change_email_from_the_row(page, mail_site, outbox):
     expect(page.locator(".alert-success")).to_contain_text("email is now olga.new@example.org")
     tasks.wait_for_background_work(app)
     assert [m["To"] for m in outbox.wait_for(1)] == ["olga.new@example.org"]
+
+
+@pytest.fixture
+def two_factor_site(make_app, world):
+    """The app over real HTTP with two-factor sign-in required of admins, as in production."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.helpers import stop_server
+
+    app = make_app(TWO_FACTOR_REQUIRED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = False
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    stop_server(server, thread)
+
+
+def test_an_admin_sets_up_two_factor_sign_in_and_signs_in_with_a_code(page, two_factor_site):
+    """Required of an admin: after the password, the set-up page (its QR code drawn under the CSP); the key
+    into an authenticator; a code; the recovery codes; then the next sign-in asks for a code."""
+    import time
+
+    import pyotp
+
+    app, base = two_factor_site
+    sign_in(page, base, "admin@alpha.example", PASSWORD)
+    expect(page.locator("#two-factor-required")).to_be_visible()
+    expect(page.locator("#qr-code svg")).to_be_visible()
+    phone = pyotp.TOTP(page.locator("#totp-key").inner_text())
+    set_up_at = time.time()
+    page.fill("#code", phone.at(set_up_at))
+    page.click("button:has-text('Turn on')")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.click("text=I have kept them")
+    page.goto(f"{base}/admin/students/")
+    expect(page.locator("body")).to_contain_text("Inside Ivan")
+
+    again = page.context.browser.new_context().new_page()
+    again.goto(f"{base}/login")
+    again.fill("#login", "admin@alpha.example")
+    again.fill("#password", PASSWORD)
+    again.click("button:has-text('Sign in')")
+    expect(again.locator("#code-form")).to_be_visible()
+    again.fill("#code", phone.at(set_up_at + 30))
+    again.click("#code-form button:has-text('Sign in')")
+    expect(again.locator("body")).to_contain_text("Inside Ivan")
+    again.context.close()
