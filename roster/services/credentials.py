@@ -101,10 +101,10 @@ def _give(student: Student, school: School, *, login: str, email: str, password:
 
 
 @refusals_roll_back
-def issue(student_id: int, school_id: int, *, login: str, email: str, password: str, actor) -> Issued:
-    """Give one student the login and password the form holds, and mail them."""
-    role = permissions.require(actor, school_id, "students.credentials")
-    student = student_service.get(student_id, school_id, actor=actor)
+def _checked_form(student: Student, school_id: int, role, *, login: str, email: str, password: str):
+    """The Credentials form's login and email, cleaned, or ValidationFailed with each field's reason: the email
+    free in the school (another only for admins), a login, a password not too short or common, and an account
+    that is the student's alone and whose login and email no other account uses."""
     errors: dict[str, list[str]] = {}
     try:
         email = normalize_email(email)
@@ -132,6 +132,14 @@ def issue(student_id: int, school_id: int, *, login: str, email: str, password: 
         errors["login"] = ["Another account already uses this login or email."]
     if errors:
         raise ValidationFailed(errors)
+    return login, email
+
+
+def issue(student_id: int, school_id: int, *, login: str, email: str, password: str, actor) -> Issued:
+    """Give one student the login and password the form holds, and mail them."""
+    role = permissions.require(actor, school_id, "students.credentials")
+    student = student_service.get(student_id, school_id, actor=actor)
+    login, email = _checked_form(student, school_id, role, login=login, email=email, password=password)
     if not _claim([student.id]):
         db.session.rollback()
         raise JustSent(f"Nothing sent to {student.full_name}: {JUST_SENT}.")

@@ -162,6 +162,33 @@ def sign_up(link: SignUpLink, data: dict) -> int | None:
     that address; through the school's link, a mail to the address must confirm it first (confirm_claim). An
     address that has an account already changes nothing: its owner is told by mail, the page says the same.
     """
+    cleaned = _sign_up_fields(link, data)
+    if accounts.find_user(cleaned["email"]) is not None:
+        _tell_existing_account(link, cleaned["email"], data["password"])
+        return None
+    user = accounts.create_user(cleaned["email"], password=data["password"], last_name=cleaned["last_name"],
+                                first_name=cleaned["first_name"], middle_name=cleaned["middle_name"],
+                                phone=cleaned["phone"])
+    db.session.flush()
+    student = db.session.scalar(select(Student).where(
+        Student.school_id == link.school.id, Student.email == cleaned["email"], Student.user_id.is_(None)))
+    if student is not None and link.invitation is None:
+        _await_confirmation(link, user, student)
+        return user.id
+    student = student or _new_student(link, cleaned)
+    student.user_id = user.id
+    student.account_status = AccountStatus.PENDING.value
+    if link.invitation:
+        _consume(link.invitation)
+    audit.record("student signed up", actor=user, school_id=link.school.id, target=student,
+                 details={"via": "invitation" if link.invitation else "school link"})
+    emails.sign_up_received(link.school, user)
+    db.session.commit()
+    return user.id
+
+
+def _sign_up_fields(link: SignUpLink, data: dict) -> dict:
+    """The sign-up form's fields, cleaned (the email an invitation's, whatever was posted), or ValidationFailed."""
     errors: dict[str, list[str]] = {}
     cleaned = {}
     for name in ("last_name", "first_name", "middle_name"):
@@ -185,55 +212,49 @@ def sign_up(link: SignUpLink, data: dict) -> int | None:
     errors.update({"password" if k == "new_password" else k: v for k, v in password_errors.items()})
     if errors:
         raise ValidationFailed(errors)
-    if accounts.find_user(cleaned["email"]) is not None:
-        # The page answers as for a new account (it tells nobody which addresses have one); the owner is told.
-        accounts.hash_password(data["password"])  # and takes as long
-        audit.record("sign-up with an existing account's email", actor=None, school_id=link.school.id)
-        emails.sign_up_existing_account(link.school, cleaned["email"])
-        db.session.commit()
-        return None
+    return cleaned
 
-    user = accounts.create_user(cleaned["email"], password=data["password"], last_name=cleaned["last_name"],
-                                first_name=cleaned["first_name"], middle_name=cleaned["middle_name"],
-                                phone=cleaned["phone"])
-    db.session.flush()
-    school_id = link.school.id
-    student = db.session.scalar(select(Student).where(
-        Student.school_id == school_id, Student.email == cleaned["email"], Student.user_id.is_(None)))
-    if student is not None and link.invitation is None:
-        # The school's list has this address: it joins that student only once the address proves itself.
-        token = secrets.token_urlsafe(32)
-        expires = utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"])
-        db.session.add(SignUpClaim(user_id=user.id, student_id=student.id, token_digest=digest(token),
-                                   expires_at=expires))
-        audit.record("sign-up awaits email confirmation", actor=user, school_id=school_id, target=student)
-        emails.sign_up_confirm(link.school, user, token, expires)
-        db.session.commit()
-        return user.id
-    if student is None:
-        student = Student(
-            school_id=school_id, email=cleaned["email"], last_name=cleaned["last_name"],
-            first_name=cleaned["first_name"], middle_name=cleaned["middle_name"], phone=cleaned["phone"],
-            phone_normalized=cleaned["phone_normalized"],
-            source=(Source.INVITE if link.invitation else Source.SIGN_UP).value)
-        student.refresh_search_key()
-        db.session.add(student)
-        db.session.flush()
-        students.index_names([(student.id, school_id, student.search_key)])
-    student.user_id = user.id
-    student.account_status = AccountStatus.PENDING.value
-    if link.invitation:
-        consumed = db.session.execute(
-            update(Invitation).where(Invitation.id == link.invitation.id, Invitation.accepted_at.is_(None),
-                                     Invitation.revoked_at.is_(None)).values(accepted_at=utcnow()))
-        if consumed.rowcount != 1:
-            db.session.rollback()
-            raise LinkNotValid("This invitation has already been used. Sign in with the account you created.")
-    audit.record("student signed up", actor=user, school_id=school_id, target=student,
-                 details={"via": "invitation" if link.invitation else "school link"})
-    emails.sign_up_received(link.school, user)
+
+def _tell_existing_account(link: SignUpLink, address: str, password: str) -> None:
+    """The page answers as for a new account (it tells nobody which addresses have one); the owner is told."""
+    accounts.hash_password(password)  # and takes as long
+    audit.record("sign-up with an existing account's email", actor=None, school_id=link.school.id)
+    emails.sign_up_existing_account(link.school, address)
     db.session.commit()
-    return user.id
+
+
+def _await_confirmation(link: SignUpLink, user, student: Student) -> None:
+    """The school's list has this address: it joins that student only once the address proves itself."""
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"])
+    db.session.add(SignUpClaim(user_id=user.id, student_id=student.id, token_digest=digest(token),
+                               expires_at=expires))
+    audit.record("sign-up awaits email confirmation", actor=user, school_id=link.school.id, target=student)
+    emails.sign_up_confirm(link.school, user, token, expires)
+    db.session.commit()
+
+
+def _new_student(link: SignUpLink, cleaned: dict) -> Student:
+    student = Student(
+        school_id=link.school.id, email=cleaned["email"], last_name=cleaned["last_name"],
+        first_name=cleaned["first_name"], middle_name=cleaned["middle_name"], phone=cleaned["phone"],
+        phone_normalized=cleaned["phone_normalized"],
+        source=(Source.INVITE if link.invitation else Source.SIGN_UP).value)
+    student.refresh_search_key()
+    db.session.add(student)
+    db.session.flush()
+    students.index_names([(student.id, link.school.id, student.search_key)])
+    return student
+
+
+def _consume(invitation: Invitation) -> None:
+    """Use the invitation up, once: of two sign-ups through one link at once, the second is refused."""
+    consumed = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
+                                 Invitation.revoked_at.is_(None)).values(accepted_at=utcnow()))
+    if consumed.rowcount != 1:
+        db.session.rollback()
+        raise LinkNotValid("This invitation has already been used. Sign in with the account you created.")
 
 
 def claim(token: str) -> SignUpClaim:
