@@ -24,8 +24,9 @@ def test_platform_admin_onboards_a_school_and_its_admin(page, mail_site, outbox)
     expect(page.locator("#signup-link")).to_have_value(re.compile(r"/join/"))
     link = page.locator("#signup-link").input_value()
 
-    page.select_option("#school-select", label="Gamma Lyceum")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the switcher submits itself on change: wait for its page, not just the network
+        page.select_option("#school-select", label="Gamma Lyceum")
+    expect(page.locator("#school-select option:checked")).to_have_text("Gamma Lyceum")
     page.goto(base + "/admin/staff/new/")
     page.fill("#email", "head@gamma.example")
     page.select_option("#role", "admin")
