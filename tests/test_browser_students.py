@@ -52,8 +52,9 @@ def test_school_admin_filters_chooses_columns_and_adds_a_student(page, demo_site
     page.locator(".select2-drop-active .select2-result-label", has_text=re.compile("^Choir$")).first.click()
     page.click("button:has-text('Apply')")
     expect(page).to_have_url(re.compile(r"flt\d+_5="))
+    page.wait_for_load_state()  # the filtered page itself, not only its URL (count() does not wait)
     tags = page.locator("td.col-tags")
-    assert tags.count() > 0
+    expect(tags.first).to_be_visible()
     for text in tags.all_inner_texts():
         assert "Choir" in text
 
@@ -62,6 +63,9 @@ def test_school_admin_filters_chooses_columns_and_adds_a_student(page, demo_site
     row = add_filter(page, "Full name")
     row.locator("input.form-control").last.fill("федоров")
     page.click("button:has-text('Apply')")
+    expect(page).to_have_url(re.compile(r"flt\d+_0="))
+    page.wait_for_load_state()
+    expect(page.locator("td.col-full_name").first).to_be_visible()
     names = page.locator("td.col-full_name").all_inner_texts()
     assert names and all("фёдоров" in n.lower() or "федоров" in n.lower() for n in names)
 
