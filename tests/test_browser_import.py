@@ -54,6 +54,7 @@ def test_import_then_credentials_then_first_sign_in(page, mail_site, outbox):
     student = page.context.browser.new_context().new_page()
     sign_in(student, base, login, password)
     expect(student).to_have_url(re.compile(r"/settings/security"))
+    student.wait_for_load_state()  # the new page itself, not only its URL
     student.fill("#current_password", password)
     student.fill("#new_password", "Пётр's own passphrase")
     student.fill("#confirm_password", "Пётр's own passphrase")

@@ -48,6 +48,7 @@ def test_platform_admin_onboards_a_school_and_its_admin(page, mail_site, outbox)
     expect(head.locator(".alert-success")).to_contain_text("Your password has been set")
     sign_in(head, base, "head@gamma.example", "gulnara's own passphrase")
     expect(head).to_have_url(re.compile(r"/admin/students/"))
+    head.wait_for_load_state()  # the new page itself, not only its URL
     expect(head.locator("table.model-list")).to_contain_text("No students match.")
     expect(head.locator("#school-select option:checked")).to_have_text("Gamma Lyceum")
     head.click("#invite-button")

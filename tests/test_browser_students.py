@@ -139,6 +139,7 @@ def test_a_typed_section_is_the_schools_section_and_an_unknown_one_lists_no_one(
     suggestions.first.click()
     page.click("button:has-text('Apply')")
     expect(page).to_have_url(re.compile(r"flt\d+_6="))
+    page.wait_for_load_state()  # the new page itself, not only its URL
     listed = {int(i) for i in page.locator("tr[data-student-id]").evaluate_all(
         "rows => rows.map(r => r.dataset.studentId)")}
     with app.app_context():  # exactly the students of the signed-in admin's school's 2A
