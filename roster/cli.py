@@ -66,29 +66,25 @@ def import_command(path, slug, dry_run):
     school = db.session.scalar(select(School).where(School.slug == slug))
     if school is None:
         raise click.ClickException(f"No school with the slug {slug!r}.")
-    data = path.read_bytes()
     try:
-        if dry_run:
-            result = importing.import_students(importing.read_file(data, path.name), school.id, dry_run=True,
-                                               actor=permissions.SYSTEM, file_name=path.name)
-            totals = result.totals
-            errors = [(r.number, r.errors) for r in result.rows if r.status == "error"]
-            click.echo(f"{totals['rows']} rows: {totals['new']} new, {totals['update']} to update, "
-                       f"{totals['unchanged']} unchanged, {totals['error']} with errors (dry run: nothing written)")
-        else:
-            job = importing.run_now(school.id, path.name, data, actor=permissions.SYSTEM, runner=tasks.runner_name())
-            if job.status == "failed":
-                raise click.ClickException(job.message)
-            errors = [(r["number"], r["errors"]) for r in (job.report or {}).get("errors", [])]
-            click.echo(f"{job.total_rows} rows: {job.created_count} created, {job.updated_count} updated, "
-                       f"{job.unchanged_count} unchanged, {job.error_count} with errors")
-            if job.error_count > len(errors):
-                click.echo(f"  the first {len(errors)} rows with errors follow; all {job.error_count} are on the "
-                           f"import's page (/admin/imports/{job.id}) to download", err=True)
+        job = importing.run_now(school.id, path.name, path.read_bytes(), actor=permissions.SYSTEM, dry_run=dry_run,
+                                runner=tasks.runner_name())
     except RosterError as exc:
         raise click.ClickException(str(exc)) from exc
-    for number, messages in errors:
-        for column, message in messages:
-            click.echo(f"  row {number}, {column}: {message}" if column else f"  row {number}: {message}", err=True)
-    if errors:
+    if job.status == "failed":
+        raise click.ClickException(job.message)
+    made, changed = ("new", "to update") if dry_run else ("created", "updated")
+    click.echo(f"{job.total_rows} rows: {job.created_count} {made}, {job.updated_count} {changed}, "
+               f"{job.unchanged_count} unchanged, {job.error_count} with errors"
+               + (" (dry run: nothing written)" if dry_run else ""))
+    errors = (job.report or {}).get("errors", [])
+    if job.error_count > len(errors):
+        where = "the Import page's preview of this file" if dry_run else f"the import's page (/admin/imports/{job.id})"
+        click.echo(f"  the first {len(errors)} rows with errors follow; all {job.error_count} are on {where} "
+                   "to download", err=True)
+    for row in errors:
+        for column, message in row["errors"]:
+            where = f"row {row['number']}, {column}" if column else f"row {row['number']}"
+            click.echo(f"  {where}: {message}", err=True)
+    if job.error_count:
         raise SystemExit(1)

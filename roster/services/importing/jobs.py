@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import defer
 
 from roster import permissions
@@ -42,14 +42,26 @@ def create_job(school_id: int, file_name: str, data: bytes, *, actor) -> int:
     return job.id
 
 
-def run_now(school_id: int, file_name: str, data: bytes, *, actor, runner: str | None = None) -> ImportJob:
-    """Import a file at once, without a preview (the command line): a job like any other, run right here."""
+def run_now(school_id: int, file_name: str, data: bytes, *, actor, dry_run: bool = False,
+            runner: str | None = None) -> ImportJob:
+    """Import a file at once, with no preview to confirm (the command line): a job like any other, run right here.
+
+    A dry run is that job's preview: its counts and report are read, then the job goes (nothing stays written).
+    The job comes back detached, its counts and report loaded.
+    """
     job_id = create_job(school_id, file_name, data, actor=actor)
-    db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
-        status=ImportStatus.RUNNING.value, started_at=utcnow(), runner=runner))
-    db.session.commit()
-    run_job(job_id, dry_run=False, runner=runner)
-    return db.session.get(ImportJob, job_id)
+    if not dry_run:
+        db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+            status=ImportStatus.RUNNING.value, started_at=utcnow(), runner=runner))
+        db.session.commit()
+    run_job(job_id, dry_run=dry_run, runner=runner)
+    job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id).options(defer(ImportJob.content)))
+    job.report  # noqa: B018 - loaded before the job leaves the session
+    db.session.expunge(job)
+    if dry_run:
+        db.session.execute(delete(ImportJob).where(ImportJob.id == job_id))
+        db.session.commit()
+    return job
 
 
 def get_job(job_id: int, school_id: int, *, actor) -> ImportJob:
