@@ -41,9 +41,8 @@ SERVICES = {
     "student activated": lambda w, ctx: students.activate([ctx["pending"]], w.school_a.id, actor=actor(w, "admin_a")),
     "email changed": lambda w, ctx: students.change_email(w.out_section.id, w.school_a.id, "o@example.org",
                                                           "o@example.org", actor=actor(w, "admin_a")),
-    "students exported": lambda w, ctx: exporting.record(
-        w.school_a.id, actor=actor(w, "admin_a"), query=db.session.query(Student), columns=["full_name"],
-        filters=[], fmt="csv", selected=None),
+    "students exported": lambda w, ctx: exporting.begin(
+        w.school_a.id, actor=actor(w, "admin_a"), filters=[], columns=["full_name"], fmt="csv"),
     "password changed": lambda w, ctx: accounts.change_password(w.admin_a.id, current=PASSWORD, new=SECRET,
                                                                 confirm=SECRET, keep_session=None),
     "password reset requested": lambda w, ctx: accounts.request_password_reset("admin@alpha.example"),

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from roster import tasks
 from roster.extensions import db
 from roster.models import AuditEvent, Guardian, ImportJob, Program, School, Section, Student, Tag, User
-from roster.services import importing, students
+from roster.services import importing, listing
 from tests.agent import Agent
 from tests.helpers import CELERY_BROKER, celery_worker, eventually
 
@@ -61,7 +61,7 @@ def test_utf8_file_every_column(ctx, world):
     assert sean.guardians[0].workplace == "Dublin, Ltd."
     # Name search finds imported students at once (the name-word index is written too).
     assert db.session.scalar(select(func.count()).select_from(Student).where(
-        *students.name_matches("петр иван", world.school_a.id))) == 1
+        *listing.name_matches("петр иван", world.school_a.id))) == 1
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "students imported"))
     assert event.details == {"file": "students_utf8.csv", "rows": 3, "created": 3, "updated": 0, "unchanged": 0,
                              "errors": 0}
@@ -201,7 +201,7 @@ def test_an_update_writes_what_changes_and_only_that(ctx, world):
     assert petr.search_key == "иванов-смирнов петр сергеевич" and petr.middle_name == "Сергеевич"
     # The name-word index follows the new name: search finds "смирнов" now.
     def named(query):
-        return db.session.scalars(select(Student.id).where(*students.name_matches(query, world.school_a.id))).all()
+        return db.session.scalars(select(Student.id).where(*listing.name_matches(query, world.school_a.id))).all()
     assert named("смирнов") == [petr.id] and named("иванов-смирнов петр") == [petr.id]
     # Only sections changed: Dana's own fields are not rewritten, and her programs stay as they were.
     assert [s.name for s in dana.sections] == ["3C"] and sorted(p.name for p in dana.programs) == dana_programs

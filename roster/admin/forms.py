@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from roster import permissions
+from roster import fields, permissions
 from roster.admin import context
 from roster.extensions import db
 from roster.models import Program, Section, Tag
@@ -39,34 +39,41 @@ def _strip(value):
 GENDER_CHOICES = [SelectChoice("", "—"), SelectChoice("male", "Male"), SelectChoice("female", "Female")]
 
 
-def optional_text(label: str, max_length: int = 200, area: bool = False):
-    field = TextAreaField if area else StringField
-    return field(label, validators=[Optional(), Length(max=max_length)])
+def _text(name: str, *, area: bool = False):
+    """A text field of the catalog: its label, its length, required or not."""
+    field = fields.STUDENT[name]
+    required = DataRequired() if field.required else Optional()
+    return (TextAreaField if area else StringField)(field.label, validators=[required, Length(max=field.length)],
+                                                    filters=[_strip])
+
+
+def _date(name: str):
+    return DateField(fields.label(name), validators=[Optional()])
 
 
 def build_student_form(loaders: dict[str, SchoolScopedLoader]) -> type[FlaskForm]:
     """The manual Add/Edit form: every field of a student; guardians are added inline by the view."""
 
     class StudentForm(FlaskForm):
-        last_name = StringField("Last name", validators=[DataRequired(), Length(max=100)], filters=[_strip])
-        first_name = StringField("First name", validators=[DataRequired(), Length(max=100)], filters=[_strip])
-        middle_name = optional_text("Middle name", 100)
-        phone = optional_text("Phone", 40)
-        email = optional_text("Email", 254)
-        personal_file_number = optional_text("Personal file number", 50)
-        gender = SelectField("Gender", choices=GENDER_CHOICES, default="")
-        birth_date = DateField("Date of birth", validators=[Optional()])
-        is_inclusive = BooleanField("Is inclusive")
-        is_individual = BooleanField("Is individual")
-        programs = AjaxSelectMultipleField(loaders["programs"], "Programs")
-        tags = AjaxSelectMultipleField(loaders["tags"], "Tags")
-        sections = AjaxSelectMultipleField(loaders["sections"], "Sections")
-        address = optional_text("Address", 1000, area=True)
-        extra_phone = optional_text("Extra phone", 40)
-        extra_email = optional_text("Extra email", 254)
-        dropout_date = DateField("Drop-out date", validators=[Optional()])
-        dropout_reason = optional_text("Drop-out reason", 200)
-        dropout_note = optional_text("Drop-out note", 2000, area=True)
+        last_name = _text("last_name")
+        first_name = _text("first_name")
+        middle_name = _text("middle_name")
+        phone = _text("phone")
+        email = _text("email")
+        personal_file_number = _text("personal_file_number")
+        gender = SelectField(fields.label("gender"), choices=GENDER_CHOICES, default="")
+        birth_date = _date("birth_date")
+        is_inclusive = BooleanField(fields.label("is_inclusive"))
+        is_individual = BooleanField(fields.label("is_individual"))
+        programs = AjaxSelectMultipleField(loaders["programs"], fields.label("programs"))
+        tags = AjaxSelectMultipleField(loaders["tags"], fields.label("tags"))
+        sections = AjaxSelectMultipleField(loaders["sections"], fields.label("sections"))
+        address = _text("address", area=True)
+        extra_phone = _text("extra_phone")
+        extra_email = _text("extra_email")
+        dropout_date = _date("dropout_date")
+        dropout_reason = _text("dropout_reason")
+        dropout_note = _text("dropout_note", area=True)
 
     return StudentForm
 

@@ -10,12 +10,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
-from roster import permissions
+from roster import fields, permissions
+from roster.errors import ValidationFailed
 from roster.extensions import db
 from roster.models import AccountStatus, Program, Section, Student, Tag, student_program, student_section, student_tag
-from roster.services import audit
+from roster.services import audit, listing
 from roster.sql import id_in
 from roster.text import DEFAULT_COUNTRY, format_phone
 
@@ -79,7 +80,7 @@ def _getter(column: str, region: str):
         labels = {s.value: s.label for s in AccountStatus}
         return lambda row, links: labels.get(row.account_status, row.account_status)
     if column in ("gender", "source"):
-        return lambda row, links: (getattr(row, column) or "").replace("_", " ").capitalize()
+        return lambda row, links: fields.choice_label(getattr(row, column))
     return lambda row, links: getattr(row, column)
 
 
@@ -95,13 +96,38 @@ def _link_names(column: str, ids: list[int]) -> dict[int, list[str]]:
     return names
 
 
-def rows(query, columns: list[str], *, region: str = DEFAULT_COUNTRY) -> Iterator[list]:
-    """The values of each student of the query, a chunk at a time: one query per chunk for each link column."""
+def begin(school_id: int, *, actor, filters: list[tuple[str, str]], columns: list[str], fmt: str,
+          sort: str | None = None, descending: bool = False, ids: list[int] | None = None) -> Select:
+    """Check the permission, find the students as the list does (the same plain filters and sort, or the rows
+    chosen) and write the export's audit event with its row count, before any row goes out.
+
+    A filter that names nothing exports nothing and says why (ValidationFailed), as the list shows no one.
+    """
+    permissions.require(actor, school_id, "students.export")
+    found = listing.find(school_id, filters, actor=actor)
+    if found.messages:
+        raise ValidationFailed({"filters": found.messages})
+    statement = listing.statement(found, sort, descending, ids=ids)
+    count = db.session.scalar(select(func.count()).select_from(
+        statement.with_only_columns(Student.id).order_by(None).subquery()))
+    audit.record("students exported", actor=actor, school_id=school_id, details={
+        "format": fmt, "columns": columns, "filters": [[fields.label(name), value] for name, value in filters],
+        "rows": count, **({"selected": len(ids)} if ids is not None else {})})
+    db.session.commit()
+    return statement
+
+
+def header(columns: list[str]) -> list[str]:
+    return [fields.label(c) for c in columns]
+
+
+def rows(statement: Select, columns: list[str], *, region: str = DEFAULT_COUNTRY) -> Iterator[list]:
+    """The values of each student found, a chunk at a time: one query per chunk for each link column."""
     # Plain rows of just the needed columns (no ORM objects), streamed with yield_per (a server-side cursor on
     # PostgreSQL): memory does not grow with the number of rows.
     needed = {"id", "last_name", "first_name", "middle_name", "phone_normalized"} | {
         c for c in columns if c in Student.__table__.c}
-    statement = query.statement.with_only_columns(*(Student.__table__.c[c] for c in sorted(needed)))
+    statement = statement.with_only_columns(*(Student.__table__.c[c] for c in sorted(needed)))
     result = db.session.execute(statement.execution_options(yield_per=CHUNK))
     getters = [_getter(c, region) for c in columns]
     for chunk in result.partitions(CHUNK):
@@ -109,18 +135,6 @@ def rows(query, columns: list[str], *, region: str = DEFAULT_COUNTRY) -> Iterato
         links = {c: _link_names(c, ids) for c in columns if c in LINKS}
         for row in chunk:
             yield [get(row, links) for get in getters]
-
-
-def record(school_id: int, *, actor, query, columns: list[str], filters: list, fmt: str, selected: int | None):
-    """Check the permission and write the export's audit event (with its row count) before any row goes out."""
-    permissions.require(actor, school_id, "students.export")
-    count = db.session.scalar(select(func.count()).select_from(query.with_entities(Student.id).order_by(None)
-                                                                .subquery()))
-    audit.record("students exported", actor=actor, school_id=school_id, details={
-        "format": fmt, "columns": columns, "filters": filters, "rows": count,
-        **({"selected": selected} if selected is not None else {})})
-    db.session.commit()
-    return count
 
 
 def csv_stream(header: list[str], values: Iterator[list]) -> Iterator[bytes]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 
-from sqlalchemy import ARRAY, Integer, bindparam, func, insert, intersect, or_, select
 from sqlalchemy import delete as sql_delete
+from sqlalchemy import insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
-from roster import permissions
+from roster import fields, permissions
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import (
@@ -27,17 +26,11 @@ from roster.models import (
     utcnow,
 )
 from roster.services import accounts, audit, emails, refusals_roll_back
-from roster.sql import contains
 from roster.text import (
     DEFAULT_COUNTRY,
-    fold,
     name_parts,
     normalize_email,
     normalize_phone,
-    phone_search_digits,
-    prefix_range,
-    search_words,
-    whole_phone,
 )
 
 TEXT_FIELDS = (
@@ -50,7 +43,7 @@ SCALAR_FIELDS = TEXT_FIELDS + (
 )
 LINKS = {"program_ids": ("programs", Program), "tag_ids": ("tags", Tag), "section_ids": ("sections", Section)}
 GUARDIAN_FIELDS = ("full_name", "relation", "phone", "email", "workplace", "position")
-REQUIRED = ("last_name", "first_name")
+REQUIRED = fields.REQUIRED
 NAME_FIELDS = {"last_name", "first_name", "middle_name"}
 # What is kept when left empty: text columns hold "", optional identifiers hold NULL (so uniqueness ignores them).
 NULLABLE = {"email", "personal_file_number", "gender", "birth_date", "dropout_date"}
@@ -92,11 +85,6 @@ def clean(school_id: int, data: dict, *, student_id: int | None = None) -> dict:
     if errors:
         raise ValidationFailed(errors)
     return out
-
-
-@functools.cache
-def _max_length(model, field: str) -> int | None:
-    return getattr(model.__table__.c[field].type, "length", None)
 
 
 def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]]:
@@ -154,7 +142,7 @@ def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]
         if field in data:
             out[field] = bool(data[field])
     for field, value in out.items():
-        limit = _max_length(Student, field) if isinstance(value, str) else None
+        limit = fields.LENGTHS.get(field) if isinstance(value, str) else None
         if limit and len(value) > limit and field not in errors:
             fail(field, f"Use at most {limit} characters.")
     for field in NULLABLE:
@@ -173,7 +161,7 @@ def _clean_guardians(guardians: list[dict], fail, region: str) -> list[dict]:
             continue
         prefix = f"guardians-{number}-"
         for field, value in row.items():
-            limit = _max_length(Guardian, field)
+            limit = fields.GUARDIAN[field].length
             if limit and len(value) > limit:
                 fail(prefix + field, f"Use at most {limit} characters.")
         if not row["full_name"]:
@@ -376,78 +364,3 @@ def change_email(student_id: int, school_id: int, new: str, confirm: str, *, act
     emails.email_changed(school, student, old)
     _commit_or_explain()
     return address
-
-
-# Search conditions shared by the list filters, exports and lookups.
-
-# On PostgreSQL, up to this many name matches are looked up first and handed to the list as ids (one array
-# parameter): a two-letter name ("ан", 2,853 of 100,000 students) went from 54–68 ms to 36–42 ms at 5,000.
-NAME_MATCH_ID_LIMIT = 5000
-
-
-def name_matches(query: str, school_id: int) -> list:
-    """Each word of the query must begin a word of the full name (last, first or middle), in any order and case.
-
-    "иван петр" finds "ИВАНОВ Пётр Сергеевич". Each word is a range scan of the name-word index and the words
-    meet there (INTERSECT). PostgreSQL cannot guess how many ids such a subquery yields and then reads the whole
-    school, so there the ids are read first and passed as a list; SQLite plans the subquery well as it is.
-    """
-    matches = []
-    for word in search_words(query):
-        low, high = prefix_range(word[:100])
-        matches.append(select(student_name_part.c.student_id).where(
-            student_name_part.c.school_id == school_id,
-            student_name_part.c.part >= low, student_name_part.c.part < high))
-    if not matches:
-        return []
-    ids_query = matches[0] if len(matches) == 1 else intersect(*matches)
-    if db.session.get_bind().dialect.name == "postgresql":
-        ids = db.session.scalars(ids_query.limit(NAME_MATCH_ID_LIMIT + 1)).all()
-        if len(ids) <= NAME_MATCH_ID_LIMIT:
-            # A join with the unnested array: with `id = ANY(array)` the planner would rather filter the whole
-            # school's index than look up a few thousand ids by primary key (18.6 ms against 9 ms for 2,853).
-            return [Student.id.in_(select(func.unnest(bindparam("name_ids", ids, type_=ARRAY(Integer)))))]
-    return [Student.id.in_(ids_query)]
-
-
-def phone_matches(query: str, school_id: int) -> list:
-    """Match however either side is written: a whole number, read in the school's country, is an exact
-    (indexed) match in E.164; a part of one is found anywhere in the stored numbers (their national significant
-    number follows the country code), with or without the country's trunk prefix."""
-    region = school_country(school_id)
-    whole = whole_phone(query, region)
-    if whole:
-        return [Student.phone_normalized == whole]
-    parts = phone_search_digits(query, region)
-    if not parts:
-        return [Student.id.is_(None)]
-    return [or_(*(contains(Student.phone_normalized, digits) for digits in sorted(parts)))]
-
-
-def named_items(model, school_id: int, wanted: list[str]) -> tuple[list[int], list[str]]:
-    """The school's programs, tags or sections named by ids or by names (ignoring case): (ids, what named none).
-
-    Filters and exports take a value typed by hand as well as a suggestion chosen, and never drop one silently.
-    """
-    rows = db.session.execute(select(model.id, model.name).where(model.school_id == school_id)).all()
-    by_id = {str(i): i for i, _ in rows}
-    by_name = {fold(name): i for i, name in rows}
-    ids, unknown = set(), []
-    for token in (t.strip() for t in wanted):
-        if token:
-            found = by_id.get(token) or by_name.get(fold(token))
-            if found is None:
-                unknown.append(token)
-            else:
-                ids.add(found)
-    return sorted(ids), unknown
-
-
-def email_matches(query: str) -> list:
-    return [contains(Student.email, fold(query).strip())]
-
-
-def file_number_matches(query: str) -> list:
-    """Exact number, in the case typed or in upper or lower case (so the unique index serves it)."""
-    number = query.strip()
-    return [Student.personal_file_number.in_({number, number.upper(), number.lower()})]

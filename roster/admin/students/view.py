@@ -4,15 +4,13 @@
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.form import rules
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, intersect, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func
 
-from roster import permissions
+from roster import fields, permissions
 from roster.admin import context
 from roster.admin.base import HiddenFields, SecuredModelView
 from roster.admin.forms import (
@@ -26,22 +24,15 @@ from roster.admin.forms import (
 )
 from roster.admin.students.columns import COLUMNS, DEFAULT_COLUMNS, LABELS, LIST_VIEW, PRIVATE_COLUMNS
 from roster.admin.students.export import StudentExport
-from roster.admin.students.filters import LinkFilter, _student_text_filter
+from roster.admin.students.filters import FILTERS, LinkFilter
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import (
     AccountStatus,
     Guardian,
-    Program,
-    Section,
-    Source,
     Student,
-    Tag,
-    student_program,
-    student_section,
-    student_tag,
 )
-from roster.services import audit, credentials, preferences, students
+from roster.services import audit, credentials, listing, preferences, students
 from roster.text import format_phone
 from roster.urls import record_id, safe_next
 
@@ -76,9 +67,8 @@ def _guardians(view, context_, model, name):
     private = can_see_private()
     items = []
     for guardian in model.guardians:
-        parts = [guardian.relation, guardian.phone, guardian.email]
-        if private:
-            parts += [guardian.workplace, guardian.position]
+        parts = [getattr(guardian, name) for name, field in fields.GUARDIAN.items()
+                 if name != "full_name" and (private or not field.private)]
         details = ", ".join(p for p in parts if p)
         items.append(Markup("<li><strong>{}</strong>{}</li>").format(guardian.full_name,
                                                                      f" — {details}" if details else ""))
@@ -90,10 +80,6 @@ class AtLeast(int):
 
     def __str__(self) -> str:
         return f"{int(self):,}+"
-
-
-def _label(value):
-    return value.replace("_", " ").capitalize() if value else ""
 
 
 class StudentView(StudentExport, SecuredModelView):
@@ -117,8 +103,8 @@ class StudentView(StudentExport, SecuredModelView):
         "sections": _names,
         "account_status": _account_status,
         "phone": _phone,
-        "gender": lambda v, c, m, n: _label(m.gender),
-        "source": lambda v, c, m, n: _label(m.source),
+        "gender": lambda v, c, m, n: fields.choice_label(m.gender),
+        "source": lambda v, c, m, n: fields.choice_label(m.source),
         "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M"),
         "guardians": _guardians,
     }
@@ -128,21 +114,7 @@ class StudentView(StudentExport, SecuredModelView):
         "sections", "is_inclusive", "is_individual", "address", "extra_phone", "extra_email", "guardians",
         "dropout_date", "dropout_reason", "dropout_note", "account_status", "source", "created_at",
     ]
-    column_filters = [
-        _student_text_filter("Full name", "contains words starting with", students.name_matches, per_school=True),
-        _student_text_filter("Phone", "matches", students.phone_matches, per_school=True),
-        _student_text_filter("Email", "contains", students.email_matches),
-        _student_text_filter("Personal file number", "equals", students.file_number_matches),
-        LinkFilter("Programs", student_program, Program, "program"),
-        LinkFilter("Tags", student_tag, Tag, "tag"),
-        LinkFilter("Sections", student_section, Section, "section"),
-        sqla_filters.BooleanEqualFilter(Student.is_inclusive, "Is inclusive"),
-        sqla_filters.BooleanEqualFilter(Student.is_individual, "Is individual"),
-        sqla_filters.FilterEqual(
-            Student.account_status, "Account status", options=[(s.value, s.label) for s in AccountStatus]
-        ),
-        sqla_filters.FilterEqual(Student.source, "Source", options=[(s.value, _label(s.value)) for s in Source]),
-    ]
+    column_filters = FILTERS
     column_auto_select_related = False  # we load programs, tags, sections with selectinload instead
     can_view_details = True
     can_set_page_size = True
@@ -155,8 +127,7 @@ class StudentView(StudentExport, SecuredModelView):
             {
                 "form_columns": ["id", "full_name", "relation", "phone", "email", "workplace", "position"],
                 "form_label": "Guardian",
-                "column_labels": {"full_name": "Full name", "workplace": "Workplace (job)",
-                                  "position": "Position"},
+                "column_labels": {name: field.label for name, field in fields.GUARDIAN.items()},
             },
         )
     ]
@@ -211,14 +182,8 @@ class StudentView(StudentExport, SecuredModelView):
     def _scope(self):
         return permissions.visible_students(context.school_id(), current_user, context.role())
 
-    def _scoped_query(self):
-        return db.session.query(Student).filter(*self._scope())
-
-    def _list_loads(self):
-        return selectinload(Student.programs), selectinload(Student.tags), selectinload(Student.sections)
-
     def get_query(self):
-        return self._scoped_query().options(*self._list_loads())
+        return db.session.query(Student).filter(*self._scope())
 
     def get_count_query(self):
         return db.session.query(func.count(Student.id)).filter(*self._scope())
@@ -232,43 +197,28 @@ class StudentView(StudentExport, SecuredModelView):
         except NotFound:
             return None
 
+    def plain_filters(self, filters) -> list[tuple[str, str]]:
+        """Flask-Admin's active filters (index, name, value) as listing takes them: (field, value)."""
+        return [(self._filters[index].key, value) for index, _, value in filters or []]
+
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        """Flask-Admin's get_list, with the page read first and the count capped.
+        """The page from roster.services.listing, read first, and the count capped.
 
         A first page shorter than the page size is the whole answer, so no count runs there. Elsewhere the
         count stops at LIST_EXACT_COUNT_LIMIT ("10,000+"): counting all 100,000 students of a big school on
         every page view would cost more than the page itself.
         """
-        query = self._scoped_query()
-        if filters and self._filters:
-            query, _, _, _ = self._apply_filters(query, None, {}, {}, filters)
-        page_query, _ = self._apply_sorting(query.options(*self._list_loads()), {}, sort_column, sort_desc)
-        page_query = self._apply_pagination(page_query, page, page_size)
+        found = listing.find(context.school_id(), self.plain_filters(filters), actor=self._actor())
+        g.filter_messages = found.messages
         if not execute:
-            return None, page_query
-        rows = page_query.all()
-        if not page and len(rows) < (page_size or self.page_size):
+            return None, listing.statement(found, sort_column, sort_desc)
+        size = page_size or self.page_size
+        rows = listing.page(found, sort_column, sort_desc, page or 0, size)
+        if not page and len(rows) < size:
             return len(rows), rows
-        return self._capped_count(self._counted_ids(query, filters)), rows
-
-    def _counted_ids(self, query, filters):
-        """What to count. Programs, tags and sections alone are counted in their link tables (every linked
-        student is of the item's school), without reading the students; anything else counts the filtered list."""
-        links = [(self._filters[i], self._filters[i].clean(value)) for i, _, value in filters or []]
-        if links and context.role() != permissions.TEACHER and all(isinstance(f, LinkFilter) for f, _ in links):
-            sets = [flt.student_ids(value) for flt, value in links]
-            return sets[0].distinct() if len(sets) == 1 else intersect(*sets)
-        return query.with_entities(Student.id).order_by(None).statement
-
-    def _capped_count(self, ids) -> int:
         cap = current_app.config["LIST_EXACT_COUNT_LIMIT"]
-        count = db.session.scalar(select(func.count()).select_from(ids.limit(cap + 1).subquery()))
-        return AtLeast(cap) if count > cap else count
-
-    def _apply_sorting(self, query, joins, sort_column, sort_desc):
-        # Always end with the id, so that pages never repeat or skip a row between equal names.
-        query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
-        return query.order_by(Student.id.desc() if sort_desc else Student.id), joins
+        count = listing.count(found, cap)
+        return (AtLeast(cap) if count > cap else count), rows
 
     def _get_filter_groups(self):
         """Filter options (programs, tags, sections) of the selected school, fresh on every request."""
@@ -277,7 +227,7 @@ class StudentView(StudentExport, SecuredModelView):
             for item in items:
                 flt = self._filters[item["index"]]
                 if isinstance(flt, LinkFilter):
-                    item["options"] = flt.school_options(context.school_id())
+                    item["options"] = listing.LINKS[flt.key].options(context.school_id())
         return groups
 
     # Forms: Flask-Admin builds them; the services check and store.

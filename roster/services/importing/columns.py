@@ -7,6 +7,7 @@ import re
 
 import tablib
 
+from roster import fields
 from roster.models import (
     Program,
     Section,
@@ -19,18 +20,20 @@ from roster.text import fold
 
 log = logging.getLogger(__name__)
 
-GUARDIAN_COLUMNS = (("full_name", "full name"), ("relation", "relation"), ("phone", "phone"), ("email", "email"),
-                    ("workplace", "workplace"), ("position", "position"))
-# The template's columns, in its order: (field, label shown in the app).
-COLUMNS: list[tuple[str, str]] = [
-    ("last_name", "Last name"), ("first_name", "First name"), ("middle_name", "Middle name"),
-    ("email", "Email"), ("phone", "Phone"), ("personal_file_number", "Personal file number"),
-    ("gender", "Gender"), ("birth_date", "Date of birth"),
-    ("is_inclusive", "Is inclusive"), ("is_individual", "Is individual"),
-    ("address", "Address"), ("extra_phone", "Extra phone"), ("extra_email", "Extra email"),
-    ("dropout_date", "Drop-out date"), ("dropout_reason", "Drop-out reason"), ("dropout_note", "Drop-out note"),
-    ("programs", "Programs"), ("tags", "Tags"), ("sections", "Sections"),
-] + [(f"guardian{n}_{key}", f"Guardian {n} {label}") for n in (1, 2) for key, label in GUARDIAN_COLUMNS]
+# The template's columns, in its order: (field, header); labels and aliases are roster.fields'.
+TEMPLATE = ("last_name", "first_name", "middle_name", "email", "phone", "personal_file_number", "gender", "birth_date",
+            "is_inclusive", "is_individual", "address", "extra_phone", "extra_email", "dropout_date", "dropout_reason",
+            "dropout_note", "programs", "tags", "sections")
+GUARDIANS_IN_FILE = (1, 2)
+
+
+def _guardian_header(number: int, field: fields.Field) -> str:
+    return f"Guardian {number} {(field.header or field.label).lower()}"
+
+
+COLUMNS: list[tuple[str, str]] = [(name, fields.label(name)) for name in TEMPLATE] + [
+    (f"guardian{n}_{key}", _guardian_header(n, field))
+    for n in GUARDIANS_IN_FILE for key, field in fields.GUARDIAN.items()]
 LABELS = dict(COLUMNS)
 ERROR_COLUMN = "Error"
 LINKS = {"programs": (Program, student_program), "tags": (Tag, student_tag), "sections": (Section, student_section)}
@@ -45,15 +48,13 @@ def _header_key(text) -> str:
 
 HEADER_ALIASES = {_header_key(name): name for name, _ in COLUMNS}
 HEADER_ALIASES |= {_header_key(label): name for name, label in COLUMNS}
-HEADER_ALIASES |= {_header_key(alias): name for alias, name in (
-    ("Surname", "last_name"), ("Patronymic", "middle_name"), ("Birth date", "birth_date"), ("Sex", "gender"),
-    ("File number", "personal_file_number"), ("Guardian 1 name", "guardian1_full_name"),
-    ("Guardian 2 name", "guardian2_full_name"),
-)}
+HEADER_ALIASES |= {_header_key(alias): name for name in TEMPLATE for alias in fields.STUDENT[name].aliases}
+HEADER_ALIASES |= {_header_key(f"Guardian {n} {alias}"): f"guardian{n}_{key}"
+                   for n in GUARDIANS_IN_FILE for key, field in fields.GUARDIAN.items() for alias in field.aliases}
 
 
 # Columns an export writes that Roster keeps itself: read back as known and left alone, never "unknown".
-EXPORTED_ONLY = {_header_key(label) for label in ("Full name", "Account status", "Source", "Created")}
+EXPORTED_ONLY = {_header_key(label) for label in fields.EXPORTED_ONLY}
 
 
 def _chunks(items: list, size: int = CHUNK):
