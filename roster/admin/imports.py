@@ -13,7 +13,7 @@ from sqlalchemy.orm import defer, selectinload
 from roster import tasks
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
-from roster.errors import NotFound, RosterError
+from roster.errors import Forbidden, NotFound, RosterError
 from roster.models import ImportJob, ImportStatus
 from roster.services import exporting, importing
 from roster.urls import attachment, record_id
@@ -110,12 +110,17 @@ class ImportView(ScopedReadOnlyView):
         return jsonify(status=job.status, label=job.status_label, done=job.done_rows, total=job.total_rows,
                        working=job.is_working)
 
-    @expose("/<int:job_id>/confirm", methods=("POST",))
-    def confirm_view(self, job_id):
+    @staticmethod
+    def _check_post(job_id) -> None:
+        """A job's button: the page's own form (CSRF), and an id that can be a job's."""
         if not FlaskForm().validate_on_submit():
             abort(400)
         if record_id(job_id) is None:
             abort(404, "No such import in this school.")
+
+    @expose("/<int:job_id>/confirm", methods=("POST",))
+    def confirm_view(self, job_id):
+        self._check_post(job_id)
         confirmed = importing.confirm_job(job_id, context.school_id(), actor=self._actor())
         if confirmed:
             tasks.start_import(job_id, dry_run=False)
@@ -123,14 +128,11 @@ class ImportView(ScopedReadOnlyView):
 
     @expose("/<int:job_id>/cancel", methods=("POST",))
     def cancel_view(self, job_id):
-        if not FlaskForm().validate_on_submit():
-            abort(400)
-        if record_id(job_id) is None:
-            abort(404, "No such import in this school.")
+        self._check_post(job_id)
         try:
             importing.cancel_job(job_id, context.school_id(), actor=self._actor())
-        except NotFound:
-            abort(404)
+        except (NotFound, Forbidden):
+            raise  # answered as 404/403 by the app's handlers
         except RosterError as exc:
             flash(str(exc), "warning")
             return redirect(url_for(".job_view", job_id=job_id))
@@ -151,12 +153,8 @@ class ImportView(ScopedReadOnlyView):
 
     @staticmethod
     def _download(headers, rows, fmt, stem):
-        if fmt == "csv":
-            body, mimetype = exporting.csv_stream(headers, iter(rows)), "text/csv; charset=utf-8"
-        elif fmt == "xlsx":
-            body = exporting.xlsx_stream(headers, iter(rows))
-            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
+        if fmt not in exporting.MIMETYPES:
             abort(404)
-        return Response(body, mimetype=mimetype, headers=attachment(f"{stem}-{date.today().isoformat()}.{fmt}"))
+        return Response(exporting.stream(fmt, headers, iter(rows)), mimetype=exporting.MIMETYPES[fmt],
+                        headers=attachment(f"{stem}-{date.today().isoformat()}.{fmt}"))
 

@@ -192,16 +192,18 @@ def security():
                 keep_session=current_user.session_token,
             )
         except ValidationFailed as exc:
-            for name, messages in exc.field_errors.items():
-                form[name].errors = list(form[name].errors) + messages
+            _show_errors(form, exc)
         else:
             flash("Your password has been changed.", "success")
             return redirect(url_for("public.security"))
     return render_template("public/security.html", form=form)
 
 
+@bp.errorhandler(invitations.LinkNotValid)
+@bp.errorhandler(accounts.ResetLinkNotValid)
 def _dead_link(exc):
-    """A link that does not work (unknown, used, expired, withdrawn): a page that says which, as a 404."""
+    """A link that does not work (unknown, used, expired, withdrawn), found when it is opened or posted: a page
+    that says which, as a 404."""
     return render_template("public/error.html", code=404, title="This link does not work", message=str(exc)), 404
 
 
@@ -220,6 +222,19 @@ def _move_to_plain_url(kind: str, token: str, endpoint: str):
         session[LANDED] = {**session.get(LANDED, {}), kind: token}
         return redirect(url_for(endpoint))
     return None
+
+
+def _open_link(kind: str, token: str | None, check, endpoint: str):
+    """A mailed link opened or posted: (its token, what `check` found for it, the move to its plain URL or
+    None). A link that does not work raises, and _dead_link answers."""
+    token = _token(kind, token)
+    found = check(token)
+    return token, found, _move_to_plain_url(kind, token, endpoint)
+
+
+def _show_errors(form, exc: ValidationFailed) -> None:
+    for name, messages in exc.field_errors.items():
+        form[name].errors = list(form[name].errors) + messages
 
 
 def _forget_landed(kind: str) -> None:
@@ -242,13 +257,11 @@ def sign_up(token):
     """The public sign-up page of a school's link or of an invitation. Opening it consumes nothing."""
     invited = request.endpoint in ("public.join_invited", "public.join_invited_landed")
     kind = "invitation" if invited else "school"
-    token = _token(kind, token)
-    try:
-        link = invitations.resolve_link(**({"invitation_token": token} if invited else {"school_token": token}))
-    except invitations.LinkNotValid as exc:
-        return _dead_link(exc)
-    if moved := _move_to_plain_url(kind, token, "public.join_invited_landed" if invited else "public.join_landed"):
-        return moved
+    _, link, answer = _open_link(
+        kind, token, lambda t: invitations.resolve_link(**{"invitation_token" if invited else "school_token": t}),
+        "public.join_invited_landed" if invited else "public.join_landed")
+    if answer:
+        return answer
     form = SignUpForm()
     if link.email:
         form.email.data = link.email  # fixed by the invitation, whatever was posted
@@ -256,10 +269,7 @@ def sign_up(token):
         try:
             invitations.sign_up(link, {name: form[name].data for name in form.data if name != "csrf_token"})
         except ValidationFailed as exc:
-            for name, messages in exc.field_errors.items():
-                form[name].errors = list(form[name].errors) + messages
-        except invitations.LinkNotValid as exc:
-            return _dead_link(exc)
+            _show_errors(form, exc)
         else:
             _forget_landed(kind)
             flash(f"Your account is ready. Sign in to see your page; {link.school.name} will activate you soon.",
@@ -273,19 +283,12 @@ def sign_up(token):
 def confirm_sign_up(token):
     """The link mailed to a sign-up whose email is on the school's list: a button (a mail scanner that opens
     links presses none), and the account joins the student."""
-    token = _token("confirm", token)
-    try:
-        found = invitations.claim(token)
-    except invitations.LinkNotValid as exc:
-        return _dead_link(exc)
-    if moved := _move_to_plain_url("confirm", token, "public.confirm_sign_up_landed"):
-        return moved
+    token, found, answer = _open_link("confirm", token, invitations.claim, "public.confirm_sign_up_landed")
+    if answer:
+        return answer
     form = FlaskForm()
     if form.validate_on_submit():
-        try:
-            student = invitations.confirm_claim(token)
-        except invitations.LinkNotValid as exc:
-            return _dead_link(exc)
+        student = invitations.confirm_claim(token)
         _forget_landed("confirm")
         flash(f"Your email is confirmed. {student.school.name} will activate you soon.", "success")
         return redirect(url_for("public.login"))
@@ -314,22 +317,15 @@ def forgot_password():
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token):
     """Opening the link consumes nothing; only the POST that sets the password does."""
-    token = _token("reset", token)
-    try:
-        accounts.check_reset_link(token)
-    except accounts.ResetLinkNotValid as exc:
-        return _dead_link(exc)
-    if moved := _move_to_plain_url("reset", token, "public.reset_password_landed"):
-        return moved
+    token, _, answer = _open_link("reset", token, accounts.check_reset_link, "public.reset_password_landed")
+    if answer:
+        return answer
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
             accounts.reset_password(token, new=form.new_password.data, confirm=form.confirm_password.data)
         except ValidationFailed as exc:
-            for name, messages in exc.field_errors.items():
-                form[name].errors = list(form[name].errors) + messages
-        except accounts.ResetLinkNotValid as exc:
-            return _dead_link(exc)
+            _show_errors(form, exc)
         else:
             if current_user.is_authenticated:
                 logout_user()

@@ -166,17 +166,23 @@ def changeable_accounts(user_ids, school_id: int) -> set[int]:
     return ids - shared
 
 
+def required_address(value: str, *, field: str = "email", missing: str) -> str:
+    """A required email address, normalised; else ValidationFailed on `field`, saying what is wrong."""
+    try:
+        address = normalize_email(value)
+    except ValueError as exc:
+        raise ValidationFailed({field: [str(exc)]}) from exc
+    if not address:
+        raise ValidationFailed({field: [missing]})
+    return address
+
+
 def create_user(
     email: str, *, password: str | None, login: str | None = None, last_name="", first_name="", middle_name="",
     phone="", is_platform_admin=False, must_change_password=False,
 ) -> User:
     """Add a user to the current transaction (the caller commits); the email and login must be free."""
-    try:
-        email = normalize_email(email)
-    except ValueError as exc:
-        raise ValidationFailed({"email": [str(exc)]}) from exc
-    if not email:
-        raise ValidationFailed({"email": ["Enter an email address."]})
+    email = required_address(email, missing="Enter an email address.")
     wanted_login = normalize_login(login or email)
     if address_taken(email, wanted_login):
         raise ValidationFailed({"email": ["An account with this email or login already exists."]})

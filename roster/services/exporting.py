@@ -137,6 +137,15 @@ def rows(statement: Select, columns: list[str], *, region: str = DEFAULT_COUNTRY
             yield [get(row, links) for get in getters]
 
 
+MIMETYPES = {"csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def stream(fmt: str, header: list[str], values: Iterator[list]) -> Iterator[bytes]:
+    """The file of a format of MIMETYPES, a block at a time."""
+    return (csv_stream if fmt == "csv" else xlsx_stream)(header, values)
+
+
 def csv_stream(header: list[str], values: Iterator[list]) -> Iterator[bytes]:
     """UTF-8 with a BOM (so that spreadsheet programs read every alphabet), a chunk of rows at a time."""
     buffer = io.StringIO()

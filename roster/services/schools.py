@@ -13,7 +13,7 @@ from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, Section, User, section_teacher
 from roster.services import accounts, audit, emails, refusals_roll_back
-from roster.text import DEFAULT_COUNTRY, normalize_email
+from roster.text import DEFAULT_COUNTRY
 
 
 def new_signup_token() -> str:
@@ -138,12 +138,7 @@ def invite_staff(school_id: int, email: str, role: str, *, actor, last_name: str
     permissions.require(actor, school_id, "staff.manage")
     if role not in {r.value for r in Role}:
         raise ValidationFailed({"role": ["Choose school admin or teacher."]})
-    try:
-        address = normalize_email(email)
-    except ValueError as exc:
-        raise ValidationFailed({"email": [str(exc)]}) from exc
-    if not address:
-        raise ValidationFailed({"email": ["Enter the person's email."]})
+    address = accounts.required_address(email, missing="Enter the person's email.")
     school = _school(school_id)
     user = db.session.scalar(select(User).where(User.email == address))
     created = user is None

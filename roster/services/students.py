@@ -91,7 +91,7 @@ def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]
     """Check and normalise the fields given, without the database: (cleaned values, messages per field).
 
     The manual form and the import share it, so a value one accepts the other accepts too. Phones are read
-    as written in region, the school's country.
+    as written in region, the school's country. Each step below reads its fields of `data` into `out`.
     """
     errors: dict[str, list[str]] = {}
     out: dict = {}
@@ -99,18 +99,43 @@ def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]
     def fail(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
+    _clean_texts(data, out, fail)
+    _clean_emails(data, out, fail)
+    _clean_phones(data, out, fail, region)
+    _clean_gender(data, out, fail)
+    _clean_dates(data, out, fail)
+    for field in ("is_inclusive", "is_individual"):
+        if field in data:
+            out[field] = bool(data[field])
+    _check_lengths(out, errors, fail)
+    for field in NULLABLE:
+        if field in out and out[field] in ("", None):
+            out[field] = None
+    if "guardians" in data:
+        out["guardians"] = _clean_guardians(data["guardians"] or [], fail, region)
+    return out, errors
+
+
+def _clean_texts(data: dict, out: dict, fail) -> None:
     for field in TEXT_FIELDS:
         if field in data:
             out[field] = _clean_text(data[field], one_line=field in ONE_LINE)
     for field in REQUIRED:
         if field in data and not out.get(field):
             fail(field, "This field is required.")
+
+
+def _clean_emails(data: dict, out: dict, fail) -> None:
     for field in ("email", "extra_email"):
         if field in data:
             try:
                 out[field] = normalize_email(data[field] or "")
             except ValueError as exc:
                 fail(field, str(exc))
+
+
+def _clean_phones(data: dict, out: dict, fail, region: str) -> None:
+    """The phone as written (one line), and its E.164 form beside it for search and matching."""
     for field in ("phone", "extra_phone"):
         if field in data:
             out[field] = _clean_text(data[field], one_line=True)
@@ -121,6 +146,9 @@ def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]
             else:
                 if field == "phone":
                     out["phone_normalized"] = normalised
+
+
+def _clean_gender(data: dict, out: dict, fail) -> None:
     if "gender" in data:
         gender = (data["gender"] or "").strip().lower()
         if gender and gender not in GENDERS:
@@ -128,6 +156,9 @@ def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]
             out["gender"] = gender
         else:
             out["gender"] = GENDERS.get(gender, "")  # the one shared string, not a copy a row
+
+
+def _clean_dates(data: dict, out: dict, fail) -> None:
     for field in ("birth_date", "dropout_date"):
         if field in data:
             value = data[field]
@@ -138,19 +169,14 @@ def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]
             elif value is not None and value.year < 1900:
                 fail(field, "Enter a date after 1900.")
             out[field] = value
-    for field in ("is_inclusive", "is_individual"):
-        if field in data:
-            out[field] = bool(data[field])
+
+
+def _check_lengths(out: dict, errors: dict, fail) -> None:
+    """Every text within its field's length (roster.fields), unless the field has already failed."""
     for field, value in out.items():
         limit = fields.LENGTHS.get(field) if isinstance(value, str) else None
         if limit and len(value) > limit and field not in errors:
             fail(field, f"Use at most {limit} characters.")
-    for field in NULLABLE:
-        if field in out and out[field] in ("", None):
-            out[field] = None
-    if "guardians" in data:
-        out["guardians"] = _clean_guardians(data["guardians"] or [], fail, region)
-    return out, errors
 
 
 def _clean_guardians(guardians: list[dict], fail, region: str) -> list[dict]:
@@ -335,13 +361,8 @@ def change_email(student_id: int, school_id: int, new: str, confirm: str, *, act
     if student.user_id is not None and not accounts.changeable_accounts([student.user_id], school_id):
         raise ValidationFailed({"new_email": [accounts.NOT_THEIRS]})
     errors: dict[str, list[str]] = {}
-    try:
-        address = normalize_email(new)
-    except ValueError as exc:
-        raise ValidationFailed({"new_email": [str(exc)]}) from exc
-    if not address:
-        errors["new_email"] = ["Enter the new email address."]
-    elif (confirm or "").strip().lower() != address:
+    address = accounts.required_address(new, field="new_email", missing="Enter the new email address.")
+    if (confirm or "").strip().lower() != address:
         errors["confirm_email"] = ["The two addresses differ."]
     elif address == student.email:
         errors["new_email"] = ["This is already the student's email."]

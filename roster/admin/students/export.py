@@ -13,9 +13,6 @@ from roster.errors import ValidationFailed
 from roster.services import exporting, preferences
 from roster.urls import attachment, record_ids
 
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
 
 class StudentExport:
     """The Students view's Export (a mixin of StudentView): the list's own filters and sort, as plain values."""
@@ -34,7 +31,7 @@ class StudentExport:
         return self._export("csv", filters=[], ids=record_ids(ids)[0])
 
     def _export(self, fmt, *, filters, sort=None, descending=False, ids=None):
-        if fmt not in MIMETYPES:
+        if fmt not in exporting.MIMETYPES:
             abort(400)
         school = context.selected_school()[0]
         columns = preferences.visible_columns(
@@ -47,6 +44,6 @@ class StudentExport:
             return redirect(url_for(".index_view", **{k: v for k, v in request.args.items() if k != "format"}))
         columns = exporting.file_columns(columns)
         values = exporting.rows(students, columns, region=school.country)
-        stream = (exporting.csv_stream if fmt == "csv" else exporting.xlsx_stream)(exporting.header(columns), values)
+        stream = exporting.stream(fmt, exporting.header(columns), values)
         filename = f"{school.slug}-students-{date.today().isoformat()}.{fmt}"
-        return Response(stream_with_context(stream), mimetype=MIMETYPES[fmt], headers=attachment(filename))
+        return Response(stream_with_context(stream), mimetype=exporting.MIMETYPES[fmt], headers=attachment(filename))

@@ -73,7 +73,20 @@ STUDENT_COLUMNS = ("id", "last_name", "first_name", "middle_name", "email", "pho
 
 
 def _match(rows: list[RowResult], school_id: int) -> None:
-    """Find each row's student: by personal file number, else by email; one query per thousand keys."""
+    """Find each row's student: by personal file number, else by email; one query per thousand keys.
+
+    A row whose number and email name two different students, and two rows of one student, are errors."""
+    by_number, by_email = _students_of(rows, school_id)
+    conflicts, repeated = _assign(rows, by_number, by_email)
+    _report_conflicts(conflicts, school_id)
+    _report_repeats(repeated)
+    for row in rows:
+        if row.errors:
+            row.status, row.student_id = "error", None
+
+
+def _students_of(rows: list[RowResult], school_id: int):
+    """The school's students the file's file numbers and emails name: (by number, by email)."""
     # The file's own string objects stand for the keys found: 100,000 matches hold no second copy of each.
     keys = {value: value for row in rows for value in (row.values.get("personal_file_number"),
                                                           row.values.get("email")) if value}
@@ -83,9 +96,15 @@ def _match(rows: list[RowResult], school_id: int) -> None:
     by_email = {s.email: s for s in by_number.values() if s.email}
     by_email |= _students_by(school_id, "email", keys, {
         r.values["email"] for r in rows if r.values.get("email") and r.values["email"] not in by_email})
+    return by_number, by_email
 
-    # Two rows of one file for one student: by the student they match, or by the keys of a new one. Each key's
-    # first row is remembered; a list is made only for a key seen twice (at 100,000 rows, memory counts).
+
+def _assign(rows: list[RowResult], by_number: dict, by_email: dict):
+    """Give each row its student; return the rows whose keys name two students, and the rows of one student.
+
+    Two rows of one file for one student: by the student they match, or by the keys of a new one. Each key's
+    first row is remembered; a list is made only for a key seen twice (at 100,000 rows, memory counts).
+    """
     first: dict[str, dict] = {"id": {}, "number": {}, "email": {}}
     repeated: dict[tuple, list[RowResult]] = {}
     conflicts = []
@@ -106,6 +125,10 @@ def _match(rows: list[RowResult], school_id: int) -> None:
                 earlier = first[kind].setdefault(key, row)
                 if earlier is not row:
                     repeated.setdefault((kind, key), [earlier]).append(row)
+    return conflicts, repeated
+
+
+def _report_conflicts(conflicts: list, school_id: int) -> None:
     names = _names_of({s.id for _, numbered, mailed in conflicts for s in (numbered, mailed) if s}, school_id)
     for row, numbered, mailed in conflicts:
         if numbered:
@@ -114,15 +137,15 @@ def _match(rows: list[RowResult], school_id: int) -> None:
         else:
             row.fail(LABELS["email"], f"This email is {names[mailed.id]}'s, whose personal file number is "
                                       f"{mailed.personal_file_number}.")
+
+
+def _report_repeats(repeated: dict) -> None:
     for same in repeated.values():
         numbers_text = ", ".join(str(r.number) for r in same)
         error = ("", f"Rows {numbers_text} are the same student; keep one of them.")
         for row in same:
             if error not in row.errors:  # the same two rows may share a number and an email
                 row.fail(*error)
-    for row in rows:
-        if row.errors:
-            row.status, row.student_id = "error", None
 
 
 class _StudentKeys(NamedTuple):
@@ -170,48 +193,60 @@ def _compare(rows: list[RowResult], fields: set[str], school_id: int) -> None:
         current_links = {name: _link_names(LINKS[name][1], LINKS[name][0], ids) for name in link_fields}
         guardians = _guardians_of(ids) if with_guardians else {}
         for row in chunk:
-            student = students[row.student_id]
-            changes, updates = [], {}
-            for name, value in row.values.items():
-                if name == "phone_normalized":
-                    continue
-                current = student[name]
-                if name == "phone":
-                    same = student["phone_normalized"] == row.values["phone_normalized"]
-                elif name in ("is_inclusive", "is_individual"):
-                    same = bool(current) == value
-                else:
-                    same = (current or None) == (value or None)
-                if not same:
-                    changes.append(LABELS[name])
-                    updates[name] = value
-            if "phone" in updates:
-                updates["phone_normalized"] = row.values["phone_normalized"]
-            if updates.keys() & {"last_name", "first_name", "middle_name"}:
-                key = name_search_key(*(updates.get(n, student[n]) or "" for n in ("last_name", "first_name",
-                                                                                    "middle_name")))
-                if key != name_search_key(student["last_name"], student["first_name"], student["middle_name"] or ""):
-                    updates["search_key"] = key
-            for name in row.links:
-                if {fold(n) for n in row.links[name]} != {fold(n) for n in current_links[name].get(row.student_id, [])}:
-                    changes.append(LABELS[name])
-            if row.guardians is not None:
-                merged = list(guardians.get(row.student_id, []))
-                for position, guardian in sorted(row.guardians.items()):
-                    if position <= len(merged):
-                        old = merged[position - 1]
-                        merged[position - 1] = {f: guardian[f] or old[f] for f in student_service.GUARDIAN_FIELDS}
-                    else:
-                        merged.append(guardian)
-                if [_guardian_key(g) for g in merged] != [_guardian_key(g) for g in guardians.get(row.student_id, [])]:
-                    changes.append("Guardians")
-                    row.guardians = merged  # guardians the file does not name (a third, added by hand) stay
-                else:
-                    row.guardians = None
+            changes, updates = _field_changes(row, students[row.student_id])
+            changes += [LABELS[name] for name in row.links
+                        if _folded(row.links[name]) != _folded(current_links[name].get(row.student_id, []))]
+            if row.guardians is not None and _merge_guardians(row, guardians.get(row.student_id, [])):
+                changes.append("Guardians")
             if changes:
                 row.status, row.changes, row.updates = "update", changes, updates or None
             else:
                 row.status, row.guardians = "unchanged", None
+
+
+def _field_changes(row: RowResult, student: dict) -> tuple[list[str], dict]:
+    """The labels of the student's own fields the row changes, and their new values (with the search key when
+    the names change it)."""
+    changes, updates = [], {}
+    for name, value in row.values.items():
+        if name == "phone_normalized":
+            continue
+        current = student[name]
+        if name == "phone":  # a phone written another way is the same phone
+            same = student["phone_normalized"] == row.values["phone_normalized"]
+        elif name in ("is_inclusive", "is_individual"):
+            same = bool(current) == value
+        else:
+            same = (current or None) == (value or None)
+        if not same:
+            changes.append(LABELS[name])
+            updates[name] = value
+    if "phone" in updates:
+        updates["phone_normalized"] = row.values["phone_normalized"]
+    if updates.keys() & {"last_name", "first_name", "middle_name"}:
+        key = name_search_key(*(updates.get(n, student[n]) or "" for n in ("last_name", "first_name", "middle_name")))
+        if key != name_search_key(student["last_name"], student["first_name"], student["middle_name"] or ""):
+            updates["search_key"] = key
+    return changes, updates
+
+
+def _folded(names) -> set[str]:
+    return {fold(n) for n in names}
+
+
+def _merge_guardians(row: RowResult, current: list[dict]) -> bool:
+    """Guardian n of the file fills in the student's guardian n (an empty cell keeps what is there); those the
+    file does not name (a third, added by hand) stay. True, with the merged list on the row, when it changes."""
+    merged = list(current)
+    for position, guardian in sorted(row.guardians.items()):
+        if position <= len(merged):
+            old = merged[position - 1]
+            merged[position - 1] = {f: guardian[f] or old[f] for f in student_service.GUARDIAN_FIELDS}
+        else:
+            merged.append(guardian)
+    changed = [_guardian_key(g) for g in merged] != [_guardian_key(g) for g in current]
+    row.guardians = merged if changed else None
+    return changed
 
 
 def _guardian_key(guardian: dict) -> tuple:

@@ -113,6 +113,25 @@ def _parse_row(number: int, cells, mapping: dict[int, str], region: str, max_cha
     """Read one row's cells (phones as written in region). An empty cell leaves the student's value as it is
     (only names are required); a cell longer than max_chars is the row's error."""
     row = RowResult(number)
+    raw, links, guardians = _read_cells(row, cells, mapping, max_chars)
+    positions = sorted(guardians)
+    if guardians:
+        raw["guardians"] = [guardians[n] for n in positions]
+    values, errors = student_service.clean_fields(raw, region=region)
+    for name, messages in errors.items():
+        label = LABELS.get(name) or _guardian_label(name)
+        for message in messages:
+            row.fail(label, message)
+    _check_link_names(row, links)
+    if "guardians" in values:
+        # Guardian n of the file is the student's guardian n; the cleaned list keeps the file's order.
+        row.guardians = dict(zip(positions, values.pop("guardians"), strict=True))
+    row.values, row.links = values, links
+    return row
+
+
+def _read_cells(row: RowResult, cells, mapping: dict[int, str], max_chars: int) -> tuple[dict, dict, dict]:
+    """The row's cells read by field: (student fields, link names, guardians by their number in the file)."""
     raw: dict = {}
     links: dict[str, tuple[str, ...]] = {}
     guardians: dict[int, dict] = {}
@@ -137,23 +156,14 @@ def _parse_row(number: int, cells, mapping: dict[int, str], region: str, max_cha
                 raw[name] = value if type(value) is str else _text(value)
         except ValueError as exc:
             row.fail(LABELS[name], str(exc))
-    positions = sorted(guardians)
-    if guardians:
-        raw["guardians"] = [guardians[n] for n in positions]
-    values, errors = student_service.clean_fields(raw, region=region)
-    for name, messages in errors.items():
-        label = LABELS.get(name) or _guardian_label(name)
-        for message in messages:
-            row.fail(label, message)
+    return raw, links, guardians
+
+
+def _check_link_names(row: RowResult, links: dict[str, tuple[str, ...]]) -> None:
     for name, names in links.items():
         limit = LINKS[name][0].__table__.c.name.type.length
         if any(len(n) > limit for n in names):
             row.fail(LABELS[name], f"A name is longer than {limit} characters.")
-    if "guardians" in values:
-        # Guardian n of the file is the student's guardian n; the cleaned list keeps the file's order.
-        row.guardians = dict(zip(positions, values.pop("guardians"), strict=True))
-    row.values, row.links = values, links
-    return row
 
 
 def _guardian_label(key: str) -> str:
