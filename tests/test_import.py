@@ -616,3 +616,28 @@ def test_an_ods_upload_is_refused_like_an_xlsx_one(agent):
     refused = admin.submit(page, id="upload-form",
                            upload=("file", "bomb.ods", (DATA / "zip_bomb.ods").read_bytes()))
     assert "This ODS file unpacks to 400 MB" in refused.text
+
+
+def test_a_silent_jobs_page_says_failed_before_housekeeping_writes_it(make_app, world, monkeypatch):
+    """"Stalled" is worked out when a job is read, from its last sign of life against the clock; the page view
+    writes nothing, and the housekeeping pass is what ends the job in the database."""
+    app = make_app(HOUSEKEEPING_SECONDS=3600)
+    admin = Agent(app)
+    admin.sign_in("admin@alpha.example")
+    monkeypatch.setattr(tasks, "start_import", lambda job_id, dry_run: importing.assign(job_id, "worker-7:4242"))
+    job_url = upload(admin, "students_utf8.csv").location
+    job_id = int(job_url.rsplit("/", 1)[1])
+    assert "Checking" in admin.get(job_url).text
+    with app.app_context():
+        job = db.session.get(ImportJob, job_id)
+        job.created_at -= timedelta(seconds=app.config["IMPORT_STALLED_AFTER"] + 60)
+        job.progress_at = job.created_at
+        db.session.commit()
+    page = admin.get(job_url).text
+    assert "Failed" in page and "its worker went away" in page
+    assert admin.get(job_url + "/progress").json["status"] == "failed"
+    assert ">Failed<" in admin.get("/admin/imports/").text
+    with app.app_context():
+        assert db.session.get(ImportJob, job_id).status == "uploaded"  # read as failed, not written by a view
+        assert importing.fail_stalled_jobs() == 1
+        assert db.session.get(ImportJob, job_id).status == "failed"

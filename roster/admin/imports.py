@@ -71,6 +71,11 @@ class ImportView(ScopedReadOnlyView):
         return super().get_query().options(selectinload(ImportJob.uploaded_by), defer(ImportJob.content),
                                            defer(ImportJob.report))
 
+    def get_list(self, *args, **kwargs):
+        """The page's jobs as a reader should see them (a silent worker's job reads as Failed at once)."""
+        count, jobs = super().get_list(*args, **kwargs)
+        return count, [importing.as_seen(job) for job in jobs] if isinstance(jobs, list) else jobs
+
     def _actor(self):
         return current_user._get_current_object()
 

@@ -15,6 +15,7 @@ from roster.services.importing.jobs import (
     RESTARTED_MESSAGE,
     STALLED_MESSAGE,
     UNFINISHED,
+    as_seen,
     assign,
     beat,
     cancel_job,
@@ -34,7 +35,7 @@ from roster.services.importing.results import ImportResult, RowResult
 
 __all__ = [
     "COLUMNS", "ERROR_COLUMN", "LABELS", "RESTARTED_MESSAGE", "STALLED_MESSAGE", "UNFINISHED", "FileNotAccepted",
-    "ImportResult", "RowResult", "assign", "beat", "cancel_job", "check_file", "confirm_job", "create_job",
+    "ImportResult", "RowResult", "as_seen", "assign", "beat", "cancel_job", "check_file", "confirm_job", "create_job",
     "fail_runners", "fail_stalled_jobs", "failed_rows", "get_job", "import_students", "match_headers",
     "read_file", "run_job", "run_now", "runners_on", "template",
 ]

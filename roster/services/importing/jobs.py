@@ -7,11 +7,12 @@ import io
 import itertools
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from roster import permissions
 from roster.errors import NotFound, RosterError
@@ -65,14 +66,14 @@ def run_now(school_id: int, file_name: str, data: bytes, *, actor, dry_run: bool
 
 
 def get_job(job_id: int, school_id: int, *, actor) -> ImportJob:
-    """The school's job, without its stored upload (up to 10 MB; the progress bar asks for the job every second)
-    and with its report only when read."""
+    """The school's job as a reader should see it (as_seen), without its stored upload (up to 10 MB; the progress
+    bar asks for the job every second) and with its report only when read."""
     permissions.require(actor, school_id, "students.import")
     job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id, ImportJob.school_id == school_id)
                             .options(defer(ImportJob.content), defer(ImportJob.report)))
     if job is None:
         raise NotFound("No such import in this school.")
-    return job
+    return as_seen(job)
 
 
 STALLED_MESSAGE = ("The import stopped before it finished: its worker went away (a restart?) and nothing was saved. "
@@ -113,17 +114,36 @@ def fail_runners(runners: list[str]) -> int:
     return ended.rowcount
 
 
+def _silent_since(now) -> tuple[datetime, datetime]:
+    """A job unfinished whose last sign of life is older than this is stalled: (taken by a worker, not taken)."""
+    cfg = current_app.config
+    return (now - timedelta(seconds=cfg["IMPORT_STALLED_AFTER"]),
+            now - timedelta(seconds=max(cfg["IMPORT_QUEUED_FOR"], cfg["IMPORT_STALLED_AFTER"])))
+
+
+def as_seen(job: ImportJob) -> ImportJob:
+    """A job whose process has been silent too long reads as Failed at once, with the reason, though only the
+    housekeeping loop (fail_stalled_jobs) writes it so: a page view never writes. The loaded values change, not
+    the row (nothing is flushed)."""
+    if job.status in UNFINISHED:
+        taken, queued = _silent_since(utcnow())
+        if (job.progress_at or job.started_at or job.created_at) < (taken if job.runner else queued):
+            set_committed_value(job, "status", ImportStatus.FAILED.value)
+            set_committed_value(job, "message", STALLED_MESSAGE)
+    return job
+
+
 def fail_stalled_jobs() -> int:
     """End the jobs whose process has given no sign of life for IMPORT_STALLED_AFTER (a job no worker has
     taken yet: IMPORT_QUEUED_FOR): Failed, as nothing of theirs was committed, instead of Checking or Running
     for ever. Returns how many."""
-    cfg, now = current_app.config, utcnow()
+    now = utcnow()
+    taken, queued = _silent_since(now)
     last_sign = func.coalesce(ImportJob.progress_at, ImportJob.started_at, ImportJob.created_at)
     ended = db.session.execute(
         update(ImportJob).where(
             ImportJob.status.in_(UNFINISHED),
-            or_(and_(ImportJob.runner.is_not(None), last_sign < now - timedelta(seconds=cfg["IMPORT_STALLED_AFTER"])),
-                last_sign < now - timedelta(seconds=max(cfg["IMPORT_QUEUED_FOR"], cfg["IMPORT_STALLED_AFTER"]))))
+            or_(and_(ImportJob.runner.is_not(None), last_sign < taken), last_sign < queued))
         .values(status=ImportStatus.FAILED.value, message=STALLED_MESSAGE, content=None, finished_at=now)
         .execution_options(synchronize_session=False))
     db.session.commit()
