@@ -47,7 +47,7 @@ def main() -> None:
             assert response.status_code == 200
         times = sorted(times[3:])  # the first runs warm caches
         html = response.get_data(as_text=True)
-        count = html.split("List (", 1)[1].split(")", 1)[0] if "List (" in html else "0"
+        count = html.split('id="student-count">(', 1)[1].split(")", 1)[0] if "student-count" in html else "0"
         print(f"  {name:<44} {statistics.median(times):7.1f} ms  {times[int(len(times) * 0.9)]:7.1f} ms"
               f"   ({count} students)")
 

@@ -88,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
         roster_selected_school=context.selected_school,
         roster_allowed=context.allowed,
         roster_school_choices=lambda: schools_for(current_user),
+        roster_date=context.date_text,  # a date as the selected school's country writes it
+        roster_lang=lambda: "en",  # the page's language, for <html lang> (one place when Russian and Kazakh come)
     )
 
 

@@ -174,3 +174,31 @@ def normalize_email(email: str) -> str:
 def normalize_login(text: str | None) -> str:
     """A login as it is kept and looked up: lower case, without spaces around it or runs of them inside."""
     return " ".join((text or "").split()).lower()
+
+
+@functools.cache
+def _date_pattern(region: str) -> str:
+    """The short date pattern of the country's first official language, with a four-digit year."""
+    from babel.dates import get_date_format
+    from babel.languages import get_official_languages
+
+    languages = get_official_languages(region) or ("en",)
+    try:
+        locale = babel.Locale.parse(f"{languages[0]}_{region}")
+    except (babel.UnknownLocaleError, ValueError):
+        locale = babel.Locale.parse("en")
+    pattern = get_date_format("short", locale=locale).pattern
+    return re.sub(r"(?<!y)yy(?!y)", "y", pattern)
+
+
+def school_date(value, region: str = DEFAULT_COUNTRY) -> str:
+    """A date (or a date and time) as the school's country writes it: 05.03.2012 in Kazakhstan, 3/5/2012 in the
+    US. Pages only: files keep ISO dates."""
+    from datetime import datetime
+
+    from babel.dates import format_date
+
+    if value is None:
+        return ""
+    text = format_date(value, _date_pattern(region), locale="en")
+    return f"{text} {value:%H:%M}" if isinstance(value, datetime) else text

@@ -158,3 +158,11 @@ def celery_worker(database_url: str, tmp_path, **env):
         worker.wait(10)
         log = (tmp_path / "worker.log").read_text(errors="replace")
         assert "Traceback" not in log, log
+
+
+def row_action(page, student: str, action: str) -> None:
+    """In a browser, open a Students row's context menu (the button right of the name) and choose an action."""
+    page.wait_for_load_state()  # Bootstrap's menu script, at the page's end, has run
+    row = page.locator("tr", has_text=student).first
+    row.locator(".row-menu-button").click()
+    row.locator(".dropdown-menu.show").get_by_text(action, exact=True).click()

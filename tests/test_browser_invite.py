@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from roster import tasks
 from tests.factories import PASSWORD
+from tests.helpers import row_action
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +50,7 @@ def test_invite_sign_up_activate(page, mail_site, outbox):
     row = page.locator("tr.row-pending", has_text="Нурланова Дана")
     expect(row).to_have_count(1)
     expect(row.locator("td").last).to_have_css("background-color", "rgb(255, 243, 205)")
-    row.locator("button.activate-button").click()
+    row_action(page, "Нурланова Дана", "Activate")
     expect(page.locator(".alert-success")).to_contain_text("Activated 1 student")
     expect(page.locator("tr.row-pending", has_text="Нурланова Дана")).to_have_count(0)
 

@@ -13,6 +13,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import AccountStatus, Student
 from tests.factories import PASSWORD
+from tests.helpers import row_action
 from tests.test_browser_invite import sign_in
 
 pytestmark = pytest.mark.browser
@@ -31,8 +32,7 @@ def test_sign_up_on_the_bare_school_link_with_required_fields_only(page, mail_si
 
     admin = page.context.browser.new_context().new_page()
     sign_in(admin, base, "admin@alpha.example", PASSWORD)
-    row = admin.locator("tr.row-pending", has_text="Быстрова Анна")
-    row.locator("button.activate-button").click()
+    row_action(admin, "Быстрова Анна", "Activate")
     expect(admin.locator(".alert-success")).to_contain_text("Activated 1 student")
     with app.app_context():
         student = db.session.scalar(select(Student).where(Student.email == "anna.quick@example.org"))
@@ -63,7 +63,7 @@ def test_import_a_file_of_names_only(page, mail_site, tmp_path):
 def test_credentials_from_the_row_with_a_generated_password(page, mail_site, outbox):
     app, base = mail_site
     sign_in(page, base, "admin@alpha.example", PASSWORD)
-    page.locator("tr", has_text="Inside Ivan").locator("a.credentials").click()
+    row_action(page, "Inside Ivan", "Credentials")
     page.click("#change-password")
     expect(page.locator("#password")).to_have_value(re.compile(r".{12,}"))
     page.click("#submit-credentials")
@@ -75,7 +75,7 @@ def test_credentials_from_the_row_with_a_generated_password(page, mail_site, out
 def test_change_email_from_the_row(page, mail_site, outbox):
     app, base = mail_site
     sign_in(page, base, "admin@alpha.example", PASSWORD)
-    page.locator("tr", has_text="Outside Olga").locator("a.change-email").click()
+    row_action(page, "Outside Olga", "Change email")
     page.fill("#new_email", "olga.new@example.org")
     page.fill("#confirm_email", "olga.new@example.org")
     page.click("button:has-text('Change email')")

@@ -22,7 +22,7 @@ def sections(app, world):
 def names_listed(html):
     import re
 
-    return re.findall(r'<td class="col-full_name"><a href="[^"]+">([^<]+)</a>', html)
+    return re.findall(r'<td class="col-full_name"><span class="row-name"><a href="[^"]+">([^<]+)</a>', html)
 
 
 @pytest.mark.parametrize("value", ["{id}", "2A", "2a", " 2A ", "{id},2a"])

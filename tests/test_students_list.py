@@ -21,7 +21,7 @@ def listing(client, **filters):
     response = client.get("/admin/students/?" + urlencode(params))
     assert response.status_code == 200
     html = response.text
-    count = re.search(r"List \((\d+)\)", html)
+    count = re.search(r"id=\"student-count\">\((\d+)\)", html)
     ids = [int(i) for i in re.findall(r'data-student-id="(\d+)"', html)]
     return (int(count.group(1)) if count else 0), ids, html
 
@@ -134,7 +134,7 @@ def test_page_size_is_selectable_and_pages_never_repeat_a_student(app, admin, ro
     second = listing_sorted(admin, "?page_size=20&page=1")
     assert len(first) == 20 and len(second) == 6 and not set(first) & set(second)
     assert len(listing_sorted(admin, "?page_size=50")) == 26
-    assert "List (26)" in admin.get("/admin/students/?page=1").get_data(as_text=True)
+    assert 'id="student-count">(26)' in admin.get("/admin/students/?page=1").get_data(as_text=True)
 
 
 def listing_sorted(client, query):

@@ -6,6 +6,7 @@ from flask_login import current_user
 from roster import permissions
 from roster.extensions import db
 from roster.models import School
+from roster.text import DEFAULT_COUNTRY, school_date
 
 
 def selected_school() -> tuple[School | None, str | None]:
@@ -40,3 +41,13 @@ def select(school_id: int) -> bool:
     session["school_id"] = school_id
     g.pop("roster_school", None)
     return True
+
+
+def country() -> str:
+    """The selected school's country: how its phones and dates are written on its pages."""
+    school = selected_school()[0]
+    return school.country if school is not None else DEFAULT_COUNTRY
+
+
+def date_text(value) -> str:
+    return school_date(value, country())

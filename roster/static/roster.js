@@ -4,7 +4,9 @@
    data-inline-add="id"      add an entry to an inline list (Flask-Admin's faForm)
    data-submit-on-change     submit the field's form when its value changes
    data-copy-from="id"       copy the text of that field to the clipboard
-   data-no-navigation        a link that only opens something on the page */
+   data-no-navigation        a link that only opens something on the page
+   and names for the controls Flask-Admin's scripts build without one (filter rows, select2's parts), so that a
+   screen reader says what each is. */
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -35,5 +37,37 @@
     if (event.target.hasAttribute && event.target.hasAttribute("data-submit-on-change")) {
       event.target.form.submit();
     }
+  });
+
+  function named(el, name) {
+    if (el && !el.getAttribute("aria-label")) { el.setAttribute("aria-label", name); }
+  }
+  function nameControls() {
+    document.querySelectorAll("#filter_form tr").forEach(function (row) {
+      var remove = row.querySelector(".remove-filter");
+      if (!remove) { return; }
+      var filter = remove.textContent.replace("\u00d7", "").trim();
+      named(remove, "Remove the " + filter + " filter");
+      named(row.querySelector("select.filter-op"), filter + ": how to match");
+      row.querySelectorAll(".filter-val, input.select2-input, input.select2-focusser").forEach(function (el) {
+        named(el, filter);
+      });
+    });
+    document.querySelectorAll(".select2-search-choice-close").forEach(function (el) {
+      var choice = el.parentNode ? el.parentNode.textContent.trim() : "";
+      named(el, "Remove " + choice);
+      el.setAttribute("role", "button");
+    });
+    document.querySelectorAll(".select2-container input.select2-input, .select2-container input.select2-focusser")
+      .forEach(function (el) {
+        var select = el.closest(".select2-container");
+        var field = select && select.id && document.getElementById(select.id.replace(/^s2id_/, ""));
+        var label = field && field.id && document.querySelector("label[for='" + field.id + "']");
+        if (label) { named(el, label.textContent.replace("*", "").trim()); }
+      });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    nameControls();
+    new MutationObserver(nameControls).observe(document.body, {childList: true, subtree: true});
   });
 })();

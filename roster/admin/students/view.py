@@ -47,14 +47,8 @@ def _full_name(view, context_, model, name):
     return Markup('<a href="{}?id={}">{}</a>').format(g.details_url, model.id, model.full_name)
 
 
-def _school_country() -> str:
-    if "school_country" not in g:  # once per page, not once per row
-        g.school_country = context.selected_school()[0].country
-    return g.school_country
-
-
 def _phone(view, context_, model, name):
-    return format_phone(model.phone_normalized, _school_country()) or model.phone
+    return format_phone(model.phone_normalized, context.country()) or model.phone
 
 
 def _account_status(view, context_, model, name):
@@ -73,6 +67,10 @@ def _guardians(view, context_, model, name):
         items.append(Markup("<li><strong>{}</strong>{}</li>").format(guardian.full_name,
                                                                      f" — {details}" if details else ""))
     return Markup("<ul class='mb-0 pl-3'>{}</ul>").format(Markup("").join(items)) if items else ""
+
+
+def _yes_no(value) -> str:
+    return "Yes" if value else "No"
 
 
 class AtLeast(int):
@@ -105,7 +103,11 @@ class StudentView(StudentExport, SecuredModelView):
         "phone": _phone,
         "gender": lambda v, c, m, n: fields.choice_label(m.gender),
         "source": lambda v, c, m, n: fields.choice_label(m.source),
-        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M"),
+        "birth_date": lambda v, c, m, n: context.date_text(m.birth_date),
+        "dropout_date": lambda v, c, m, n: context.date_text(m.dropout_date),
+        "created_at": lambda v, c, m, n: context.date_text(m.created_at),
+        "is_inclusive": lambda v, c, m, n: _yes_no(m.is_inclusive),
+        "is_individual": lambda v, c, m, n: _yes_no(m.is_individual),
         "guardians": _guardians,
     }
     column_formatters_detail = column_formatters | {"full_name": lambda v, c, m, n: m.full_name}
@@ -131,15 +133,19 @@ class StudentView(StudentExport, SecuredModelView):
             },
         )
     ]
+    # The guide's groups, in its order.
     form_rules = [
         HiddenFields(),
         rules.FieldSet(("last_name", "first_name", "middle_name", "gender", "birth_date", "personal_file_number"),
                        "Student"),
         rules.FieldSet(("phone", "email", "address", "extra_phone", "extra_email"), "Contact information"),
-        rules.FieldSet(("programs", "tags", "sections", "is_inclusive", "is_individual"), "Studies"),
         rules.FieldSet(("guardians",), "Parents information"),
         rules.FieldSet(("dropout_date", "dropout_reason", "dropout_note"), "Drop-out information"),
+        rules.FieldSet(("is_inclusive", "is_individual"), "Education"),
+        rules.FieldSet(("programs", "tags", "sections"), "Programs, tags and sections"),
     ]
+    create_template = "admin/roster/student_create.html"
+    edit_template = "admin/roster/student_edit.html"
 
     def __init__(self, *args, **kwargs):
         self.form_ajax_refs = scoped_loaders()

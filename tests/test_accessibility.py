@@ -1,0 +1,146 @@
+"""Every page of the app, for each role that sees it, passes axe-core's WCAG 2.2 A/AA rules in Chromium.
+
+axe-core comes bundled with axe-playwright-python (offline). A violation fails the test with the page, the rule
+and the elements, so that the fix can start from the message.
+"""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from roster import tasks
+from tests.factories import PASSWORD
+from tests.test_browser_invite import sign_in
+
+pytestmark = pytest.mark.browser
+
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE = Axe()
+DATA = "tests/data"
+
+
+class Audit:
+    """Runs axe on each page visited and keeps what it found, to report every page's violations at once."""
+
+    def __init__(self, page):
+        self.page, self.found = page, []
+
+    def check(self, name: str) -> None:
+        self.page.wait_for_load_state("load")
+        response = AXE.run(self.page, options={"runOnly": {"type": "tag", "values": TAGS}}).response
+        for violation in response["violations"]:
+            targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:4])
+            more = f" (+{len(violation['nodes']) - 4} more)" if len(violation["nodes"]) > 4 else ""
+            self.found.append(f"{name}: {violation['id']} — {violation['help']}: {targets}{more}")
+
+    def visit(self, base: str, path: str, name: str | None = None) -> None:
+        self.page.goto(base + path)
+        self.check(name or path)
+
+    def assert_clean(self) -> None:
+        assert not self.found, "axe-core found:\n" + "\n".join(self.found)
+
+
+def test_pages_signed_out(page, mail_site, world, outbox):
+    app, base = mail_site
+    audit = Audit(page)
+    audit.visit(base, "/login", "sign-in")
+    page.fill("#login", "admin@alpha.example")
+    page.fill("#password", "wrong password")
+    page.click("button[type=submit]")
+    audit.check("sign-in with an error")
+    audit.visit(base, f"/join/{world.school_a.signup_token}", "sign-up")
+    page.click("button:has-text('Sign up')")
+    audit.check("sign-up with errors")
+    audit.visit(base, "/forgot-password", "forgot password")
+    page.fill("#email", "admin@alpha.example")
+    page.click("button[type=submit]")
+    tasks.wait_for_background_work(app)
+    [mail] = outbox.wait_for(1)
+    link = re.search(r"(http://\S+/reset-password/\S+)", mail.get_body(("plain",)).get_content()).group(1)
+    page.goto(link)
+    audit.check("reset password")
+    page.fill("#new_password", "short")
+    page.click("button[type=submit]")
+    audit.check("reset password with errors")
+    audit.visit(base, "/join/no-such-link", "a link that does not work")
+    audit.assert_clean()
+
+
+def test_pages_of_a_school_admin(page, mail_site, world, tmp_path):
+    app, base = mail_site
+    audit = Audit(page)
+    sign_in(page, base, "admin@alpha.example", PASSWORD)
+    audit.check("Students list")
+    audit.visit(base, f"/admin/students/?flt0_0=inside&flt1_5={world.tag_a.id}", "Students list, filtered")
+    audit.visit(base, f"/admin/students/details/?id={world.in_section.id}", "student's page")
+    audit.visit(base, "/admin/students/new/", "Add")
+    page.click("input[type=submit][value=Save]")
+    audit.check("Add with errors")
+    audit.visit(base, f"/admin/students/edit/?id={world.in_section.id}", "Edit")
+    audit.visit(base, f"/admin/students/credentials?id={world.in_section.id}", "Credentials")
+    audit.visit(base, f"/admin/students/change-email?id={world.in_section.id}", "Change email")
+    page.fill("#new_email", "not an address")
+    page.fill("#confirm_email", "other")
+    page.click("main button[type=submit]")
+    audit.check("Change email with errors")
+    audit.visit(base, "/admin/invite/", "Invite")
+    page.fill("#emails", "new.one@example.org, not-an-address")
+    page.click("button:has-text('Send Invitation')")
+    expect(page.locator("#invite-result")).to_be_visible()
+    audit.check("Invite with its report")
+    audit.visit(base, "/admin/invitations/", "Invitations")
+    audit.visit(base, "/admin/imports/", "Imports")
+    audit.visit(base, "/admin/imports/new", "Import upload")
+    page.set_input_files("#file", f"{DATA}/errors.csv")
+    page.click("#upload-button")
+    expect(page.locator("#job-status")).to_have_text("Ready to confirm", timeout=15000)
+    audit.check("import preview with errors")
+    audit.visit(base, "/admin/sections/", "Sections")
+    audit.visit(base, "/admin/sections/new/", "new section")
+    audit.visit(base, "/admin/staff/", "Staff")
+    audit.visit(base, "/admin/staff/new/", "add staff")
+    audit.visit(base, "/admin/students/details/?id=999999", "no such student (404)")
+    audit.visit(base, "/settings/two-factor", "Settings → two-factor sign-in")
+    audit.visit(base, "/admin/mail_log/", "Mail log")
+    audit.visit(base, "/admin/audit_log/", "Audit log")
+    audit.visit(base, "/account", "My account")
+    audit.visit(base, "/settings/security", "Settings → Security")
+    audit.assert_clean()
+
+
+def test_pages_of_a_teacher(page, mail_site, world):
+    app, base = mail_site
+    audit = Audit(page)
+    sign_in(page, base, "teacher@alpha.example", PASSWORD)
+    audit.check("Students list")
+    audit.visit(base, f"/admin/students/details/?id={world.in_section.id}", "student's page")
+    audit.visit(base, "/admin/students/?flt0_0=inside", "Students list, filtered")
+    audit.visit(base, "/admin/staff/", "a page a teacher may not see (403)")
+    audit.assert_clean()
+
+
+def test_pages_of_the_platform_admin(page, mail_site, world):
+    app, base = mail_site
+    audit = Audit(page)
+    sign_in(page, base, "platform@example.org", PASSWORD)
+    audit.check("home")
+    audit.visit(base, "/admin/schools/", "Schools")
+    audit.visit(base, f"/admin/schools/details/?id={world.school_a.id}", "a school's page")
+    audit.visit(base, "/admin/schools/new/", "new school")
+    audit.visit(base, "/admin/mail_log/", "Mail log")
+    audit.visit(base, "/admin/audit_log/", "Audit log")
+    audit.assert_clean()
+
+
+def test_pages_of_a_student(page, mail_site, world):
+    app, base = mail_site
+    audit = Audit(page)
+    sign_in(page, base, "pupil@alpha.example", PASSWORD)
+    audit.check("a student's first page")
+    audit.visit(base, "/settings/security", "Settings → Security")
+    page.click("main button[type=submit]")
+    audit.check("Settings → Security with errors")
+    audit.assert_clean()
