@@ -118,7 +118,10 @@ def test_pages_of_a_teacher(page, mail_site, world):
     audit.check("Students list")
     audit.visit(base, f"/admin/students/details/?id={world.in_section.id}", "student's page")
     audit.visit(base, "/admin/students/?flt0_0=inside", "Students list, filtered")
+    audit.visit(base, f"/admin/students/credentials?id={world.in_section.id}", "Credentials")
     audit.visit(base, "/admin/staff/", "a page a teacher may not see (403)")
+    audit.visit(base, "/account", "My account")
+    audit.visit(base, "/settings/security", "Settings → Security")
     audit.assert_clean()
 
 
@@ -130,6 +133,8 @@ def test_pages_of_the_platform_admin(page, mail_site, world):
     audit.visit(base, "/admin/schools/", "Schools")
     audit.visit(base, f"/admin/schools/details/?id={world.school_a.id}", "a school's page")
     audit.visit(base, "/admin/schools/new/", "new school")
+    audit.visit(base, "/admin/students/", "Students list")
+    audit.visit(base, f"/admin/students/details/?id={world.in_section.id}", "student's page")
     audit.visit(base, "/admin/mail_log/", "Mail log")
     audit.visit(base, "/admin/audit_log/", "Audit log")
     audit.assert_clean()

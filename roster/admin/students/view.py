@@ -4,7 +4,6 @@
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.form import rules
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_login import current_user
 from markupsafe import Markup
@@ -12,7 +11,7 @@ from sqlalchemy import func
 
 from roster import fields, permissions
 from roster.admin import context
-from roster.admin.base import HiddenFields, SecuredModelView
+from roster.admin.base import Group, HiddenFields, SecuredModelView
 from roster.admin.forms import (
     ChangeEmailForm,
     CredentialsForm,
@@ -136,13 +135,13 @@ class StudentView(StudentExport, SecuredModelView):
     # The guide's groups, in its order.
     form_rules = [
         HiddenFields(),
-        rules.FieldSet(("last_name", "first_name", "middle_name", "gender", "birth_date", "personal_file_number"),
+        Group(("last_name", "first_name", "middle_name", "gender", "birth_date", "personal_file_number"),
                        "Student"),
-        rules.FieldSet(("phone", "email", "address", "extra_phone", "extra_email"), "Contact information"),
-        rules.FieldSet(("guardians",), "Parents information"),
-        rules.FieldSet(("dropout_date", "dropout_reason", "dropout_note"), "Drop-out information"),
-        rules.FieldSet(("is_inclusive", "is_individual"), "Education"),
-        rules.FieldSet(("programs", "tags", "sections"), "Programs, tags and sections"),
+        Group(("phone", "email", "address", "extra_phone", "extra_email"), "Contact information"),
+        Group(("guardians",), "Parents information"),
+        Group(("dropout_date", "dropout_reason", "dropout_note"), "Drop-out information"),
+        Group(("is_inclusive", "is_individual"), "Education"),
+        Group(("programs", "tags", "sections"), "Programs, tags and sections"),
     ]
     create_template = "admin/roster/student_create.html"
     edit_template = "admin/roster/student_edit.html"
