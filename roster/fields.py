@@ -39,27 +39,35 @@ def _catalog(*fields: Field) -> dict[str, Field]:
     return {f.name: f for f in fields}
 
 
+# Aliases: how school offices head these columns in Russian and Kazakh (and other English words); an import
+# reads them ignoring case, spaces and punctuation.
 STUDENT: dict[str, Field] = _catalog(
-    Field("full_name", "Full name", imported=False),
-    Field("last_name", "Last name", required=True, aliases=("Surname",)),
-    Field("first_name", "First name", required=True),
-    Field("middle_name", "Middle name", aliases=("Patronymic",)),
-    Field("email", "Email"),
-    Field("phone", "Phone"),
-    Field("personal_file_number", "Personal file number", aliases=("File number",)),
-    Field("gender", "Gender", aliases=("Sex",)),
-    Field("birth_date", "Date of birth", aliases=("Birth date",)),
-    Field("is_inclusive", "Is inclusive"),
-    Field("is_individual", "Is individual"),
-    Field("address", "Address", max_length=1000),
-    Field("extra_phone", "Extra phone"),
-    Field("extra_email", "Extra email"),
-    Field("dropout_date", "Drop-out date", private=True),
-    Field("dropout_reason", "Drop-out reason", private=True),
-    Field("dropout_note", "Drop-out note", max_length=2000, private=True),
-    Field("programs", "Programs"),
-    Field("tags", "Tags"),
-    Field("sections", "Sections"),
+    Field("full_name", "Full name", aliases=("ФИО", "Ф.И.О.", "Фамилия Имя Отчество", "Фамилия, имя, отчество",
+                                             "Аты-жөні", "Толық аты-жөні", "Name")),
+    Field("last_name", "Last name", required=True, aliases=("Surname", "Фамилия", "Тегі")),
+    Field("first_name", "First name", required=True, aliases=("Имя", "Аты")),
+    Field("middle_name", "Middle name", aliases=("Patronymic", "Отчество", "Әкесінің аты")),
+    Field("email", "Email", aliases=("E-mail", "Электронная почта", "Эл. почта", "Почта", "Эл. пошта",
+                                     "Электрондық пошта")),
+    Field("phone", "Phone", aliases=("Телефон", "Мобильный телефон", "Ұялы телефон")),
+    Field("personal_file_number", "Personal file number", aliases=(
+        "File number", "Номер личного дела", "№ личного дела", "Личное дело", "Жеке іс нөмірі", "Жеке іс")),
+    Field("gender", "Gender", aliases=("Sex", "Пол", "Жынысы")),
+    Field("birth_date", "Date of birth", aliases=("Birth date", "Дата рождения", "Туған күні", "Туған күні мен жылы")),
+    Field("is_inclusive", "Is inclusive", aliases=("Inclusive", "Инклюзивное", "Инклюзивное обучение", "Инклюзивті",
+                                                   "Инклюзивті оқыту")),
+    Field("is_individual", "Is individual", aliases=("Individual", "Индивидуальное", "Индивидуальное обучение",
+                                                     "Жеке оқыту")),
+    Field("address", "Address", max_length=1000, aliases=("Адрес", "Адрес проживания", "Мекенжай")),
+    Field("extra_phone", "Extra phone", aliases=("Дополнительный телефон", "Доп. телефон", "Қосымша телефон")),
+    Field("extra_email", "Extra email", aliases=("Дополнительная почта", "Доп. почта", "Қосымша пошта")),
+    Field("dropout_date", "Drop-out date", private=True, aliases=("Дата выбытия", "Шыққан күні")),
+    Field("dropout_reason", "Drop-out reason", private=True, aliases=("Причина выбытия", "Шығу себебі")),
+    Field("dropout_note", "Drop-out note", max_length=2000, private=True,
+          aliases=("Примечание к выбытию", "Шығу туралы ескертпе")),
+    Field("programs", "Programs", aliases=("Программы", "Программа", "Бағдарламалар", "Бағдарлама")),
+    Field("tags", "Tags", aliases=("Теги", "Метки", "Тегтер", "Белгілер")),
+    Field("sections", "Sections", aliases=("Классы", "Класс", "Секции", "Сыныптар", "Сынып")),
     Field("guardians", "Parents information", imported=False, listed=False),
     Field("account_status", "Account status", imported=False),
     Field("source", "Source", imported=False),
@@ -67,13 +75,16 @@ STUDENT: dict[str, Field] = _catalog(
 )
 
 GUARDIAN: dict[str, Field] = _catalog(
-    Field("full_name", "Full name", aliases=("Name",), model=Guardian),
-    Field("relation", "Relation", model=Guardian),
-    Field("phone", "Phone", model=Guardian),
-    Field("email", "Email", model=Guardian),
-    Field("workplace", "Workplace (job)", header="Workplace", private=True, model=Guardian),
-    Field("position", "Position", private=True, model=Guardian),
+    Field("full_name", "Full name", aliases=("Name", "ФИО", "Аты-жөні"), model=Guardian),
+    Field("relation", "Relation", aliases=("Кем приходится", "Степень родства", "Туыстығы"), model=Guardian),
+    Field("phone", "Phone", aliases=("Телефон",), model=Guardian),
+    Field("email", "Email", aliases=("E-mail", "Почта", "Электронная почта", "Пошта"), model=Guardian),
+    Field("workplace", "Workplace (job)", header="Workplace", private=True,
+          aliases=("Место работы", "Жұмыс орны"), model=Guardian),
+    Field("position", "Position", private=True, aliases=("Должность", "Лауазымы"), model=Guardian),
 )
+# How a guardian's columns begin: "Guardian 1 phone", "Родитель 1 телефон", "Ата-ана 1 телефон".
+GUARDIAN_PREFIXES = ("Guardian", "Parent", "Родитель", "Ата-ана")
 
 LABELS = {name: f.label for name, f in STUDENT.items()}
 PRIVATE = {name for name, f in STUDENT.items() if f.private}

@@ -202,3 +202,19 @@ def school_date(value, region: str = DEFAULT_COUNTRY) -> str:
         return ""
     text = format_date(value, _date_pattern(region), locale="en")
     return f"{text} {value:%H:%M}" if isinstance(value, datetime) else text
+
+
+# The last word of a two-word Kazakh (and Kyrgyz, Azerbaijani) patronymic: "Нурлан улы", "Ержан кызы".
+PATRONYMIC_ENDINGS = {"улы", "ұлы", "уулу", "кызы", "қызы", "оглы", "оглу", "гызы", "uly", "kyzy", "qyzy"}
+
+
+def split_full_name(text: str) -> tuple[str, str, str]:
+    """A full name in an office list's order (last, first, middle): "Иванов Пётр Сергеевич" → (Иванов, Пётр,
+    Сергеевич); "Ким Дана" → (Ким, Дана, ""); a two-word patronymic stays one middle name ("Нурланов Ержан
+    Нурлан улы" → (Нурланов, Ержан, Нурлан улы))."""
+    words = text.split()
+    if len(words) < 2:
+        raise ValueError("Write the last name and the first name (and the middle name, if any) in this cell.")
+    if len(words) >= 4 and fold(words[-1]) in PATRONYMIC_ENDINGS:
+        return " ".join(words[:-3]), words[-3], " ".join(words[-2:])
+    return words[0], words[1], " ".join(words[2:])

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from roster import tasks
 from roster.extensions import db
 from roster.models import ImportJob, School, Student
 from roster.services import demo
@@ -137,12 +138,17 @@ def test_three_cells_edited_in_the_export_are_exactly_three_changes(app, demo_sc
         assert len(diffs) == 1, (number, before[number], after[number])
 
 
-def test_a_full_name_column_alone_is_refused_with_a_reason(app, demo_school):
+def test_a_full_name_column_alone_is_split_into_the_names(app, demo_school):
+    """Issue 16: a single Full name (ФИО) column, very common in office lists, is read as last, first and middle
+    name (it was refused before)."""
     admin = signed_in(app, ADMIN)
     page = admin.get("/admin/imports/new")
-    refused = admin.submit(page, id="upload-form",
-                           upload=("file", "names.csv", b"Full name,Email\nIvanov Ivan,i@example.org\n"))
-    assert "Full name column but no Last name and no First name column" in refused.text
+    accepted = admin.submit(page, id="upload-form",
+                            upload=("file", "names.csv", b"Full name,Email\nIvanov Ivan,i@example.org\n"))
+    assert accepted.status_code == 302
+    tasks.wait_for_background_work(app)
+    preview = admin.get(accepted.location).text
+    assert "Ready to confirm" in preview and "Ivanov Ivan" in preview
 
 
 def test_the_columns_chooser_offers_each_name(app, demo_school):

@@ -17,7 +17,7 @@ def xlsx_with_date_cells() -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Ученики"
-    sheet.append(["Фамилия?", "Last name", "First name", "Personal file number", "Date of birth", "Is inclusive",
+    sheet.append(["Любимый цвет?", "Last name", "First name", "Personal file number", "Date of birth", "Is inclusive",
                   "Programs", "Phone", "Email"])
     sheet.append(["x", "Сапарова", "Айгерим", 1001, datetime(2011, 3, 14), True, "STEM; Music", 87011234567,
                   "aigerim@example.kz"])

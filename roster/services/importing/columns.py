@@ -34,7 +34,7 @@ def _guardian_header(number: int, field: fields.Field) -> str:
 COLUMNS: list[tuple[str, str]] = [(name, fields.label(name)) for name in TEMPLATE] + [
     (f"guardian{n}_{key}", _guardian_header(n, field))
     for n in GUARDIANS_IN_FILE for key, field in fields.GUARDIAN.items()]
-LABELS = dict(COLUMNS)
+LABELS = dict(COLUMNS) | {"full_name": fields.label("full_name")}
 ERROR_COLUMN = "Error"
 LINKS = {"programs": (Program, student_program), "tags": (Tag, student_tag), "sections": (Section, student_section)}
 LINK_SEPARATOR = ";"
@@ -49,8 +49,12 @@ def _header_key(text) -> str:
 HEADER_ALIASES = {_header_key(name): name for name, _ in COLUMNS}
 HEADER_ALIASES |= {_header_key(label): name for name, label in COLUMNS}
 HEADER_ALIASES |= {_header_key(alias): name for name in TEMPLATE for alias in fields.STUDENT[name].aliases}
-HEADER_ALIASES |= {_header_key(f"Guardian {n} {alias}"): f"guardian{n}_{key}"
-                   for n in GUARDIANS_IN_FILE for key, field in fields.GUARDIAN.items() for alias in field.aliases}
+HEADER_ALIASES |= {_header_key(f"{prefix} {n} {alias}"): f"guardian{n}_{key}"
+                   for n in GUARDIANS_IN_FILE for key, field in fields.GUARDIAN.items()
+                   for prefix in fields.GUARDIAN_PREFIXES for alias in (field.header or field.label, *field.aliases)}
+# A single full-name column (ФИО: very common in office lists) is split into the three names, unless the file
+# has the names in columns of their own.
+HEADER_ALIASES |= {_header_key(alias): "full_name" for alias in ("Full name", *fields.STUDENT["full_name"].aliases)}
 
 
 # Columns an export writes that Roster keeps itself: read back as known and left alone, never "unknown".

@@ -30,20 +30,19 @@ from roster.sql import id_in
 from roster.text import fold, name_search_key
 
 log = logging.getLogger(__name__)
+NAME_FIELDS = {"last_name", "first_name", "middle_name"}
 
 def match_headers(headers: list[str]) -> tuple[dict[int, str], list[str]]:
     """Map column positions to fields; return the map and the names of the columns nobody knows."""
     mapping: dict[int, str] = {}
     unknown: list[str] = []
     seen: dict[str, str] = {}
-    exported_only: list[str] = []
     for position, header in enumerate(headers):
         key = _header_key(header)
         name = HEADER_ALIASES.get(key)
         if name is None:
-            if key in EXPORTED_ONLY:
-                exported_only.append(header)  # ours: an export carries it back, and Roster keeps it itself
-            elif header and key != _header_key(ERROR_COLUMN):  # our error report's own column: expected back
+            # Ours are expected back: a column an export carries (Roster keeps it itself), our report's Error.
+            if header and key not in EXPORTED_ONLY and key != _header_key(ERROR_COLUMN):
                 unknown.append(header)
             continue
         if name in seen:
@@ -51,11 +50,11 @@ def match_headers(headers: list[str]) -> tuple[dict[int, str], list[str]]:
                                   "keep one of them.")
         seen[name] = header
         mapping[position] = name
-    missing = [LABELS[name] for name in student_service.REQUIRED if name not in seen]
-    if missing and any(_header_key(h) == _header_key("Full name") for h in exported_only):
-        raise FileNotAccepted(f"The file has a Full name column but no {' and no '.join(missing)} column. A full "
-                              "name cannot be split reliably: give each name its own column, as Roster's exports "
-                              "and the template do.")
+    if "full_name" in seen and seen.keys() & NAME_FIELDS:
+        # Names in columns of their own (as Roster's export writes them beside Full name) are the names.
+        mapping = {position: name for position, name in mapping.items() if name != "full_name"}
+        del seen["full_name"]
+    missing = [LABELS[name] for name in student_service.REQUIRED if name not in seen and "full_name" not in seen]
     if not mapping:
         raise FileNotAccepted("No column of this file is one we know: the first row should name the columns, "
                               "as in the template (Last name, First name, Email…).")

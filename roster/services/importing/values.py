@@ -12,18 +12,36 @@ from roster.services import students as student_service
 from roster.services.exporting import DANGEROUS_STARTS
 from roster.services.importing.columns import LABELS, LINK_SEPARATOR, LINKS
 from roster.services.importing.results import RowResult
-from roster.text import fold
+from roster.text import fold, split_full_name
 
 log = logging.getLogger(__name__)
 
-TRUE_WORDS = {"yes", "y", "true", "t", "1", "да", "д", "+", "x", "on"}
-FALSE_WORDS = {"no", "n", "false", "f", "0", "нет", "н", "-", "", "off"}
+TRUE_WORDS = {"yes", "y", "true", "t", "1", "да", "д", "+", "x", "on", "иә", "иа", "ия"}
+FALSE_WORDS = {"no", "n", "false", "f", "0", "нет", "н", "-", "", "off", "жоқ", "жок"}
 GENDER_WORDS = {"male": "male", "m": "male", "м": "male", "муж": "male", "мужской": "male", "boy": "male",
                 "female": "female", "f": "female", "ж": "female", "жен": "female", "женский": "female",
-                "girl": "female", "": ""}
+                "girl": "female", "мальчик": "male", "девочка": "female", "ер": "male", "әйел": "female",
+                "ұл": "male", "қыз": "female", "ер бала": "male", "қыз бала": "female", "": ""}
 # YYYY-MM-DD, or DD.MM.YYYY and DD/MM/YYYY (a two-digit year too): read by hand, strptime is slow at 100,000.
 ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{2}|\d{4})$")
+# "5 марта 2012", "5 наурыз 2012 ж.", "5 March 2012", "05 мар. 2012 г."
+NAMED_MONTH_DATE = re.compile(r"^(\d{1,2})\s+([^\W\d_]+)\.?,?\s+(\d{4})(?:\s*(?:г|года|ж|жыл|жылы)\.?)?$")
+
+
+@functools.cache
+def _month_numbers() -> dict[str, int]:
+    """Month names as Russian, Kazakh and English write them (wide and short, in a date and alone), folded."""
+    from babel import Locale
+
+    numbers: dict[str, int] = {}
+    for language in ("en", "ru", "kk"):
+        locale = Locale.parse(language)
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for number, name in locale.months[context][width].items():
+                    numbers.setdefault(fold(name).rstrip("."), number)
+    return numbers
 
 
 def _text(value) -> str:
@@ -59,8 +77,10 @@ def _date(value):
 @functools.lru_cache(maxsize=8192)
 def _date_from_text(text: str) -> date:
     """Cached: a school's birth dates span a few thousand days, and rows that share one share its object."""
-    iso, day_first = ISO_DATE.match(text), DAY_FIRST_DATE.match(text)
+    iso, day_first, named = ISO_DATE.match(text), DAY_FIRST_DATE.match(text), NAMED_MONTH_DATE.match(text)
     try:
+        if named and fold(named[2]) in _month_numbers():
+            return date(int(named[3]), _month_numbers()[fold(named[2])], int(named[1]))
         if iso:
             return date(int(iso[1]), int(iso[2]), int(iso[3]))
         if day_first:
@@ -105,6 +125,7 @@ def _names(value) -> tuple[str, ...]:
     return tuple(names)
 
 
+REQUIRED_CELLS = (*student_service.REQUIRED, "full_name")
 CONVERTERS: dict[str, Callable] = {"birth_date": _date, "dropout_date": _date, "is_inclusive": _bool,
                                    "is_individual": _bool, "gender": _gender}
 
@@ -143,10 +164,12 @@ def _read_cells(row: RowResult, cells, mapping: dict[int, str], max_chars: int) 
                 row.fail(LABELS[name], f"The cell is {len(value):,} characters long; at most {max_chars:,} "
                                        "are taken.")
                 continue
-        if (value is None or value == "") and name not in student_service.REQUIRED:
+        if (value is None or value == "") and name not in REQUIRED_CELLS:
             continue
         try:
-            if name in CONVERTERS:
+            if name == "full_name":
+                raw["last_name"], raw["first_name"], raw["middle_name"] = split_full_name(_text(value))
+            elif name in CONVERTERS:
                 raw[name] = CONVERTERS[name](value)
             elif name in LINKS:
                 links[name] = _names(value)
