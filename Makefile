@@ -39,10 +39,14 @@ chromium:
 services:
 	@sh .ci/services
 
-# Every test, browser tests included, on SQLite and then on PostgreSQL.
+# Every test, browser tests included, on SQLite and on PostgreSQL: the two passes side by side (a core each, a
+# Redis database each); the PostgreSQL pass's report follows the SQLite one's. Fails when either fails.
 test: install chromium services
-	$(PY) -m pytest $(PYTEST_ARGS)
-	ROSTER_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	@ROSTER_TEST_DATABASE_URL=$(PG_TEST_URL) ROSTER_TEST_REDIS_DB=14 $(PY) -m pytest $(PYTEST_ARGS) \
+		> .pytest-postgresql.log 2>&1 & pg=$$!; \
+	echo "== SQLite"; $(PY) -m pytest $(PYTEST_ARGS); sqlite=$$?; \
+	wait $$pg; postgresql=$$?; echo "== PostgreSQL"; cat .pytest-postgresql.log; \
+	test $$sqlite -eq 0 -a $$postgresql -eq 0
 
 # The quick loop while working: SQLite only.
 test-sqlite: install chromium services

@@ -133,7 +133,9 @@ def eventually(check, timeout: float = 20, every: float = 0.05):
         time.sleep(every)
 
 
-CELERY_BROKER = "redis://127.0.0.1:6379/15"
+# A Redis database of the test run's own: `make test` runs its SQLite and PostgreSQL passes side by side, and
+# a worker of one pass must never take the other's tasks.
+CELERY_BROKER = f"redis://127.0.0.1:6379/{os.environ.get('ROSTER_TEST_REDIS_DB', '15')}"
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from roster import tasks
 from tests.factories import PASSWORD
 from tests.test_browser_invite import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.markup]
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE = Axe()

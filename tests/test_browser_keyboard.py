@@ -15,7 +15,7 @@ from roster.extensions import db
 from roster.models import AccountStatus, Student
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.markup]
 
 DATA = Path(__file__).parent / "data"
 

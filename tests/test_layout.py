@@ -10,6 +10,8 @@ from roster import permissions
 from roster.extensions import db
 from roster.models import Student
 
+pytestmark = pytest.mark.markup
+
 MENU = ["Students", "Invitations", "Imports", "Sections", "Staff", "Mail log", "Audit log"]
 ROLES = {"admin_a": permissions.ADMIN, "teacher_a": permissions.TEACHER, "platform": permissions.PLATFORM}
 
