@@ -156,6 +156,30 @@ def test_school_link_sign_up_joins_a_student_on_the_roster_only_once_the_email_i
     assert Agent(app).open(path).status_int == 404  # once
 
 
+def test_an_expired_confirmation_link_says_so_and_joins_nothing(mail_site, world, outbox):
+    """The link mailed to a roster student's address works for INVITATION_DAYS; after that its page says it
+    does not work (404) and the account stays apart from the student."""
+    from roster.models import SignUpClaim
+
+    app, _ = mail_site
+    with app.app_context():
+        token = db.session.get(School, world.school_a.id).signup_token
+        db.session.get(Student, world.out_section.id).email = "olga@example.org"
+        db.session.commit()
+    sign_up(app, f"/join/{token}", email="olga@example.org", last_name="Outside", first_name="Olga")
+    tasks.wait_for_background_work(app)
+    (mail,) = outbox.wait_for(1)
+    path = re.search(r"http://127\.0\.0\.1:\d+(/join/confirm/\S+)", mail.get_body(("plain",)).get_content())[1]
+    with app.app_context():
+        for claim in db.session.scalars(select(SignUpClaim)):
+            claim.expires_at -= timedelta(days=app.config["INVITATION_DAYS"] + 1)
+        db.session.commit()
+    page = Agent(app).open(path)
+    assert page.status_int == 404 and "does not work any more" in page.text
+    with app.app_context():
+        assert db.session.get(Student, world.out_section.id).user_id is None
+
+
 def test_an_email_with_an_account_gets_the_same_answer_and_a_mail_and_nothing_is_created(mail_site, world, outbox):
     app, _ = mail_site
     with app.app_context():

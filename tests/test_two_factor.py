@@ -101,6 +101,8 @@ def test_a_required_admin_cannot_turn_it_off_a_teacher_may_and_a_reset_starts_ov
     page = admin.get("/settings/two-factor")
     assert "Turn off" not in page.text
     runner = app.test_cli_runner()
+    unknown = runner.invoke(args=["roster", "reset-two-factor", "nobody@alpha.example"])
+    assert unknown.exit_code != 0 and "No account with the email or login 'nobody@alpha.example'" in unknown.output
     result = runner.invoke(args=["roster", "reset-two-factor", "admin@alpha.example"])
     assert result.exit_code == 0, result.output
     again = Agent(app)
