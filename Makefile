@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite install chromium services lint bench
+.PHONY: run test test-sqlite install chromium services lint bench translations extract-messages update-messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,7 +14,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# Translations (roster/translations): Roster's own messages and our catalog of the Flask-Admin strings it shows.
+# extract-messages + update-messages after changing a message; `translations` compiles them (make run and
+# make test do), so a catalog is never missing at run time (the compiled .mo files are committed as well).
+PYBABEL := $(VENV)/bin/pybabel
+TRANSLATIONS := roster/translations
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	@$(PYBABEL) -q compile -d $(TRANSLATIONS) -D messages --use-fuzzy
+	@$(PYBABEL) -q compile -d $(TRANSLATIONS) -D admin --use-fuzzy
+
+extract-messages: $(STAMP)
+	$(PYBABEL) extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
+
+update-messages: extract-messages
+	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages --no-fuzzy-matching --ignore-obsolete
 
 # A random secret key for this checkout, written once; plain http on 127.0.0.1, so no Secure-only cookie.
 instance/config.py:

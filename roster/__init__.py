@@ -3,11 +3,14 @@
 import os
 
 from flask import Flask, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from roster import config, errors, search_index, security
+from roster import config, errors, i18n, search_index, security
 from roster.extensions import csrf, db, limiter, login_manager, mail, migrate
+from roster.fields import N_
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -40,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     security.init_app(app)
+    i18n.init_app(app)
 
 
 # Where a user who must change their password, or set up two-factor sign-in, may still go.
@@ -51,7 +55,8 @@ def register_auth(app: Flask) -> None:
     from roster.services import accounts, audit, two_factor
 
     login_manager.login_view = "public.login"
-    login_manager.login_message = "Please sign in to open this page."
+    login_manager.login_message = N_("Please sign in to open this page.")
+    login_manager.localize_callback = _  # in the page's language when it is flashed
     login_manager.login_message_category = "info"
     login_manager.user_loader(accounts.load_session)
 
@@ -89,18 +94,17 @@ def register_blueprints(app: Flask) -> None:
         roster_allowed=context.allowed,
         roster_school_choices=lambda: schools_for(current_user),
         roster_date=context.date_text,  # a date as the selected school's country writes it
-        roster_lang=lambda: "en",  # the page's language, for <html lang> (one place when Russian and Kazakh come)
     )
 
 
 ERRORS = {
-    400: ("Bad request", "The request could not be understood. Go back and try again."),
-    403: ("Not allowed", "You do not have permission to open this page or do this."),
-    404: ("Not found", "There is nothing here. It may have been removed, or the address is wrong."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    413: ("Too large", "The upload is larger than allowed."),
-    429: ("Too many attempts", "Too many attempts in a short time. Wait a few minutes and try again."),
-    500: ("Something went wrong", "An unexpected error happened. Nothing was saved; please try again."),
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    403: (_l("Not allowed"), _l("You do not have permission to open this page or do this.")),
+    404: (_l("Not found"), _l("There is nothing here. It may have been removed, or the address is wrong.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("The upload is larger than allowed.")),
+    429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a few minutes and try again.")),
+    500: (_l("Something went wrong"), _l("An unexpected error happened. Nothing was saved; please try again.")),
 }
 
 
@@ -124,7 +128,7 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(exc):
-        return page(400, "This form has expired or was not sent from Roster. Reload the page and try again.")
+        return page(400, _("This form has expired or was not sent from Roster. Reload the page and try again."))
 
     @app.teardown_request
     def rollback_unfinished(exc):

@@ -1,12 +1,14 @@
-"""`flask roster ...`: thin commands over the services."""
+"""`flask roster ...`: thin commands over the services. Their messages are in the platform's language
+(BABEL_DEFAULT_LOCALE), as the operator's."""
 
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from roster import permissions, tasks
+from roster import i18n, permissions, tasks
 from roster.errors import RosterError
 from roster.extensions import db
 from roster.models import School
@@ -23,9 +25,10 @@ def roster_cli():
 def demo_command(students):
     """Load the demo platform (once), and print how to sign in."""
     created = demo.load(students)
-    click.echo("Demo data loaded." if created else "Demo data is already there; nothing changed.")
+    click.echo(_("Demo data loaded.") if created else _("Demo data is already there; nothing changed."))
     click.echo("")
-    click.echo(f"Sign in at http://127.0.0.1:5000/login with password: {demo.DEMO_PASSWORD}")
+    click.echo(_("Sign in at %(url)s with password: %(password)s", url="http://127.0.0.1:5000/login",
+                 password=demo.DEMO_PASSWORD))
     for login, what in demo.staff_logins():
         click.echo(f"  {login:<34} {what}")
 
@@ -42,7 +45,7 @@ def create_platform_admin(email, password):
         db.session.commit()
     except (RosterError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Platform admin {email} created.")
+    click.echo(_("Platform admin %(email)s created.", email=email))
 
 
 @roster_cli.command("reset-two-factor")
@@ -52,9 +55,10 @@ def reset_two_factor(email):
     their next sign-in where their role needs it."""
     user = accounts.find_user(email)
     if user is None:
-        raise click.ClickException(f"No account with the email or login {email!r}.")
+        raise click.ClickException(_("No account with the email or login %(email)s.", email=repr(email)))
     two_factor.turn_off(user.id, actor=permissions.SYSTEM, reason="reset on the command line")
-    click.echo(f"Two-factor sign-in of {user.email} is off; they set it up again at their next sign-in.")
+    click.echo(_("Two-factor sign-in of %(email)s is off; they set it up again at their next sign-in.",
+                 email=user.email))
 
 
 @roster_cli.command("import")
@@ -65,26 +69,37 @@ def import_command(path, slug, dry_run):
     """Import a CSV or XLSX student list into a school; exit 1 when rows failed."""
     school = db.session.scalar(select(School).where(School.slug == slug))
     if school is None:
-        raise click.ClickException(f"No school with the slug {slug!r}.")
+        raise click.ClickException(_("No school with the slug %(slug)s.", slug=repr(slug)))
     try:
         job = importing.run_now(school.id, path.name, path.read_bytes(), actor=permissions.SYSTEM, dry_run=dry_run,
                                 runner=tasks.runner_name())
     except RosterError as exc:
         raise click.ClickException(str(exc)) from exc
     if job.status == "failed":
-        raise click.ClickException(job.message)
-    made, changed = ("new", "to update") if dry_run else ("created", "updated")
-    click.echo(f"{job.total_rows} rows: {job.created_count} {made}, {job.updated_count} {changed}, "
-               f"{job.unchanged_count} unchanged, {job.error_count} with errors"
-               + (" (dry run: nothing written)" if dry_run else ""))
+        raise click.ClickException(i18n.message(job.message))
+    counts = {"rows": job.total_rows, "new": job.created_count, "update": job.updated_count,
+              "unchanged": job.unchanged_count, "errors": job.error_count}
+    if dry_run:
+        click.echo(_("%(rows)s rows: %(new)s new, %(update)s to update, %(unchanged)s unchanged, %(errors)s with "
+                     "errors (dry run: nothing written)", **counts))
+    else:
+        click.echo(_("%(rows)s rows: %(new)s created, %(update)s updated, %(unchanged)s unchanged, %(errors)s with "
+                     "errors", **counts))
     errors = (job.report or {}).get("errors", [])
     if job.error_count > len(errors):
-        where = "the Import page's preview of this file" if dry_run else f"the import's page (/admin/imports/{job.id})"
-        click.echo(f"  the first {len(errors)} rows with errors follow; all {job.error_count} are on {where} "
-                   "to download", err=True)
+        if dry_run:
+            click.echo(_("  the first %(shown)s rows with errors follow; all %(count)s are on the Import page's "
+                         "preview of this file to download", shown=len(errors), count=job.error_count), err=True)
+        else:
+            click.echo(_("  the first %(shown)s rows with errors follow; all %(count)s are on the import's page "
+                         "(%(url)s) to download", shown=len(errors), count=job.error_count,
+                         url=f"/admin/imports/{job.id}"), err=True)
     for row in errors:
         for column, message in row["errors"]:
-            where = f"row {row['number']}, {column}" if column else f"row {row['number']}"
-            click.echo(f"  {where}: {message}", err=True)
+            if column:
+                click.echo(_("  row %(row)s, %(column)s: %(message)s", row=row["number"], column=column,
+                             message=message), err=True)
+            else:
+                click.echo(_("  row %(row)s: %(message)s", row=row["number"], message=message), err=True)
     if job.error_count:
         raise SystemExit(1)

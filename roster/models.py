@@ -45,7 +45,10 @@ class AccountStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        """In the page's language ("no account" in English)."""
+        from roster import labels
+
+        return labels.account_status(self.value)
 
 
 class Source(enum.StrEnum):
@@ -70,6 +73,9 @@ class School(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # ISO 3166 code: the region its phones are read in and shown as (roster.text.normalize_phone).
     country: Mapped[str] = mapped_column(String(2), default=DEFAULT_COUNTRY, server_default=DEFAULT_COUNTRY)
+    # The language of its mails to students who have chosen none (invitations, credentials): en, ru or kk;
+    # None: the platform's default (roster.i18n).
+    language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     def __str__(self) -> str:
@@ -97,6 +103,8 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(Text)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # The user's own language (Settings → Language), for their pages and mails; None: not chosen.
+    language: Mapped[str | None] = mapped_column(String(5))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -429,7 +437,10 @@ class ImportStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"uploaded": "Checking", "validated": "Ready to confirm"}.get(self.value, self.value.capitalize())
+        """In the page's language ("Ready to confirm" in English)."""
+        from roster import labels
+
+        return labels.import_status(self.value)
 
 
 class ImportJob(db.Model):
@@ -459,6 +470,8 @@ class ImportJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     progress_at: Mapped[datetime | None] = mapped_column(DateTime)  # its worker's last sign of life
+    # The language of the page it was uploaded from: its report and messages are in it.
+    language: Mapped[str | None] = mapped_column(String(5))
     # The process that has it ("host:pid"): a restarted process fails its own unfinished jobs at once.
     runner: Mapped[str | None] = mapped_column(String(120))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)

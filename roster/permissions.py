@@ -3,6 +3,7 @@
 Views, actions, lookups, exports and services all ask here; a button hidden in a template is never the check.
 """
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, literal, select
 
 from roster.errors import Forbidden
@@ -96,12 +97,15 @@ def require(user, school_id: int | None, permission: str) -> str:
     """Return the user's role in the school, or raise Forbidden when the table does not allow the permission."""
     role = role_in(user, school_id)
     if not allows(role, permission):
-        raise Forbidden("You do not have permission to do that in this school.")
+        raise Forbidden(_("You do not have permission to do that in this school."))
     return role
 
 
 def role_label(role: str) -> str:
-    return "school admin" if role == ADMIN else "teacher"
+    """The role as the page (or mail) being made names it: "school admin", "teacher"."""
+    from roster import labels
+
+    return labels.role(role)
 
 
 def visible_log(model, school_id: int | None, role: str | None) -> list:

@@ -7,6 +7,7 @@ import unicodedata
 import babel
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from flask_babel import gettext as _
 
 # A plain ASCII address that email-validator would take as it is: checked here at once (an import checks
 # 100,000 of them); anything else (Unicode, quoting, odd dots, special-use domains) goes to email-validator.
@@ -86,9 +87,10 @@ def normalize_phone(phone: str, region: str = DEFAULT_COUNTRY) -> str:
     if number is None or (phonenumbers.is_possible_number_with_reason(number)
                           != phonenumbers.ValidationResult.IS_POSSIBLE):
         if not phone_example(region):
-            raise ValueError("Enter a whole phone number with its country code, e.g. +7 701 123 4567.")
-        raise ValueError(f"Enter a phone number as {country_name(region)} writes it, e.g. {phone_example(region)},"
-                         f" or with its country code, e.g. {phone_example(region, international=True)}.")
+            raise ValueError(_("Enter a whole phone number with its country code, e.g. +7 701 123 4567."))
+        raise ValueError(_("Enter a phone number as %(country)s writes it, e.g. %(example)s, or with its country "
+                           "code, e.g. %(international)s.", country=country_name(region),
+                           example=phone_example(region), international=phone_example(region, international=True)))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -159,7 +161,7 @@ def normalize_email(email: str) -> str:
     if not email:
         return ""
     if any(c in email for c in "\r\n"):
-        raise ValueError("Enter a single email address.")
+        raise ValueError(_("Enter a single email address."))
     lowered = email.lower()
     plain = _PLAIN_EMAIL.match(lowered)
     if plain and len(lowered) <= 254 and "xn--" not in lowered and plain.group(1) not in _SPECIAL_USE:
@@ -177,30 +179,35 @@ def normalize_login(text: str | None) -> str:
 
 
 @functools.cache
-def _date_pattern(region: str) -> str:
-    """The short date pattern of the country's first official language, with a four-digit year."""
+def _date_pattern(region: str, language: str | None = None) -> str:
+    """The short date pattern of the language as written in the country (05.03.2012 in Russian and Kazakh); in
+    English, of the country's first official language. With a four-digit year."""
     from babel.dates import get_date_format
     from babel.languages import get_official_languages
 
     languages = get_official_languages(region) or ("en",)
+    wanted = language if language and language != "en" else languages[0]
     try:
-        locale = babel.Locale.parse(f"{languages[0]}_{region}")
+        locale = babel.Locale.parse(f"{wanted}_{region}")
     except (babel.UnknownLocaleError, ValueError):
-        locale = babel.Locale.parse("en")
+        try:
+            locale = babel.Locale.parse(wanted)
+        except (babel.UnknownLocaleError, ValueError):
+            locale = babel.Locale.parse("en")
     pattern = get_date_format("short", locale=locale).pattern
     return re.sub(r"(?<!y)yy(?!y)", "y", pattern)
 
 
-def school_date(value, region: str = DEFAULT_COUNTRY) -> str:
-    """A date (or a date and time) as the school's country writes it: 05.03.2012 in Kazakhstan, 3/5/2012 in the
-    US. Pages only: files keep ISO dates."""
+def school_date(value, region: str | None = DEFAULT_COUNTRY, language: str | None = None) -> str:
+    """A date (or a date and time) as the language and the school's country write it: 05.03.2012 in Kazakhstan,
+    3/5/2012 in the US. Pages and mails only: files keep ISO dates."""
     from datetime import datetime
 
     from babel.dates import format_date
 
     if value is None:
         return ""
-    text = format_date(value, _date_pattern(region), locale="en")
+    text = format_date(value, _date_pattern(region or DEFAULT_COUNTRY, language), locale="en")
     return f"{text} {value:%H:%M}" if isinstance(value, datetime) else text
 
 
@@ -214,7 +221,7 @@ def split_full_name(text: str) -> tuple[str, str, str]:
     Нурлан улы" → (Нурланов, Ержан, Нурлан улы))."""
     words = text.split()
     if len(words) < 2:
-        raise ValueError("Write the last name and the first name (and the middle name, if any) in this cell.")
+        raise ValueError(_("Write the last name and the first name (and the middle name, if any) in this cell."))
     if len(words) >= 4 and fold(words[-1]) in PATRONYMIC_ENDINGS:
         return " ".join(words[:-3]), words[-3], " ".join(words[-2:])
     return words[0], words[1], " ".join(words[2:])

@@ -78,7 +78,7 @@ def test_a_single_fio_column_gives_the_three_names_and_a_row_error_for_one_word(
                         "2011-02-03\nКим Дана;әйел;2010-03-04\nТолькоОдно;м;2010-03-04\n")
     assert result.totals == {"rows": 4, "new": 3, "update": 0, "unchanged": 0, "error": 1}
     (bad,) = [r for r in result.rows if r.status == "error"]
-    assert bad.number == 5 and bad.errors == [("Full name", "Write the last name and the first name (and the "
+    assert bad.number == 5 and bad.errors == [("ФИО", "Write the last name and the first name (and the "
                                                              "middle name, if any) in this cell.")]
     petr, ержан, dana = (student(world.school_a.id, n) for n in ("Иванов", "Нурланов", "Ким"))
     assert (petr.first_name, petr.middle_name) == ("Пётр", "Сергеевич")

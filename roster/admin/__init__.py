@@ -2,6 +2,7 @@
 
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
 
 from roster.admin.audit_log import AuditLogView
 from roster.admin.base import HomeView
@@ -12,6 +13,7 @@ from roster.admin.mail_log import MailLogView
 from roster.admin.schools import SchoolView, StaffView
 from roster.admin.sections import SectionView
 from roster.admin.students import StudentView
+from roster.i18n import TRANSLATIONS
 from roster.security import csp_nonce
 
 
@@ -20,16 +22,17 @@ def init_admin(app) -> Admin:
         app,
         name="Roster",
         theme=Bootstrap4Theme(swatch="default", fluid=True, base_template="admin/roster/base.html"),
-        index_view=HomeView(name="Home", url="/admin"),
+        index_view=HomeView(name=_l("Home"), url="/admin"),
         csp_nonce_generator=csp_nonce,
+        translations_path=TRANSLATIONS,  # our ru and kk of the Flask-Admin strings Roster shows (roster.i18n)
     )
-    admin.add_view(StudentView(name="Students", endpoint="students"))
-    admin.add_view(InviteView(name="Invite", endpoint="invite", url="/admin/invite"))
-    admin.add_view(InvitationView(name="Invitations", endpoint="invitations"))
-    admin.add_view(ImportView(name="Imports", endpoint="imports", url="/admin/imports"))
-    admin.add_view(SectionView(name="Sections", endpoint="sections"))
-    admin.add_view(StaffView(name="Staff", endpoint="staff", url="/admin/staff"))
-    admin.add_view(SchoolView(name="Schools", endpoint="schools", url="/admin/schools"))
-    admin.add_view(MailLogView(name="Mail log", endpoint="mail_log"))
-    admin.add_view(AuditLogView(name="Audit log", endpoint="audit_log"))
+    admin.add_view(StudentView(name=_l("Students"), endpoint="students"))
+    admin.add_view(InviteView(name=_l("Invite"), endpoint="invite", url="/admin/invite"))
+    admin.add_view(InvitationView(name=_l("Invitations"), endpoint="invitations"))
+    admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/admin/imports"))
+    admin.add_view(SectionView(name=_l("Sections"), endpoint="sections"))
+    admin.add_view(StaffView(name=_l("Staff"), endpoint="staff", url="/admin/staff"))
+    admin.add_view(SchoolView(name=_l("Schools"), endpoint="schools", url="/admin/schools"))
+    admin.add_view(MailLogView(name=_l("Mail log"), endpoint="mail_log"))
+    admin.add_view(AuditLogView(name=_l("Audit log"), endpoint="audit_log"))
     return admin

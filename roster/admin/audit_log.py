@@ -1,11 +1,13 @@
 """The audit log: who did what to which record, when and from where. Read-only."""
 
 from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from roster import permissions
+from roster import labels, permissions
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
 from roster.models import AuditEvent, User
@@ -30,27 +32,29 @@ class ActorEmailFilter(sqla_filters.BaseSQLAFilter):
         return query.filter(AuditEvent.actor_id.in_(people))
 
     def operation(self):
-        return "contains"
+        return _("contains")
 
 
 class AuditLogView(ScopedReadOnlyView):
     model_class = AuditEvent
     permission = "logs.view"
     column_list = ["created_at", "actor", "action", "target_type", "target_id", "details", "ip_address", "school"]
-    column_labels = {"created_at": "When", "actor": "Who", "action": "What", "target_type": "Target",
-                     "target_id": "Target id", "ip_address": "Address"}
+    column_labels = {"created_at": _l("When"), "actor": _l("Who"), "action": _l("What"), "target_type": _l("Target"),
+                     "target_id": _l("Target id"), "ip_address": _l("Address"), "details": _l("Details"),
+                     "school": _l("School")}
     column_sortable_list = ["created_at", "action"]
     column_default_sort = [("created_at", True), ("id", True)]
     column_formatters = {
         "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         "actor": lambda v, c, m, n: m.actor.email if m.actor else "",
+        "action": lambda v, c, m, n: labels.action(m.action),
         "details": _details,
     }
     column_filters = [
-        sqla_filters.FilterEqual(AuditEvent.action, "What"),
-        ActorEmailFilter(AuditEvent.actor_id, "Who (email)"),
-        sqla_filters.DateTimeGreaterFilter(AuditEvent.created_at, "When"),
-        sqla_filters.DateTimeSmallerFilter(AuditEvent.created_at, "When"),
+        sqla_filters.FilterEqual(AuditEvent.action, _l("What")),
+        ActorEmailFilter(AuditEvent.actor_id, _l("Who (email)")),
+        sqla_filters.DateTimeGreaterFilter(AuditEvent.created_at, _l("When")),
+        sqla_filters.DateTimeSmallerFilter(AuditEvent.created_at, _l("When")),
     ]
 
     def scope(self):

@@ -5,6 +5,7 @@ from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import rules
 from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -108,10 +109,10 @@ class SecuredModelView(Secured, ModelView):
     def action_view(self):
         """A bulk action runs only when every row id it names is one: else it says which were not, and changes
         nothing (a hand-made or broken request)."""
-        _, bad = record_ids(request.form.getlist("rowid"))
+        _ids, bad = record_ids(request.form.getlist("rowid"))
         if bad or not request.form.getlist("rowid"):
-            shown = ", ".join(f"“{b[:30]}”" for b in bad[:10]) or "none"
-            flash(f"Nothing was changed: these row ids were not understood: {shown}.", "error")
+            shown = ", ".join(f"“{b[:30]}”" for b in bad[:10]) or _("none")
+            flash(_("Nothing was changed: these row ids were not understood: %(ids)s.", ids=shown), "error")
             return redirect(safe_next(request.form.get("url")) or self.get_url(".index_view"))
         return super().action_view()
 

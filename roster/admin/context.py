@@ -3,7 +3,7 @@
 from flask import g, session
 from flask_login import current_user
 
-from roster import permissions
+from roster import i18n, permissions
 from roster.extensions import db
 from roster.models import School
 from roster.text import DEFAULT_COUNTRY, school_date
@@ -50,4 +50,4 @@ def country() -> str:
 
 
 def date_text(value) -> str:
-    return school_date(value, country())
+    return school_date(value, country(), i18n.current())

@@ -2,6 +2,7 @@
 
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.fields import AjaxSelectMultipleField
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -25,9 +26,12 @@ class SchoolScopedLoader(QueryAjaxModelLoader):
         return None if number is None else self.get_query().filter(self.model.id == number).one_or_none()
 
 
+LOOKUP_PLACEHOLDERS = {"programs": _l("Choose programs"), "tags": _l("Choose tags"), "sections": _l("Choose sections")}
+
+
 def scoped_loaders() -> dict[str, SchoolScopedLoader]:
     return {
-        name: SchoolScopedLoader(name, db, model, fields=["name"], placeholder=f"Choose {name}")
+        name: SchoolScopedLoader(name, db, model, fields=["name"], placeholder=LOOKUP_PLACEHOLDERS[name])
         for name, model in (("programs", Program), ("tags", Tag), ("sections", Section))
     }
 
@@ -36,7 +40,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-GENDER_CHOICES = [SelectChoice("", "—"), SelectChoice("male", "Male"), SelectChoice("female", "Female")]
+GENDER_CHOICES = [SelectChoice("", "—"), SelectChoice("male", _l("Male")), SelectChoice("female", _l("Female"))]
 
 
 def _text(name: str, *, area: bool = False):
@@ -108,12 +112,12 @@ def can_see_private() -> bool:
 
 
 class ChangeEmailForm(FlaskForm):
-    new_email = StringField("New email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
-    confirm_email = StringField("New email, again", validators=[DataRequired(), Length(max=254)], filters=[_strip])
+    new_email = StringField(_l("New email"), validators=[DataRequired(), Length(max=254)], filters=[_strip])
+    confirm_email = StringField(_l("New email, again"), validators=[DataRequired(), Length(max=254)], filters=[_strip])
 
 
 class CredentialsForm(FlaskForm):
-    login = StringField("Login", validators=[Length(max=254)], filters=[_strip])
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
+    login = StringField(_l("Login"), validators=[Length(max=254)], filters=[_strip])
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)], filters=[_strip])
     # Shown in clear: the admin reads it, maybe copies it; it is mailed and never stored.
-    password = StringField("Password", validators=[Length(max=128)])
+    password = StringField(_l("Password"), validators=[Length(max=128)])

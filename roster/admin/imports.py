@@ -4,13 +4,15 @@ from datetime import date
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, url_for
 from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
 from sqlalchemy.orm import defer, selectinload
 
-from roster import tasks
+from roster import i18n, tasks
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
 from roster.errors import Forbidden, NotFound, RosterError
@@ -23,7 +25,7 @@ STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "fa
 
 
 class UploadForm(FlaskForm):
-    file = FileField("File", validators=[FileRequired("Choose a CSV, XLSX or ODS file.")])
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a CSV, XLSX or ODS file."))])
 
 
 def _file_name(view, context_, model, name):
@@ -39,8 +41,9 @@ def _count(view, context_, model, name):
     """A preview's counts say what the import would do: shown muted, so that nobody reads them as done."""
     count = getattr(model, name)
     if model.status in (ImportStatus.UPLOADED.value, ImportStatus.VALIDATED.value):
-        return Markup('<span class="text-muted" title="Preview: not imported yet">{:,}</span>').format(count)
-    return f"{count:,}"
+        return Markup('<span class="text-muted" title="{}">{}</span>').format(_("Preview: not imported yet"),
+                                                                           i18n.number(count))
+    return i18n.number(count)
 
 
 class ImportView(ScopedReadOnlyView):
@@ -50,16 +53,16 @@ class ImportView(ScopedReadOnlyView):
     can_view_details = False
     column_list = ["file_name", "uploaded_by", "created_at", "status", "total_rows", "created_count",
                    "updated_count", "unchanged_count", "error_count"]
-    column_labels = {"file_name": "File", "uploaded_by": "Who", "created_at": "When", "total_rows": "Rows",
-                     "created_count": "Created", "updated_count": "Updated", "unchanged_count": "Unchanged",
-                     "error_count": "Errors"}
+    column_labels = {"file_name": _l("File"), "uploaded_by": _l("Who"), "created_at": _l("When"),
+                     "status": _l("Status"), "total_rows": _l("Rows"), "created_count": _l("Created"),
+                     "updated_count": _l("Updated"), "unchanged_count": _l("Unchanged"), "error_count": _l("Errors")}
     column_sortable_list = ["file_name", "created_at", "status"]
     column_default_sort = [("created_at", True), ("id", True)]
     column_formatters = {
         "file_name": _file_name,
         "status": _status,
-        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d %H:%M"),
-        "uploaded_by": lambda v, c, m, n: m.uploaded_by.email if m.uploaded_by else "command line",
+        "created_at": lambda v, c, m, n: context.date_text(m.created_at),
+        "uploaded_by": lambda v, c, m, n: m.uploaded_by.email if m.uploaded_by else _("command line"),
         **dict.fromkeys(("total_rows", "created_count", "updated_count", "unchanged_count", "error_count"), _count),
     }
 
@@ -81,7 +84,7 @@ class ImportView(ScopedReadOnlyView):
 
     def _job(self, job_id: int) -> ImportJob:
         if record_id(job_id) is None:
-            raise NotFound("No such import in this school.")
+            raise NotFound(_("No such import in this school."))
         return importing.get_job(job_id, context.school_id(), actor=self._actor())
 
     @expose("/new", methods=("GET", "POST"))
@@ -121,7 +124,7 @@ class ImportView(ScopedReadOnlyView):
         if not FlaskForm().validate_on_submit():
             abort(400)
         if record_id(job_id) is None:
-            abort(404, "No such import in this school.")
+            abort(404, _("No such import in this school."))
 
     @expose("/<int:job_id>/confirm", methods=("POST",))
     def confirm_view(self, job_id):
@@ -141,7 +144,7 @@ class ImportView(ScopedReadOnlyView):
         except RosterError as exc:
             flash(str(exc), "warning")
             return redirect(url_for(".job_view", job_id=job_id))
-        flash("Import cancelled; nothing was changed.", "info")
+        flash(_("Import cancelled; nothing was changed."), "info")
         return redirect(url_for(".index_view"))
 
     @expose("/<int:job_id>/failed.<fmt>")

@@ -1,6 +1,7 @@
 """Students → Invite: the school's sign-up link, and invitations by email."""
 
 from flask_admin import expose
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -14,7 +15,7 @@ from roster.services import emails, invitations
 
 class InviteForm(FlaskForm):
     # Room for 1,000 long addresses; the service counts them and says so when there are too many.
-    emails = TextAreaField("Email addresses", validators=[Length(max=300_000)])
+    emails = TextAreaField(_l("Email addresses"), validators=[Length(max=300_000)])
 
 
 class InviteView(SecuredView):

@@ -4,6 +4,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -15,9 +18,11 @@ from wtforms.widgets import Select
 
 from roster.admin import context
 from roster.admin.base import ScopedView, SecuredModelView
+from roster.admin.context import date_text as roster_date
 from roster.admin.forms import attach_errors
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
+from roster.i18n import LANGUAGES
 from roster.models import Membership, Role, School, User
 from roster.services import emails, schools
 from roster.text import DEFAULT_COUNTRY, countries, country_name
@@ -34,20 +39,31 @@ class _Select(Select):
 
 
 def _country_field():
-    return SelectField("Country", choices=countries, default=DEFAULT_COUNTRY, widget=_Select(),
-                       description="Phones of the school's students are read and shown as this country writes them.")
+    return SelectField(_l("Country"), choices=countries, default=DEFAULT_COUNTRY, widget=_Select(),
+                       description=_l("Phones of the school's students are read and shown as this country writes "
+                                      "them."))
+
+
+def _language_field():
+    return SelectField(_l("Language"), choices=[SelectChoice("", _l("The platform's default")),
+                                                *(SelectChoice(code, name) for code, name in LANGUAGES.items())],
+                       default="", widget=_Select(), validate_choice=False,  # checked by the service
+                       description=_l("The language of the mails to students who have not chosen one (invitations, "
+                                      "credentials)."))
 
 
 class SchoolForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    slug = StringField("Short name (in addresses)", validators=[Optional(), Length(max=60)],
-                       description="Letters, digits and dashes; made from the name when left empty.")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Short name (in addresses)"), validators=[Optional(), Length(max=60)],
+                       description=_l("Letters, digits and dashes; made from the name when left empty."))
     country = _country_field()
+    language = _language_field()
 
 
 class RenameForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     country = _country_field()
+    language = _language_field()
 
 
 def _school_name(view, context_, model, name):
@@ -59,12 +75,14 @@ class SchoolView(SecuredModelView):
 
     form = SchoolForm
     details_template = "admin/roster/school_details.html"
-    column_list = ["name", "slug", "country", "is_active", "created_at"]
-    column_labels = {"slug": "Short name", "is_active": "Active", "created_at": "Created"}
+    column_list = ["name", "slug", "country", "language", "is_active", "created_at"]
+    column_labels = {"name": _l("Name"), "slug": _l("Short name"), "country": _l("Country"), "language": _l("Language"),
+                     "is_active": _l("Active"), "created_at": _l("Created")}
     column_sortable_list = ["name", "slug", "is_active", "created_at"]
     column_default_sort = [("name", False), ("id", False)]
     column_searchable_list = ["name", "slug"]
-    column_formatters = {"name": _school_name, "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d")}
+    column_formatters = {"name": _school_name, "created_at": lambda v, c, m, n: roster_date(m.created_at.date()),
+                         "language": lambda v, c, m, n: LANGUAGES.get(m.language, _("The platform's default"))}
     can_view_details = True
     can_delete = False  # a school is deactivated, never deleted: its data stays
     page_size = 50
@@ -82,22 +100,26 @@ class SchoolView(SecuredModelView):
         return db.session.query(func.count(School.id))
 
     def edit_form(self, obj=None):
-        return RenameForm(request.form if request.method == "POST" else None, obj=obj)
+        form = RenameForm(request.form if request.method == "POST" else None, obj=obj)
+        if request.method != "POST" and obj is not None:
+            form.language.data = obj.language or ""
+        return form
 
     def create_model(self, form):
         try:
             school = schools.create(form.name.data, slug=form.slug.data or None, country=form.country.data,
-                                    actor=_actor())
+                                    language=form.language.data or None, actor=_actor())
         except ValidationFailed as exc:
             attach_errors(form, exc)
             return False
-        flash("School created. Choose it in the school switcher, then add its first school admin under Staff.",
+        flash(_("School created. Choose it in the school switcher, then add its first school admin under Staff."),
               "success")
         return school
 
     def update_model(self, form, model):
         try:
-            schools.rename(model.id, form.name.data, country=form.country.data, actor=_actor())
+            language = (form.language.data or None) if "language" in request.form else schools.KEEP
+            schools.rename(model.id, form.name.data, country=form.country.data, language=language, actor=_actor())
         except ValidationFailed as exc:
             attach_errors(form, exc)
             return False
@@ -107,7 +129,7 @@ class SchoolView(SecuredModelView):
         number = record_id(get_mdict_item_or_list(request.values, "id"))
         school = db.session.get(School, number) if number is not None else None
         if school is None:
-            abort(404, "No such school.")
+            abort(404, _("No such school."))
         return school
 
     @expose("/details/")
@@ -115,6 +137,7 @@ class SchoolView(SecuredModelView):
         school = self._one()
         return self.render(self.details_template, model=school, form=FlaskForm(),
                            country_name=country_name(school.country),
+                           language_name=LANGUAGES.get(school.language, _("The platform's default")),
                            signup_url=emails.sign_up_url(school))
 
     def _post_checked(self):
@@ -126,7 +149,7 @@ class SchoolView(SecuredModelView):
     def regenerate_view(self):
         school = self._post_checked()
         schools.regenerate_link(school.id, actor=_actor())
-        flash("The sign-up link was regenerated: the old one no longer works.", "success")
+        flash(_("The sign-up link was regenerated: the old one no longer works."), "success")
         return redirect(url_for(".details_view", id=school.id))
 
     @expose("/active", methods=("POST",))
@@ -134,8 +157,9 @@ class SchoolView(SecuredModelView):
         school = self._post_checked()
         active = request.form.get("active") == "1"
         schools.set_active(school.id, active, actor=_actor())
-        flash(f"{school.name} is active again." if active else
-              f"{school.name} is deactivated: its pages and sign-up link stop working; its data stays.", "success")
+        flash(_("%(school)s is active again.", school=school.name) if active else
+              _("%(school)s is deactivated: its pages and sign-up link stop working; its data stays.",
+                school=school.name), "success")
         return redirect(url_for(".details_view", id=school.id))
 
     @expose("/edit/", methods=("GET", "POST"))
@@ -145,13 +169,13 @@ class SchoolView(SecuredModelView):
 
 
 class StaffForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=[SelectChoice(Role.TEACHER.value, "Teacher"),
-                                        SelectChoice(Role.ADMIN.value, "School admin")],
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[SelectChoice(Role.TEACHER.value, _l("Teacher")),
+                                            SelectChoice(Role.ADMIN.value, _l("School admin"))],
                        widget=_Select())
-    last_name = StringField("Last name", validators=[Optional(), Length(max=100)],
-                            description="For someone new; people with an account keep their name.")
-    first_name = StringField("First name", validators=[Optional(), Length(max=100)])
+    last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=100)],
+                            description=_l("For someone new; people with an account keep their name."))
+    first_name = StringField(_l("First name"), validators=[Optional(), Length(max=100)])
 
 
 class StaffView(ScopedView):
@@ -161,14 +185,14 @@ class StaffView(ScopedView):
     form = StaffForm
     can_edit = False
     column_list = ["user", "email", "role", "created_at"]
-    column_labels = {"user": "Name", "created_at": "Since"}
+    column_labels = {"user": _l("Name"), "email": _l("Email"), "role": _l("Role"), "created_at": _l("Since")}
     column_sortable_list = ["role", "created_at"]
     column_default_sort = [("role", False), ("id", False)]
     column_formatters = {
         "user": lambda v, c, m, n: m.user.full_name,
         "email": lambda v, c, m, n: m.user.email,
-        "role": lambda v, c, m, n: "School admin" if m.role == Role.ADMIN.value else "Teacher",
-        "created_at": lambda v, c, m, n: m.created_at.strftime("%Y-%m-%d"),
+        "role": lambda v, c, m, n: _("School admin") if m.role == Role.ADMIN.value else _("Teacher"),
+        "created_at": lambda v, c, m, n: roster_date(m.created_at.date()),
     }
     model_class = Membership
 
@@ -191,8 +215,9 @@ class StaffView(ScopedView):
         except ValidationFailed as exc:
             attach_errors(form, exc)
             return False
-        flash(f"{membership.user.email} was sent a link to set a password." if created else
-              f"{membership.user.email} already had an account: they were given the role and told by mail.", "info")
+        flash(_("%(email)s was sent a link to set a password.", email=membership.user.email) if created else
+              _("%(email)s already had an account: they were given the role and told by mail.",
+                email=membership.user.email), "info")
         return membership
 
     def delete_model(self, model):
@@ -211,7 +236,7 @@ class StaffView(ScopedView):
             abort(404)
         return super().delete_view()
 
-    @action("delete", "Remove", "Remove the selected people's roles in this school? Their accounts stay.")
+    @action("delete", _l("Remove"), _l("Remove the selected people's roles in this school? Their accounts stay."))
     def action_delete(self, ids):
         removed = 0
         for membership_id in ids:
@@ -222,4 +247,4 @@ class StaffView(ScopedView):
                 continue
             except RosterError as exc:
                 flash(str(exc), "error")
-        flash(f"Removed {removed} role{'s' if removed != 1 else ''}.", "success")
+        flash(ngettext("Removed %(num)s role.", "Removed %(num)s roles.", removed), "success")

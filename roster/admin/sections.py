@@ -4,6 +4,7 @@ from flask import abort, request
 from flask_admin import expose
 from flask_admin.form.widgets import Select2Widget
 from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
@@ -24,8 +25,8 @@ class _TeacherSelect(Select2Widget):
 
 
 class SectionForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    teachers = SelectMultipleField("Teachers", coerce=int, validate_choice=False,
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    teachers = SelectMultipleField(_l("Teachers"), coerce=int, validate_choice=False,
                                    widget=_TeacherSelect(multiple=True))
 
 

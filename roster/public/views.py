@@ -1,12 +1,13 @@
 import time
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 
-from roster import permissions
+from roster import i18n, permissions
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db, limiter
 from roster.models import School, Student, User
@@ -15,12 +16,13 @@ from roster.public.forms import (
     ChangePasswordForm,
     CodeForm,
     ForgotPasswordForm,
+    LanguageForm,
     ResetPasswordForm,
     SignInForm,
     SignUpForm,
     TwoFactorChangeForm,
 )
-from roster.services import accounts, invitations, two_factor
+from roster.services import accounts, invitations, preferences, two_factor
 from roster.urls import safe_next
 
 
@@ -65,17 +67,26 @@ def login():
         if user is None:
             g.sign_in_failed = True
             accounts.record_failed_sign_in(form.login.data)
-            form.password.errors = ["The email or login and password do not match an account."]
+            form.password.errors = [_("The email or login and password do not match an account.")]
         else:
             if current_user.is_authenticated:
                 accounts.sign_out(current_user.session_token)
             # A fresh session at every sign-in: nothing set before it (a planted cookie included) survives.
-            session.clear()
+            _fresh_session()
             if two_factor.is_on(user):  # the password was right; the second step comes before any session
                 session[SECOND_STEP] = {"user": user.id, "at": time.time(), "next": next_url}
                 return redirect(url_for("public.second_step"))
             return _signed_in(user, next_url)
     return render_template("public/login.html", form=form, next_url=next_url)
+
+
+def _fresh_session() -> None:
+    """An empty session (nothing set before it, a planted cookie included, survives), in the language the
+    visitor chose on the public pages."""
+    language = session.get(i18n.SESSION_KEY)
+    session.clear()
+    if language in i18n.LANGUAGES:
+        session[i18n.SESSION_KEY] = language
 
 
 SECOND_STEP = "second_step"
@@ -86,10 +97,10 @@ def _signed_in(user, next_url):
     accounts.sign_in(user, ip_address=request.remote_addr)
     login_user(user)
     if user.must_change_password:
-        flash("Set a new password before you go on.", "warning")
+        flash(_("Set a new password before you go on."), "warning")
         return redirect(url_for("public.security"))
     if not two_factor.is_on(user) and two_factor.required_for(user):
-        flash("Your role needs two-factor sign-in: set it up before you go on.", "warning")
+        flash(_("Your role needs two-factor sign-in: set it up before you go on."), "warning")
         return redirect(url_for("public.two_factor_settings"))
     return redirect(next_url or home_for(user))
 
@@ -106,7 +117,7 @@ def second_step():
     pending = session.get(SECOND_STEP)
     if not pending or time.time() - pending["at"] > SECOND_STEP_SECONDS:
         session.pop(SECOND_STEP, None)
-        flash("Sign in again: the second step waits five minutes at most.", "info")
+        flash(_("Sign in again: the second step waits five minutes at most."), "info")
         return redirect(url_for("public.login"))
     form = CodeForm()
     if form.validate_on_submit():
@@ -114,8 +125,8 @@ def second_step():
             session.pop(SECOND_STEP, None)
             return _signed_in(db.session.get(User, pending["user"]), safe_next(pending.get("next")))
         g.code_failed = True
-        form.code.errors = ["This code does not work: enter the six digits your app shows now (each works "
-                            "once), or one of your unused recovery codes."]
+        form.code.errors = [_("This code does not work: enter the six digits your app shows now (each works "
+                            "once), or one of your unused recovery codes.")]
     return render_template("public/second_step.html", form=form)
 
 
@@ -133,7 +144,7 @@ def two_factor_settings():
             except ValidationFailed as exc:
                 form.code.errors = exc.field_errors["code"]
             else:
-                flash("Two-factor sign-in is on.", "success")
+                flash(_("Two-factor sign-in is on."), "success")
                 return render_template("public/recovery_codes.html", codes=codes)
         secret = two_factor.pending_secret(user.id)
         return render_template("public/two_factor_setup.html", form=form, secret=secret,
@@ -141,7 +152,7 @@ def two_factor_settings():
     form = TwoFactorChangeForm()
     if form.validate_on_submit():
         if not accounts.verify_password(user.password_hash, form.current_password.data):
-            form.current_password.errors = ["The current password is not right."]
+            form.current_password.errors = [_("The current password is not right.")]
         elif request.form.get("action") == "renew":
             return render_template("public/recovery_codes.html", codes=two_factor.renew_recovery_codes(user.id))
         else:
@@ -150,7 +161,7 @@ def two_factor_settings():
             except RosterError as exc:
                 flash(str(exc), "warning")
             else:
-                flash("Two-factor sign-in is off.", "info")
+                flash(_("Two-factor sign-in is off."), "info")
             return redirect(url_for("public.two_factor_settings"))
     return render_template("public/two_factor_on.html", form=form, left=two_factor.recovery_codes_left(user.id),
                            required=two_factor.required_for(user))
@@ -161,8 +172,8 @@ def logout():
     if current_user.is_authenticated:
         accounts.sign_out(current_user.session_token)
     logout_user()
-    session.clear()
-    flash("You have signed out.", "info")
+    _fresh_session()
+    flash(_("You have signed out."), "info")
     return redirect(url_for("public.login"))
 
 
@@ -194,9 +205,29 @@ def security():
         except ValidationFailed as exc:
             _show_errors(form, exc)
         else:
-            flash("Your password has been changed.", "success")
+            flash(_("Your password has been changed."), "success")
             return redirect(url_for("public.security"))
     return render_template("public/security.html", form=form)
+
+
+@bp.route("/language/<code>")
+def choose_language(code):
+    """The public pages' switcher: this visitor's pages in that language from now on (a signed-in user's own
+    choice, in Settings → Language, still wins)."""
+    if code in i18n.LANGUAGES:
+        session[i18n.SESSION_KEY] = code
+    return redirect(safe_next(request.args.get("next")) or url_for("public.index"))
+
+
+@bp.route("/settings/language", methods=["GET", "POST"])
+@login_required
+def language_settings():
+    form = LanguageForm(language=current_user.language or i18n.current())
+    if form.validate_on_submit():
+        preferences.set_language(current_user.id, form.language.data)
+        flash(_("Your language is saved."), "success")
+        return redirect(url_for("public.language_settings"))
+    return render_template("public/language.html", form=form)
 
 
 @bp.errorhandler(invitations.LinkNotValid)
@@ -204,7 +235,7 @@ def security():
 def _dead_link(exc):
     """A link that does not work (unknown, used, expired, withdrawn), found when it is opened or posted: a page
     that says which, as a 404."""
-    return render_template("public/error.html", code=404, title="This link does not work", message=str(exc)), 404
+    return render_template("public/error.html", code=404, title=_("This link does not work"), message=str(exc)), 404
 
 
 LANDED = "landed"  # the token of the link a person opened, kept here once the page is left for its plain URL
@@ -257,7 +288,7 @@ def sign_up(token):
     """The public sign-up page of a school's link or of an invitation. Opening it consumes nothing."""
     invited = request.endpoint in ("public.join_invited", "public.join_invited_landed")
     kind = "invitation" if invited else "school"
-    _, link, answer = _open_link(
+    _token, link, answer = _open_link(
         kind, token, lambda t: invitations.resolve_link(**{"invitation_token" if invited else "school_token": t}),
         "public.join_invited_landed" if invited else "public.join_landed")
     if answer:
@@ -272,8 +303,8 @@ def sign_up(token):
             _show_errors(form, exc)
         else:
             _forget_landed(kind)
-            flash(f"Your account is ready. Sign in to see your page; {link.school.name} will activate you soon.",
-                  "success")
+            flash(_("Your account is ready. Sign in to see your page; %(school)s will activate you soon.",
+                    school=link.school.name), "success")
             return redirect(url_for("public.login"))
     return render_template("public/sign_up.html", form=form, school=link.school, invited=bool(link.email))
 
@@ -290,7 +321,7 @@ def confirm_sign_up(token):
     if form.validate_on_submit():
         student = invitations.confirm_claim(token)
         _forget_landed("confirm")
-        flash(f"Your email is confirmed. {student.school.name} will activate you soon.", "success")
+        flash(_("Your email is confirmed. %(school)s will activate you soon.", school=student.school.name), "success")
         return redirect(url_for("public.login"))
     return render_template("public/confirm_sign_up.html", form=form, school=found.student.school)
 
@@ -307,8 +338,8 @@ def forgot_password():
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data)
         # The same answer whether or not the address has an account.
-        flash("If an account uses this address, a link to set a new password is on its way. "
-              "It works once, for an hour.", "info")
+        flash(_("If an account uses this address, a link to set a new password is on its way. "
+                "It works once, for an hour."), "info")
         return redirect(url_for("public.login"))
     return render_template("public/forgot_password.html", form=form)
 
@@ -317,7 +348,7 @@ def forgot_password():
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token):
     """Opening the link consumes nothing; only the POST that sets the password does."""
-    token, _, answer = _open_link("reset", token, accounts.check_reset_link, "public.reset_password_landed")
+    token, _found, answer = _open_link("reset", token, accounts.check_reset_link, "public.reset_password_landed")
     if answer:
         return answer
     form = ResetPasswordForm()
@@ -329,7 +360,7 @@ def reset_password(token):
         else:
             if current_user.is_authenticated:
                 logout_user()
-            session.clear()
-            flash("Your password has been set. Sign in with it.", "success")
+            _fresh_session()
+            flash(_("Your password has been set. Sign in with it."), "success")
             return redirect(url_for("public.login"))
     return render_template("public/reset_password.html", form=form)

@@ -10,12 +10,13 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy import update as sql_update
 
-from roster import permissions
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
+from roster.fields import N_
 from roster.models import Membership, PasswordReset, Student, User, UserSession, utcnow
 from roster.services import audit, emails
 from roster.text import normalize_email, normalize_login
@@ -140,13 +141,19 @@ def address_holders(addresses) -> dict[str, set[int]]:
     return holders
 
 
+def find_by_address(address: str) -> User | None:
+    """The account using this address as its login or email (the one of lowest id if several)."""
+    ids = set().union(*address_holders([address]).values())
+    return db.session.get(User, min(ids)) if ids else None
+
+
 def address_taken(*addresses, except_user_id: int | None = None) -> bool:
     """Whether an account other than except_user_id uses any of these addresses as its login or email: the one
     rule for "this address is already an account's" (creating an account, credentials, change of email)."""
     return any(users - {except_user_id} for users in address_holders(addresses).values())
 
 
-NOT_THEIRS = "This address belongs to an account Roster cannot change from here."
+NOT_THEIRS = N_("This address belongs to an account Roster cannot change from here.")  # _(NOT_THEIRS) where shown
 
 
 def changeable_accounts(user_ids, school_id: int) -> set[int]:
@@ -182,10 +189,10 @@ def create_user(
     phone="", is_platform_admin=False, must_change_password=False,
 ) -> User:
     """Add a user to the current transaction (the caller commits); the email and login must be free."""
-    email = required_address(email, missing="Enter an email address.")
+    email = required_address(email, missing=_("Enter an email address."))
     wanted_login = normalize_login(login or email)
     if address_taken(email, wanted_login):
-        raise ValidationFailed({"email": ["An account with this email or login already exists."]})
+        raise ValidationFailed({"email": [_("An account with this email or login already exists.")]})
     user = User(
         email=email,
         login=wanted_login,
@@ -212,10 +219,10 @@ def password_problem(password: str) -> str | None:
     """Why a password may not be chosen (too short, too common), or None. Every place a password is set asks."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password or "") < minimum:
-        return f"Use at least {minimum} characters."
+        return _("Use at least %(count)s characters.", count=minimum)
     if password.strip().lower() in common_passwords():
-        return ("This password is on the list of the most common passwords, the first ones an attacker tries. "
-                "Choose another (a few unrelated words make a good one).")
+        return (_("This password is on the list of the most common passwords, the first ones an attacker tries. "
+                "Choose another (a few unrelated words make a good one)."))
     return None
 
 
@@ -235,7 +242,7 @@ def check_new_password(new: str, confirm: str) -> dict[str, list[str]]:
     if problem := password_problem(new):
         errors["new_password"] = [problem]
     elif new != confirm:
-        errors["confirm_password"] = ["The two new passwords differ."]
+        errors["confirm_password"] = [_("The two new passwords differ.")]
     return errors
 
 
@@ -244,9 +251,9 @@ def change_password(user_id: int, *, current: str, new: str, confirm: str, keep_
     user = db.session.get(User, user_id)
     errors = check_new_password(new, confirm)
     if not verify_password(user.password_hash, current or ""):
-        errors = {"current_password": ["The current password is not right."], **errors}
+        errors = {"current_password": [_("The current password is not right.")], **errors}
     elif new and new == current and not errors:
-        errors["new_password"] = ["Choose a password different from the current one."]
+        errors["new_password"] = [_("Choose a password different from the current one.")]
     if errors:
         raise ValidationFailed(errors)
     set_password(user, new)
@@ -299,7 +306,7 @@ def mail_new_link(message) -> None:
                                                                 Membership.school_id == message.school_id))
         if membership is not None:
             token, expires = password_link(user, timedelta(days=cfg["INVITATION_DAYS"]))
-            emails.staff_invitation(message.school, user, permissions.role_label(membership.role), token, expires)
+            emails.staff_invitation(message.school, user, membership.role, token, expires)
             return
     token, expires = password_link(user, timedelta(minutes=cfg["PASSWORD_RESET_MINUTES"]))
     emails.password_reset(user, token, expires)
@@ -317,7 +324,7 @@ def password_link(user: User, valid_for: timedelta) -> tuple[str, datetime]:
 def check_reset_link(token: str) -> PasswordReset:
     reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_digest == _digest(token or "")))
     if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
-        raise ResetLinkNotValid("This password reset link does not work any more. Ask for a new one.")
+        raise ResetLinkNotValid(_("This password reset link does not work any more. Ask for a new one."))
     return reset
 
 
@@ -333,7 +340,7 @@ def reset_password(token: str, *, new: str, confirm: str) -> User:
         .values(used_at=utcnow()))
     if used.rowcount != 1:
         db.session.rollback()
-        raise ResetLinkNotValid("This password reset link does not work any more. Ask for a new one.")
+        raise ResetLinkNotValid(_("This password reset link does not work any more. Ask for a new one."))
     user = reset.user
     set_password(user, new)
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))

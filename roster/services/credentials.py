@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from roster import permissions
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
+from roster.fields import N_
 from roster.models import AccountStatus, School, Student, UserSession, utcnow
 from roster.services import accounts, audit, emails, refusals_roll_back
 from roster.services import students as student_service
@@ -49,7 +51,7 @@ class BulkResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (student's name, why)
 
 
-JUST_SENT = "credentials were sent a moment ago (a double click?); wait a minute to send new ones"
+JUST_SENT = N_("credentials were sent a moment ago (a double click?); wait a minute to send new ones")
 
 
 class JustSent(RosterError):
@@ -112,24 +114,24 @@ def _checked_form(student: Student, school_id: int, role, *, login: str, email: 
         errors["email"] = [str(exc)]
     else:
         if not email:
-            errors["email"] = ["Enter the email the credentials go to."]
+            errors["email"] = [_("Enter the email the credentials go to.")]
         elif email != student.email:
             if not permissions.allows(role, "students.change_email"):
-                errors["email"] = ["Only a school admin can give the student another email."]
+                errors["email"] = [_("Only a school admin can give the student another email.")]
             elif db.session.scalar(select(Student.id).where(
                     Student.school_id == school_id, Student.email == email, Student.id != student.id).limit(1)):
-                errors["email"] = ["Another student of this school already has this email."]
+                errors["email"] = [_("Another student of this school already has this email.")]
     login = normalize_login(login) or (email if "email" not in errors else "")
     if not login:
-        errors["login"] = ["Enter a login."]
+        errors["login"] = [_("Enter a login.")]
     elif len(login) > 254:
-        errors["login"] = ["Use at most 254 characters."]
+        errors["login"] = [_("Use at most 254 characters.")]
     if problem := accounts.password_problem(password or ""):
-        errors["password"] = [f"{problem} Or press Change for a generated password."]
+        errors["password"] = [_("%(problem)s Or press Change for a generated password.", problem=problem)]
     if student.user_id is not None and not accounts.changeable_accounts([student.user_id], school_id):
-        errors = {"email": [accounts.NOT_THEIRS]}
+        errors = {"email": [_(accounts.NOT_THEIRS)]}
     elif not errors and accounts.address_taken(login, email, except_user_id=student.user_id):
-        errors["login"] = ["Another account already uses this login or email."]
+        errors["login"] = [_("Another account already uses this login or email.")]
     if errors:
         raise ValidationFailed(errors)
     return login, email
@@ -142,7 +144,7 @@ def issue(student_id: int, school_id: int, *, login: str, email: str, password: 
     login, email = _checked_form(student, school_id, role, login=login, email=email, password=password)
     if not _claim([student.id]):
         db.session.rollback()
-        raise JustSent(f"Nothing sent to {student.full_name}: {JUST_SENT}.")
+        raise JustSent(_("Nothing sent to %(name)s: %(reason)s.", name=student.full_name, reason=_(JUST_SENT)))
     issued = _give(student, db.session.get(School, school_id), login=login, email=email, password=password,
                    actor=actor)
     db.session.commit()
@@ -164,11 +166,12 @@ def issue_many(student_ids: list[int], school_id: int, *, actor) -> BulkResult:
     theirs = accounts.changeable_accounts([s.user_id for s in chosen], school_id)
     for student in chosen:
         if not student.email:
-            result.skipped.append((student.full_name, "no email"))
+            result.skipped.append((student.full_name, _("no email")))
         elif student.user_id is not None and student.user_id not in theirs:
-            result.skipped.append((student.full_name, accounts.NOT_THEIRS[:-1].replace("This", "their")))
+            result.skipped.append((student.full_name, _("their address belongs to an account Roster cannot change "
+                                                         "from here")))
         elif holders.get(student.email, set()) - {student.user_id}:
-            result.skipped.append((student.full_name, "another account already uses this email"))
+            result.skipped.append((student.full_name, _("another account already uses this email")))
         else:
             eligible.append(student)
     claimed = _claim([student.id for student in eligible])

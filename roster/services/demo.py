@@ -22,9 +22,9 @@ from roster.text import name_search_key, normalize_phone
 
 DEMO_PASSWORD = "roster-demo-2026"
 PLATFORM_ADMIN = "platform@roster.example"
-SCHOOLS = [
-    ("Green Valley School", "green-valley", "gv"),
-    ("Школа № 17", "school-17", "s17"),
+SCHOOLS = [  # (name, slug, short, language of its mails to students)
+    ("Green Valley School", "green-valley", "gv", None),
+    ("Школа № 17", "school-17", "s17", "ru"),
 ]
 LATIN = {
     "last": ["Smith", "Johnson", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Walker", "Wright", "Green",
@@ -47,7 +47,7 @@ SECTIONS = ["1A", "1B", "2A", "2B", "3A", "3B"]
 
 def staff_logins() -> list[tuple[str, str]]:
     rows = [(PLATFORM_ADMIN, "platform admin")]
-    for name, _slug, short in SCHOOLS:
+    for name, _slug, short, _language in SCHOOLS:
         rows += [(f"admin@{short}.roster.example", f"school admin, {name}"),
                  (f"teacher1@{short}.roster.example", f"teacher (sections 1A, 1B), {name}"),
                  (f"teacher2@{short}.roster.example", f"teacher (sections 2A, 2B), {name}")]
@@ -95,8 +95,8 @@ def load(students_per_school: int = 300) -> bool:
     platform = accounts.create_user(PLATFORM_ADMIN, password=DEMO_PASSWORD, last_name="Admin",
                                     first_name="Platform", is_platform_admin=True)
     db.session.flush()
-    for name, slug, short in SCHOOLS:
-        school = schools.create(name, slug=slug, actor=platform)
+    for name, slug, short, language in SCHOOLS:
+        school = schools.create(name, slug=slug, language=language, actor=platform)
         admin = accounts.create_user(f"admin@{short}.roster.example", password=DEMO_PASSWORD,
                                      last_name="Admin", first_name=name)
         teachers = [accounts.create_user(f"teacher{i}@{short}.roster.example", password=DEMO_PASSWORD,

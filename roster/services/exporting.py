@@ -15,7 +15,8 @@ from sqlalchemy import Select, func, select
 from roster import fields, permissions
 from roster.errors import ValidationFailed
 from roster.extensions import db
-from roster.models import AccountStatus, Program, Section, Student, Tag, student_program, student_section, student_tag
+from roster.labels import ACCOUNT_STATUSES
+from roster.models import Program, Section, Student, Tag, student_program, student_section, student_tag
 from roster.services import audit, listing
 from roster.sql import id_in
 from roster.text import DEFAULT_COUNTRY, format_phone
@@ -77,10 +78,10 @@ def _getter(column: str, region: str):
     if column in LINKS:
         return lambda row, links: links[column].get(row.id, [])
     if column == "account_status":
-        labels = {s.value: s.label for s in AccountStatus}
+        labels = dict(ACCOUNT_STATUSES)  # as English writes them: a file is the same in every language
         return lambda row, links: labels.get(row.account_status, row.account_status)
     if column in ("gender", "source"):
-        return lambda row, links: fields.choice_label(getattr(row, column))
+        return lambda row, links: fields.neutral_choice(getattr(row, column))
     return lambda row, links: getattr(row, column)
 
 
@@ -111,14 +112,15 @@ def begin(school_id: int, *, actor, filters: list[tuple[str, str]], columns: lis
     count = db.session.scalar(select(func.count()).select_from(
         statement.with_only_columns(Student.id).order_by(None).subquery()))
     audit.record("students exported", actor=actor, school_id=school_id, details={
-        "format": fmt, "columns": columns, "filters": [[fields.label(name), value] for name, value in filters],
+        "format": fmt, "columns": columns, "filters": [[fields.STUDENT[name].label, value] for name, value in filters],
         "rows": count, **({"selected": len(ids)} if ids is not None else {})})
     db.session.commit()
     return statement
 
 
 def header(columns: list[str]) -> list[str]:
-    return [fields.label(c) for c in columns]
+    """The file's header row, in the language of whoever exports (an import reads all three back)."""
+    return [str(fields.label(c)) for c in columns]
 
 
 def rows(statement: Select, columns: list[str], *, region: str = DEFAULT_COUNTRY) -> Iterator[list]:

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from roster import permissions
+from roster import i18n, permissions
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import AccountStatus, Invitation, School, SignUpClaim, Source, Student, utcnow
@@ -57,10 +58,11 @@ def invite(school_id: int, text: str, *, actor) -> InviteResult:
     limit = current_app.config["INVITE_MAX_ADDRESSES"]
     addresses, invalid = parse_addresses(text)
     if len(addresses) + len(invalid) > limit:
-        raise ValidationFailed({"emails": [f"Up to {limit:,} addresses at a time; this list has "
-                                           f"{len(addresses) + len(invalid):,}."]})
+        count = len(addresses) + len(invalid)
+        raise ValidationFailed({"emails": [_("Up to %(limit)s addresses at a time; this list has %(count)s.",
+                                             limit=i18n.number(limit), count=i18n.number(count))]})
     if not addresses and not invalid:
-        raise ValidationFailed({"emails": ["Enter at least one email address."]})
+        raise ValidationFailed({"emails": [_("Enter at least one email address.")]})
     result = InviteResult(invalid=invalid)
     on_roster = set(db.session.scalars(
         select(Student.email).where(Student.school_id == school_id, Student.email.in_(addresses),
@@ -100,7 +102,7 @@ def resend(invitation_ids: list[int], school_id: int, *, actor) -> InviteResult:
     permissions.require(actor, school_id, "students.invite")
     addresses = [i.email for i in _scoped(invitation_ids, school_id) if i.accepted_at is None]
     if not addresses:
-        raise NotFound("None of the chosen invitations can be sent again.")
+        raise NotFound(_("None of the chosen invitations can be sent again."))
     return invite(school_id, " ".join(addresses), actor=actor)
 
 
@@ -136,21 +138,21 @@ def resolve_link(*, school_token: str | None = None, invitation_token: str | Non
     if invitation_token:
         invitation = db.session.scalar(select(Invitation).where(Invitation.token_digest == digest(invitation_token)))
         if invitation is None:
-            raise LinkNotValid("This invitation link is not valid. Ask your school for a new one.")
+            raise LinkNotValid(_("This invitation link is not valid. Ask your school for a new one."))
         if invitation.accepted_at:
-            raise LinkNotValid("This invitation has already been used. Sign in with the account you created.")
+            raise LinkNotValid(_("This invitation has already been used. Sign in with the account you created."))
         if invitation.revoked_at:
-            raise LinkNotValid("This invitation was withdrawn. Ask your school for a new one.")
+            raise LinkNotValid(_("This invitation was withdrawn. Ask your school for a new one."))
         if invitation.expires_at <= utcnow():
-            raise LinkNotValid("This invitation has expired. Ask your school for a new one.")
+            raise LinkNotValid(_("This invitation has expired. Ask your school for a new one."))
         school = invitation.school
     else:
         invitation = None
         school = db.session.scalar(select(School).where(School.signup_token == (school_token or "")))
         if school is None:
-            raise LinkNotValid("This sign-up link is not valid. Ask your school for its current link.")
+            raise LinkNotValid(_("This sign-up link is not valid. Ask your school for its current link."))
     if not school.is_active:
-        raise LinkNotValid("This school does not take sign-ups at the moment.")
+        raise LinkNotValid(_("This school does not take sign-ups at the moment."))
     return SignUpLink(school=school, invitation=invitation)
 
 
@@ -195,12 +197,12 @@ def _sign_up_fields(link: SignUpLink, data: dict) -> dict:
         cleaned[name] = " ".join((data.get(name) or "").split())[:100]
     for name in ("last_name", "first_name"):
         if not cleaned[name]:
-            errors[name] = ["This field is required."]
+            errors[name] = [_("This field is required.")]
     email = link.email or data.get("email") or ""
     try:
         cleaned["email"] = normalize_email(email)
         if not cleaned["email"]:
-            errors["email"] = ["Enter your email address."]
+            errors["email"] = [_("Enter your email address.")]
     except ValueError as exc:
         errors["email"] = [str(exc)]
     try:
@@ -219,7 +221,7 @@ def _tell_existing_account(link: SignUpLink, address: str, password: str) -> Non
     """The page answers as for a new account (it tells nobody which addresses have one); the owner is told."""
     accounts.hash_password(password)  # and takes as long
     audit.record("sign-up with an existing account's email", actor=None, school_id=link.school.id)
-    emails.sign_up_existing_account(link.school, address)
+    emails.sign_up_existing_account(link.school, accounts.find_by_address(address), address)
     db.session.commit()
 
 
@@ -254,14 +256,14 @@ def _consume(invitation: Invitation) -> None:
                                  Invitation.revoked_at.is_(None)).values(accepted_at=utcnow()))
     if consumed.rowcount != 1:
         db.session.rollback()
-        raise LinkNotValid("This invitation has already been used. Sign in with the account you created.")
+        raise LinkNotValid(_("This invitation has already been used. Sign in with the account you created."))
 
 
 def claim(token: str) -> SignUpClaim:
     """The waiting sign-up a confirmation link leads to, or LinkNotValid."""
     found = db.session.scalar(select(SignUpClaim).where(SignUpClaim.token_digest == digest(token or "")))
     if found is None or found.used_at is not None or found.expires_at <= utcnow():
-        raise LinkNotValid("This confirmation link does not work any more. Sign in, or ask your school.")
+        raise LinkNotValid(_("This confirmation link does not work any more. Sign in, or ask your school."))
     return found
 
 
@@ -273,7 +275,7 @@ def confirm_claim(token: str) -> Student:
     student = found.student
     if used.rowcount != 1 or student.user_id is not None:
         db.session.rollback()
-        raise LinkNotValid("This confirmation link does not work any more. Sign in, or ask your school.")
+        raise LinkNotValid(_("This confirmation link does not work any more. Sign in, or ask your school."))
     student.user_id = found.user_id
     student.account_status = AccountStatus.PENDING.value
     audit.record("student signed up", actor=found.user, school_id=student.school_id, target=student,

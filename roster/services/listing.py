@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import ARRAY, Integer, Select, bindparam, false, func, intersect, or_, select
 from sqlalchemy.orm import selectinload
 
-from roster import fields, permissions
+from roster import permissions
 from roster.extensions import db
+from roster.fields import N_
 from roster.models import (
     Program,
     Section,
@@ -107,7 +109,7 @@ class Link:
 
     table: object
     model: type
-    noun: str
+    unknown_message: str  # names that are none of the school's: one whole message per kind (N_)
 
     def student_ids(self, ids: list[int]):
         """The students holding any of the items: rows of the link table only (its (item, student) index)."""
@@ -115,14 +117,23 @@ class Link:
             return select(self.table.c.student_id).where(false())
         return select(self.table.c.student_id).where(self.table.c[f"{self.model.__tablename__}_id"].in_(ids))
 
+    def unknown(self, names: str) -> str:
+        return gettext(self.unknown_message, names=names)
+
     def options(self, school_id: int) -> list[tuple[str, str]]:
         rows = db.session.execute(
             select(self.model.id, self.model.name).where(self.model.school_id == school_id).order_by(self.model.name))
         return [(str(i), n) for i, n in rows]
 
 
-LINKS = {"programs": Link(student_program, Program, "program"), "tags": Link(student_tag, Tag, "tag"),
-         "sections": Link(student_section, Section, "section")}
+LINKS = {
+    "programs": Link(student_program, Program, N_("No program named %(names)s in this school: no student is listed "
+                                                  "for the Programs filter.")),
+    "tags": Link(student_tag, Tag, N_("No tag named %(names)s in this school: no student is listed for the Tags "
+                                      "filter.")),
+    "sections": Link(student_section, Section, N_("No section named %(names)s in this school: no student is listed "
+                                                  "for the Sections filter.")),
+}
 TEXT_FILTERS: dict[str, Callable[[str, int], list]] = {
     "full_name": name_matches, "phone": phone_matches, "email": email_matches,
     "personal_file_number": file_number_matches,
@@ -148,8 +159,7 @@ def _narrow(found: Found, name: str, value: str, school_id: int) -> None:
         ids, unknown = named_items(link.model, school_id, value.split(","))
         if unknown:
             names = ", ".join(f"“{u[:60]}”" for u in unknown)
-            message = (f"No {link.noun} named {names} in this school: no student is listed for the "
-                       f"{fields.label(name)} filter.")
+            message = link.unknown(names)
             if message not in found.messages:
                 found.messages.append(message)
             ids = []

@@ -16,13 +16,15 @@ from datetime import timedelta
 
 import flask_mail
 from flask import current_app
+from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
-from roster import permissions, sealing
+from roster import i18n, permissions, sealing
 from roster.errors import NotFound, RosterError
 from roster.extensions import db
+from roster.fields import N_
 from roster.models import LINK_PLACEHOLDER, SECRET_PLACEHOLDER, MailMessage, MailStatus, utcnow
 from roster.services import audit
 
@@ -31,15 +33,16 @@ PENDING = "roster_mail_pending"  # ids of committed-to-be mails, dispatched afte
 UNFLUSHED = "roster_mail_unflushed"
 
 
-def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | None = None, secret: str | None = None,
-          hidden_link: tuple[str, str] | None = None, **context) -> MailMessage:
+def queue(kind: str, to: str, subject, template: str, *, language: str | None = None, school_id: int | None = None,
+          secret: str | None = None, hidden_link: tuple[str, str] | None = None, **context) -> MailMessage:
     """Render templates/email/<template>.txt and .html and add the mail to the current transaction.
 
     A `secret` (a password) is rendered as a placeholder, kept aside sealed (encrypted) and put in only when the
     mail goes out: the log never shows it, and it is erased once delivery is over.
 
     Rendered straight from the Jinja environment: a mail depends only on its own context (never on the request
-    that caused it), and an invitation of 1,000 addresses renders 2,000 of them.
+    that caused it), and an invitation of 1,000 addresses renders 2,000 of them. Subject and bodies are made in
+    `language` (the recipient's, see roster.i18n.for_recipient); the subject may be a lazy string.
     """
     env = current_app.jinja_env
     if secret is not None:
@@ -47,12 +50,16 @@ def queue(kind: str, to: str, subject: str, template: str, *, school_id: int | N
     elif hidden_link is not None:  # (its name in the template, the link): kept sealed as the mail's secret
         name, secret = hidden_link
         context[name] = LINK_PLACEHOLDER
+    with i18n.speaking(language):
+        subject = " ".join(str(subject).split())  # never a line break in a header
+        body_text = env.get_template(f"email/{template}.txt").render(context)
+        body_html = env.get_template(f"email/{template}.html").render(context)
     message = MailMessage(
         kind=kind,
         to_address=to,
-        subject=" ".join(subject.split()),  # never a line break in a header
-        body_text=env.get_template(f"email/{template}.txt").render(context),
-        body_html=env.get_template(f"email/{template}.html").render(context),
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
         school_id=school_id,
         status=MailStatus.QUEUED.value,
         # Its dispatcher tries it at once; should that process die first, the sweep takes it after this.
@@ -113,7 +120,7 @@ def keep_unsent(message_ids: list[int]) -> None:
         MailMessage.id.in_(message_ids), MailMessage.status == MailStatus.QUEUED.value)).all()
     for message in messages:
         message.status = MailStatus.NOT_SENT.value
-        message.last_error = "no mail server"
+        message.last_error = N_("no mail server")  # the log's words are kept in English; its page translates them
         message.secret = None
         log.info("Mail not sent (no MAIL_SERVER): to %s, subject %r\n%s",
                  message.to_address, message.subject, message.body_text)
@@ -143,7 +150,7 @@ def deliver(message_id: int) -> None:
         body_text, body_html = _with_secret(message)
     except sealing.Unreadable:
         message.status, message.secret, message.next_attempt_at = MailStatus.FAILED.value, None, None
-        message.last_error = "Its password could not be unsealed (SECRET_KEY changed): send new credentials."
+        message.last_error = N_("Its password could not be unsealed (SECRET_KEY changed): send new credentials.")
         db.session.commit()
         return
     try:
@@ -217,17 +224,17 @@ def resend(message_ids: list[int], school_id: int | None, *, actor, renew_link=N
     )
     messages = db.session.scalars(query).all()
     if not messages:
-        raise NotFound("No failed or waiting mail among those chosen.")
+        raise NotFound(_("No failed or waiting mail among those chosen."))
     if any(m.secret_erased and m.kind == "credentials" for m in messages):
-        raise RosterError("A credentials mail cannot be sent again: its password is no longer kept. "
-                          "Use Credentials on the student to send a new one.")
+        raise RosterError(_("A credentials mail cannot be sent again: its password is no longer kept. "
+                          "Use Credentials on the student to send a new one."))
     renewed = [m for m in messages if m.secret_erased]
     if renewed and renew_link is None:
-        raise RosterError("This mail's link is no longer kept: ask for a new one.")
+        raise RosterError(_("This mail's link is no longer kept: ask for a new one."))
     if renewed:
         for message in renewed:  # its link is gone: a new mail with a new link instead
             renew_link(message)
-            message.last_error = "sent again with a new link"
+            message.last_error = N_("sent again with a new link")
             audit.record("mail resent", actor=actor, school_id=message.school_id, target=message,
                          details={"kind": message.kind, "new link": True})
         messages = [m for m in messages if not m.secret_erased]

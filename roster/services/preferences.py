@@ -1,9 +1,12 @@
-"""Per-user, per-school list preferences (the Columns choice)."""
+"""A user's preferences: their language; per school, their list's columns (the Columns choice)."""
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from roster import i18n
+from roster.errors import ValidationFailed
 from roster.extensions import db
-from roster.models import ListPreference
+from roster.models import ListPreference, User
 
 
 def visible_columns(user_id: int, school_id: int, view: str, *, available: list[str], default: list[str]) -> list[str]:
@@ -32,3 +35,11 @@ def save_columns(user_id: int, school_id: int, view: str, columns: list[str], *,
     pref.columns = columns
     db.session.commit()
     return columns
+
+
+def set_language(user_id: int, language: str) -> None:
+    """Keep the user's language: their pages and the mails Roster sends them."""
+    if language not in i18n.LANGUAGES:
+        raise ValidationFailed({"language": [_("Choose one of the languages shown.")]})
+    db.session.get(User, user_id).language = language
+    db.session.commit()

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import phonenumbers
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from roster import permissions
+from roster import i18n, permissions
 from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, Section, User, section_teacher
@@ -26,42 +27,55 @@ def slugify(name: str) -> str:
 
 def require_platform_admin(actor) -> None:
     if not getattr(actor, "is_platform_admin", False):
-        raise Forbidden("Only a platform admin can do that.")
+        raise Forbidden(_("Only a platform admin can do that."))
 
 
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ValidationFailed({"name": ["Enter the school's name."]})
+        raise ValidationFailed({"name": [_("Enter the school's name.")]})
     if len(name) > 200:
-        raise ValidationFailed({"name": ["Use at most 200 characters."]})
+        raise ValidationFailed({"name": [_("Use at most 200 characters.")]})
     return name
 
 
 def _school(school_id: int) -> School:
     school = db.session.get(School, school_id)
     if school is None:
-        raise NotFound("No such school.")
+        raise NotFound(_("No such school."))
     return school
 
 
 def _clean_country(country: str | None) -> str:
     country = (country or DEFAULT_COUNTRY).strip().upper()
     if country not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValidationFailed({"country": ["Choose a country from the list."]})
+        raise ValidationFailed({"country": [_("Choose a country from the list.")]})
     return country
 
 
 @refusals_roll_back
-def create(name: str, *, actor, slug: str | None = None, country: str | None = None) -> School:
+def _clean_language(language: str | None) -> str | None:
+    if language in (None, ""):
+        return None  # the platform's default
+    if language not in i18n.LANGUAGES:
+        raise ValidationFailed({"language": [_("Choose a language from the list.")]})
+    return language
+
+
+KEEP = object()  # rename(): leave the school's language as it is
+
+
+def create(name: str, *, actor, slug: str | None = None, country: str | None = None,
+           language: str | None = None) -> School:
     """Onboard a school (platform admins): it gets its own sign-up link at once."""
     require_platform_admin(actor)
     name = _clean_name(name)
     country = _clean_country(country)
+    language = _clean_language(language)
     slug = slugify(slug or name)
     if db.session.scalar(select(School.id).where(School.slug == slug)) is not None:
-        raise ValidationFailed({"slug": ["Another school already uses this short name."]})
-    school = School(name=name, slug=slug, signup_token=new_signup_token(), country=country)
+        raise ValidationFailed({"slug": [_("Another school already uses this short name.")]})
+    school = School(name=name, slug=slug, signup_token=new_signup_token(), country=country, language=language)
     db.session.add(school)
     db.session.flush()
     audit.record("school created", actor=actor, school_id=school.id, target=school, details={"name": name})
@@ -70,8 +84,9 @@ def create(name: str, *, actor, slug: str | None = None, country: str | None = N
 
 
 @refusals_roll_back
-def rename(school_id: int, name: str, *, actor, country: str | None = None) -> School:
-    """Change a school's name and, when given, its country (the region its phones are read in from now on)."""
+def rename(school_id: int, name: str, *, actor, country: str | None = None, language=KEEP) -> School:
+    """Change a school's name and, when given, its country (the region its phones are read in from now on) and
+    its language (of its mails to students who have chosen none; None: the platform's default)."""
     require_platform_admin(actor)
     school = _school(school_id)
     name = _clean_name(name)
@@ -84,6 +99,12 @@ def rename(school_id: int, name: str, *, actor, country: str | None = None) -> S
         audit.record("school country changed", actor=actor, school_id=school.id, target=school,
                      details={"country": country, "was": school.country})
         school.country = country
+    if language is not KEEP:
+        language = _clean_language(language)
+        if language != school.language:
+            audit.record("school language changed", actor=actor, school_id=school.id, target=school,
+                         details={"language": language, "was": school.language})
+            school.language = language
     db.session.commit()
     return school
 
@@ -137,8 +158,8 @@ def invite_staff(school_id: int, email: str, role: str, *, actor, last_name: str
     """
     permissions.require(actor, school_id, "staff.manage")
     if role not in {r.value for r in Role}:
-        raise ValidationFailed({"role": ["Choose school admin or teacher."]})
-    address = accounts.required_address(email, missing="Enter the person's email.")
+        raise ValidationFailed({"role": [_("Choose school admin or teacher.")]})
+    address = accounts.required_address(email, missing=_("Enter the person's email."))
     school = _school(school_id)
     user = db.session.scalar(select(User).where(User.email == address))
     created = user is None
@@ -148,7 +169,9 @@ def invite_staff(school_id: int, email: str, role: str, *, actor, last_name: str
         db.session.flush()
     elif db.session.scalar(select(Membership.id).where(
             Membership.school_id == school_id, Membership.user_id == user.id, Membership.role == role)):
-        raise ValidationFailed({"email": [f"{address} already is a {permissions.role_label(role)} of this school."]})
+        message = (_("%(email)s already is a school admin of this school.", email=address) if role == Role.ADMIN.value
+                   else _("%(email)s already is a teacher of this school.", email=address))
+        raise ValidationFailed({"email": [message]})
     membership = Membership(school_id=school_id, user_id=user.id, role=role)
     db.session.add(membership)
     db.session.flush()
@@ -156,9 +179,9 @@ def invite_staff(school_id: int, email: str, role: str, *, actor, last_name: str
                  details={"email": address, "role": role, "account": "created" if created else "existing"})
     if created:
         token, expires = accounts.password_link(user, timedelta(days=current_app.config["INVITATION_DAYS"]))
-        emails.staff_invitation(school, user, permissions.role_label(role), token, expires)
+        emails.staff_invitation(school, user, role, token, expires)
     else:
-        emails.staff_role_given(school, user, permissions.role_label(role))
+        emails.staff_role_given(school, user, role)
     db.session.commit()
     return membership, created
 
@@ -170,9 +193,9 @@ def remove_staff(membership_id: int, school_id: int, *, actor) -> None:
     membership = db.session.scalar(select(Membership).where(Membership.id == membership_id,
                                                             Membership.school_id == school_id))
     if membership is None:
-        raise NotFound("No such staff member in this school.")
+        raise NotFound(_("No such staff member in this school."))
     if membership.user_id == getattr(actor, "id", None) and membership.role == Role.ADMIN.value:
-        raise RosterError("You cannot remove your own admin role; ask another admin of the school.")
+        raise RosterError(_("You cannot remove your own admin role; ask another admin of the school."))
     if membership.role == Role.TEACHER.value:
         sections = select(Section.id).where(Section.school_id == school_id)
         db.session.execute(delete(section_teacher).where(section_teacher.c.user_id == membership.user_id,
@@ -198,15 +221,15 @@ def save_section(school_id: int, section_id: int | None, name: str, teacher_ids:
     name = " ".join((name or "").split())[:120]
     errors: dict[str, list[str]] = {}
     if not name:
-        errors["name"] = ["Enter the section's name."]
+        errors["name"] = [_("Enter the section's name.")]
     clash = select(Section.id).where(Section.school_id == school_id, Section.name == name)
     if section_id is not None:
         clash = clash.where(Section.id != section_id)
     if name and db.session.scalar(clash.limit(1)) is not None:
-        errors["name"] = ["This school already has a section with this name."]
+        errors["name"] = [_("This school already has a section with this name.")]
     teachers = {t.id: t for t in school_teachers(school_id)}
     if set(teacher_ids) - set(teachers):
-        errors["teachers"] = ["Choose among this school's teachers."]
+        errors["teachers"] = [_("Choose among this school's teachers.")]
     if errors:
         raise ValidationFailed(errors)
     if section_id is None:
@@ -216,7 +239,7 @@ def save_section(school_id: int, section_id: int | None, name: str, teacher_ids:
     else:
         section = db.session.scalar(select(Section).where(Section.id == section_id, Section.school_id == school_id))
         if section is None:
-            raise NotFound("No such section in this school.")
+            raise NotFound(_("No such section in this school."))
         action, details = "section changed", {"name": name, "was": section.name}
         section.name = name
     section.teachers = [teachers[i] for i in sorted(set(teacher_ids))]
@@ -232,7 +255,7 @@ def delete_section(school_id: int, section_id: int, *, actor) -> None:
     permissions.require(actor, school_id, "staff.manage")
     section = db.session.scalar(select(Section).where(Section.id == section_id, Section.school_id == school_id))
     if section is None:
-        raise NotFound("No such section in this school.")
+        raise NotFound(_("No such section in this school."))
     audit.record("section deleted", actor=actor, school_id=school_id, target=section, details={"name": section.name})
     db.session.delete(section)
     db.session.commit()

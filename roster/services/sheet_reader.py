@@ -24,15 +24,18 @@ class Unreadable(Exception):
 
 def read_rows(data: bytes, *, max_rows: int | None, memory_bytes: int, seconds: float) -> list[list]:
     """The first sheet's rows (at most max_rows of them), as the reader gives them."""
+    from flask_babel import gettext as _  # here: the child process runs this file alone, without Flask
+
     command = [sys.executable, "-I", os.path.abspath(__file__), str(max_rows or 0), str(memory_bytes)]
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=seconds, check=False)
     except subprocess.TimeoutExpired:
-        raise Unreadable(f"reading it took more than {seconds:.0f} seconds") from None
+        raise Unreadable(_("reading it took more than %(seconds)s seconds", seconds=round(seconds))) from None
     if done.returncode == 2:
         raise Unreadable("damaged: " + done.stderr.decode(errors="replace").strip()[-300:])
     if done.returncode != 0:
-        raise Unreadable(f"its reader stopped (exit {done.returncode}): it asks for more memory than a list needs")
+        raise Unreadable(_("its reader stopped (exit %(code)s): it asks for more memory than a list needs",
+                             code=done.returncode))
     return _decode(json.loads(done.stdout))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import insert, select
 from sqlalchemy import update as sql_update
@@ -74,12 +75,12 @@ def clean(school_id: int, data: dict, *, student_id: int | None = None) -> dict:
     def fail(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    for key, (_, model) in LINKS.items():
+    for key, (_table, model) in LINKS.items():
         if key in data:
             ids = sorted({int(i) for i in data[key] or []})
             known = set(db.session.scalars(select(model.id).where(model.school_id == school_id, model.id.in_(ids))))
             if set(ids) - known:
-                fail(key, "Choose from this school's list.")
+                fail(key, _("Choose from this school's list."))
             out[key] = ids
     _check_unique(school_id, out, student_id, fail)
     if errors:
@@ -122,7 +123,7 @@ def _clean_texts(data: dict, out: dict, fail) -> None:
             out[field] = _clean_text(data[field], one_line=field in ONE_LINE)
     for field in REQUIRED:
         if field in data and not out.get(field):
-            fail(field, "This field is required.")
+            fail(field, _("This field is required."))
 
 
 def _clean_emails(data: dict, out: dict, fail) -> None:
@@ -152,7 +153,7 @@ def _clean_gender(data: dict, out: dict, fail) -> None:
     if "gender" in data:
         gender = (data["gender"] or "").strip().lower()
         if gender and gender not in GENDERS:
-            fail("gender", "Choose male or female, or leave it empty.")
+            fail("gender", _("Choose male or female, or leave it empty."))
             out["gender"] = gender
         else:
             out["gender"] = GENDERS.get(gender, "")  # the one shared string, not a copy a row
@@ -163,11 +164,11 @@ def _clean_dates(data: dict, out: dict, fail) -> None:
         if field in data:
             value = data[field]
             if value is not None and not isinstance(value, date):
-                fail(field, "Enter a date as YYYY-MM-DD.")
+                fail(field, _("Enter a date as YYYY-MM-DD."))
             elif value is not None and value > date.today():
-                fail(field, "The date cannot be in the future.")
+                fail(field, _("The date cannot be in the future."))
             elif value is not None and value.year < 1900:
-                fail(field, "Enter a date after 1900.")
+                fail(field, _("Enter a date after 1900."))
             out[field] = value
 
 
@@ -191,7 +192,7 @@ def _clean_guardians(guardians: list[dict], fail, region: str) -> list[dict]:
             if limit and len(value) > limit:
                 fail(prefix + field, f"Use at most {limit} characters.")
         if not row["full_name"]:
-            fail(prefix + "full_name", "Enter the guardian's name.")
+            fail(prefix + "full_name", _("Enter the guardian's name."))
         try:
             row["email"] = normalize_email(row["email"])
         except ValueError as exc:
@@ -205,8 +206,8 @@ def _clean_guardians(guardians: list[dict], fail, region: str) -> list[dict]:
 
 
 def _check_unique(school_id: int, out: dict, student_id: int | None, fail) -> None:
-    checks = (("email", "A student of this school already has this email."),
-              ("personal_file_number", "A student of this school already has this personal file number."))
+    checks = (("email", _("A student of this school already has this email.")),
+              ("personal_file_number", _("A student of this school already has this personal file number.")))
     for field, message in checks:
         if out.get(field):
             query = select(Student.id).where(Student.school_id == school_id, getattr(Student, field) == out[field])
@@ -247,7 +248,7 @@ def _commit_or_explain() -> None:
         db.session.rollback()
         text = str(exc.orig).lower()
         field = "personal_file_number" if "personal_file_number" in text else "email"
-        raise ValidationFailed({field: ["Another student of this school already has this value."]}) from exc
+        raise ValidationFailed({field: [_("Another student of this school already has this value.")]}) from exc
 
 
 def index_names(rows) -> None:
@@ -287,7 +288,7 @@ def get(student_id: int, school_id: int, *, actor) -> Student:
         select(Student).where(Student.id == student_id, *permissions.visible_students(school_id, actor, role))
     )
     if student is None:
-        raise NotFound("No such student in this school.")
+        raise NotFound(_("No such student in this school."))
     return student
 
 
@@ -315,7 +316,7 @@ def delete(student_ids: list[int], school_id: int, *, actor) -> int:
         .where(Student.id.in_([int(i) for i in student_ids]), *permissions.visible_students(school_id, actor, role))
     ).all()
     if not rows:
-        raise NotFound("No such student in this school.")
+        raise NotFound(_("No such student in this school."))
     for row in rows:
         event = audit.record("student deleted", actor=actor, school_id=school_id,
                              details={"name": " ".join(p for p in row[1:] if p)})
@@ -359,18 +360,18 @@ def change_email(student_id: int, school_id: int, new: str, confirm: str, *, act
     permissions.require(actor, school_id, "students.change_email")
     student = get(student_id, school_id, actor=actor)
     if student.user_id is not None and not accounts.changeable_accounts([student.user_id], school_id):
-        raise ValidationFailed({"new_email": [accounts.NOT_THEIRS]})
+        raise ValidationFailed({"new_email": [_(accounts.NOT_THEIRS)]})
     errors: dict[str, list[str]] = {}
-    address = accounts.required_address(new, field="new_email", missing="Enter the new email address.")
+    address = accounts.required_address(new, field="new_email", missing=_("Enter the new email address."))
     if (confirm or "").strip().lower() != address:
-        errors["confirm_email"] = ["The two addresses differ."]
+        errors["confirm_email"] = [_("The two addresses differ.")]
     elif address == student.email:
-        errors["new_email"] = ["This is already the student's email."]
+        errors["new_email"] = [_("This is already the student's email.")]
     else:
         taken_here = db.session.scalar(select(Student.id).where(
             Student.school_id == school_id, Student.email == address, Student.id != student.id).limit(1))
         if taken_here or accounts.address_taken(address, except_user_id=student.user_id):
-            errors["new_email"] = ["Another student of this school or another account already uses this address."]
+            errors["new_email"] = [_("Another student of this school or another account already uses this address.")]
     if errors:
         raise ValidationFailed(errors)
     old = student.email

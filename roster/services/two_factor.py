@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import pyotp
 import segno
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from roster import permissions, sealing
@@ -45,7 +46,7 @@ def pending_secret(user_id: int) -> str:
     """The secret of a set-up not yet confirmed, made the first time it is asked for."""
     user = db.session.get(User, user_id)
     if is_on(user):
-        raise RosterError("Two-factor sign-in is already on.")
+        raise RosterError(_("Two-factor sign-in is already on."))
     if user.totp_secret is None:
         user.totp_secret = sealing.seal(pyotp.random_base32())
         db.session.commit()
@@ -62,11 +63,11 @@ def turn_on(user_id: int, code: str) -> list[str]:
     """Confirm the set-up with a code from the app; return the ten recovery codes (shown once, never again)."""
     user = db.session.get(User, user_id)
     if is_on(user) or user.totp_secret is None:
-        raise RosterError("Open the set-up page again: this set-up is no longer waiting.")
+        raise RosterError(_("Open the set-up page again: this set-up is no longer waiting."))
     step = _matching_step(sealing.unseal(user.totp_secret), code, after=None)
     if step is None:
-        raise ValidationFailed({"code": ["This code is not the one your app shows now. Check the app and the "
-                                         "time on your phone, and enter the six digits again."]})
+        raise ValidationFailed({"code": [_("This code is not the one your app shows now. Check the app and the "
+                                         "time on your phone, and enter the six digits again.")]})
     user.totp_enabled_at, user.totp_last_step = utcnow(), step
     codes = _new_recovery_codes(user)
     audit.record("two-factor turned on", actor=user, school_id=None, target=user)
@@ -108,7 +109,7 @@ def recovery_codes_left(user_id: int) -> int:
 def renew_recovery_codes(user_id: int) -> list[str]:
     user = db.session.get(User, user_id)
     if not is_on(user):
-        raise RosterError("Turn two-factor sign-in on first.")
+        raise RosterError(_("Turn two-factor sign-in on first."))
     codes = _new_recovery_codes(user)
     audit.record("two-factor recovery codes renewed", actor=user, school_id=None, target=user)
     db.session.commit()
@@ -120,8 +121,8 @@ def turn_off(user_id: int, *, actor, reason: str) -> None:
     for someone who lost their phone and their codes (they set it up again at their next sign-in)."""
     user = db.session.get(User, user_id)
     if actor is user and required_for(user):
-        raise RosterError("Your role requires two-factor sign-in: it stays on. Set it up on a new phone by "
-                          "turning it on again after a reset, or renew your recovery codes.")
+        raise RosterError(_("Your role requires two-factor sign-in: it stays on. Set it up on a new phone by "
+                          "turning it on again after a reset, or renew your recovery codes."))
     user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     audit.record("two-factor reset" if actor is not user else "two-factor turned off", actor=actor,

@@ -5,6 +5,8 @@ from datetime import date
 from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from roster.admin import context
@@ -26,7 +28,7 @@ class StudentExport:
         return self._export(request.args.get("format", "csv"), filters=self.plain_filters(view_args.filters),
                             sort=sort[0] if sort else None, descending=view_args.sort_desc)
 
-    @action("export", "Export selected (CSV)")
+    @action("export", _l("Export selected (CSV)"))
     def action_export(self, ids):
         return self._export("csv", filters=[], ids=record_ids(ids)[0])
 
@@ -40,7 +42,7 @@ class StudentExport:
             students = exporting.begin(school.id, actor=self._actor(), filters=filters, columns=columns, fmt=fmt,
                                        sort=sort, descending=descending, ids=ids)
         except ValidationFailed as exc:  # a filter that names nothing: no file of no one, and the list says why
-            flash("Nothing was exported. " + " ".join(exc.field_errors["filters"]), "warning")
+            flash(_("Nothing was exported. %(reasons)s", reasons=" ".join(exc.field_errors["filters"])), "warning")
             return redirect(url_for(".index_view", **{k: v for k, v in request.args.items() if k != "format"}))
         columns = exporting.file_columns(columns)
         values = exporting.rows(students, columns, region=school.country)

@@ -4,10 +4,10 @@ What a filter selects is roster.services.listing's: StudentView.get_list and the
 plain values, so these classes only describe the filter form.
 """
 
-from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_babel import lazy_gettext as _l
 
-from roster import fields
+from roster import fields, labels
 from roster.models import AccountStatus, Source, Student
 
 
@@ -26,7 +26,7 @@ class FlagFilter(ListFilter):
     """Is inclusive / Is individual: Yes or No."""
 
     def __init__(self, key: str):
-        super().__init__(key, lazy_gettext("equals"), options=(("1", lazy_gettext("Yes")), ("0", lazy_gettext("No"))))
+        super().__init__(key, _l("equals"), options=(("1", _l("Yes")), ("0", _l("No"))))
 
     def validate(self, value):
         return value in ("0", "1")
@@ -37,19 +37,20 @@ class LinkFilter(ListFilter):
     names are filled in per request (StudentView._get_filter_groups)."""
 
     def __init__(self, key: str):
-        super().__init__(key, "any of", data_type="select2-tags")
+        super().__init__(key, _l("any of"), data_type="select2-tags")
 
 
 FILTERS = [
-    ListFilter("full_name", "contains words starting with"),
-    ListFilter("phone", "matches"),
-    ListFilter("email", "contains"),
-    ListFilter("personal_file_number", "equals"),
+    ListFilter("full_name", _l("contains words starting with")),
+    ListFilter("phone", _l("matches")),
+    ListFilter("email", _l("contains")),
+    ListFilter("personal_file_number", _l("equals")),
     LinkFilter("programs"),
     LinkFilter("tags"),
     LinkFilter("sections"),
     FlagFilter("is_inclusive"),
     FlagFilter("is_individual"),
-    ListFilter("account_status", lazy_gettext("equals"), options=[(s.value, s.label) for s in AccountStatus]),
-    ListFilter("source", lazy_gettext("equals"), options=[(s.value, fields.choice_label(s.value)) for s in Source]),
+    ListFilter("account_status", _l("equals"),
+               options=[(s.value, _l(labels.ACCOUNT_STATUSES[s.value])) for s in AccountStatus]),
+    ListFilter("source", _l("equals"), options=[(s.value, _l(fields.CHOICES[s.value])) for s in Source]),
 ]

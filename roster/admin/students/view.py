@@ -5,11 +5,14 @@ from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func
 
-from roster import fields, permissions
+from roster import fields, i18n, permissions
 from roster.admin import context
 from roster.admin.base import Group, HiddenFields, SecuredModelView
 from roster.admin.forms import (
@@ -69,14 +72,14 @@ def _guardians(view, context_, model, name):
 
 
 def _yes_no(value) -> str:
-    return "Yes" if value else "No"
+    return _("Yes") if value else _("No")
 
 
 class AtLeast(int):
     """A count that stopped at its cap: pages still work from it, and it shows as "10,000+"."""
 
     def __str__(self) -> str:
-        return f"{int(self):,}+"
+        return _("%(count)s+", count=i18n.number(int(self)))
 
 
 class StudentView(StudentExport, SecuredModelView):
@@ -127,8 +130,8 @@ class StudentView(StudentExport, SecuredModelView):
             Guardian,
             {
                 "form_columns": ["id", "full_name", "relation", "phone", "email", "workplace", "position"],
-                "form_label": "Guardian",
-                "column_labels": {name: field.label for name, field in fields.GUARDIAN.items()},
+                "form_label": _l("Guardian"),
+                "column_labels": {name: field.text for name, field in fields.GUARDIAN.items()},
             },
         )
     ]
@@ -136,12 +139,12 @@ class StudentView(StudentExport, SecuredModelView):
     form_rules = [
         HiddenFields(),
         Group(("last_name", "first_name", "middle_name", "gender", "birth_date", "personal_file_number"),
-                       "Student"),
-        Group(("phone", "email", "address", "extra_phone", "extra_email"), "Contact information"),
-        Group(("guardians",), "Parents information"),
-        Group(("dropout_date", "dropout_reason", "dropout_note"), "Drop-out information"),
-        Group(("is_inclusive", "is_individual"), "Education"),
-        Group(("programs", "tags", "sections"), "Programs, tags and sections"),
+                       _l("Student")),
+        Group(("phone", "email", "address", "extra_phone", "extra_email"), _l("Contact information")),
+        Group(("guardians",), _l("Parents information")),
+        Group(("dropout_date", "dropout_reason", "dropout_note"), _l("Drop-out information")),
+        Group(("is_inclusive", "is_individual"), _l("Education")),
+        Group(("programs", "tags", "sections"), _l("Programs, tags and sections")),
     ]
     create_template = "admin/roster/student_create.html"
     edit_template = "admin/roster/student_edit.html"
@@ -180,7 +183,7 @@ class StudentView(StudentExport, SecuredModelView):
     def _require_record(self, id_) -> Student:
         student = self.get_one(id_)
         if student is None:
-            abort(404, "No such student in this school.")
+            abort(404, _("No such student in this school."))
         return student
 
     # Every query goes through the selected school and the user's role.
@@ -244,7 +247,7 @@ class StudentView(StudentExport, SecuredModelView):
         for key, messages in exc.field_errors.items():
             field = None
             if key.startswith("guardians-"):
-                _, number, name = key.split("-", 2)
+                _prefix, number, name = key.split("-", 2)
                 field = entries[int(number)].form[name]
             elif key.endswith("_ids"):
                 field = form[key[:-4] + "s"]
@@ -317,12 +320,12 @@ class StudentView(StudentExport, SecuredModelView):
     def _activate(self, ids) -> None:
         activated = students.activate(ids, context.school_id(), actor=self._actor())
         if activated:
-            flash(f"Activated {len(activated)} student{'s' if len(activated) != 1 else ''}; "
-                  "each was told by mail.", "success")
+            flash(ngettext("Activated %(num)s student; each was told by mail.",
+                           "Activated %(num)s students; each was told by mail.", len(activated)), "success")
         else:
-            flash("Nothing to activate: the chosen students are not pending.", "info")
+            flash(_("Nothing to activate: the chosen students are not pending."), "info")
 
-    @action("activate", "Activate", "Activate the selected pending students?")
+    @action("activate", _l("Activate"), _l("Activate the selected pending students?"))
     def action_activate(self, ids):
         self._activate(ids)
 
@@ -347,7 +350,8 @@ class StudentView(StudentExport, SecuredModelView):
             except ValidationFailed as exc:
                 attach_errors(form, exc)
             else:
-                flash(f"{student.full_name}'s email is now {address}; both addresses were told.", "success")
+                flash(_("%(name)s's email is now %(email)s; both addresses were told.", name=student.full_name,
+                        email=address), "success")
                 return redirect(url_for(".details_view", id=student.id))
         return self.render("admin/roster/change_email.html", form=form, student=student)
 
@@ -376,26 +380,26 @@ class StudentView(StudentExport, SecuredModelView):
                 flash(str(exc), "warning")
                 return redirect(url_for(".details_view", id=student.id))
             else:
-                flash(f"Credentials sent to {issued.email} (login: {issued.login}). "
-                      "The student sets a new password at first sign-in.", "success")
+                flash(_("Credentials sent to %(email)s (login: %(login)s). The student sets a new password at "
+                        "first sign-in.", email=issued.email, login=issued.login), "success")
                 return redirect(url_for(".details_view", id=student.id))
         return self.render("admin/roster/credentials.html", form=form, student=student)
 
-    @action("send_credentials", "Send credentials",
-            "Mail each selected student with an email a new generated password?")
+    @action("send_credentials", _l("Send credentials"),
+            _l("Mail each selected student with an email a new generated password?"))
     def action_send_credentials(self, ids):
         result = credentials.issue_many(ids, context.school_id(), actor=self._actor())
         if result.sent:
-            flash(f"Credentials sent to {len(result.sent)} student{'s' if len(result.sent) != 1 else ''}.",
-                  "success")
+            flash(ngettext("Credentials sent to %(num)s student.", "Credentials sent to %(num)s students.",
+                           len(result.sent)), "success")
         if result.skipped:
-            flash(Markup("Skipped {}: {}").format(
-                len(result.skipped), "; ".join(f"{name} ({why})" for name, why in result.skipped)), "warning")
+            flash(ngettext("Skipped %(num)s: %(names)s", "Skipped %(num)s: %(names)s", len(result.skipped),
+                           names="; ".join(f"{name} ({why})" for name, why in result.skipped)), "warning")
 
-    @action("delete", "Delete", "Delete the selected students? This cannot be undone.")
+    @action("delete", _l("Delete"), _l("Delete the selected students? This cannot be undone."))
     def action_delete(self, ids):
         count = students.delete(ids, context.school_id(), actor=self._actor())
-        flash(f"Deleted {count} student{'s' if count != 1 else ''}.", "success")
+        flash(ngettext("Deleted %(num)s student.", "Deleted %(num)s students.", count), "success")
 
     @expose("/columns", methods=("POST",))
     def save_columns(self):

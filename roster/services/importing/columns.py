@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from contextvars import ContextVar
 
 import tablib
+from flask_babel import gettext
 
 from roster import fields
+from roster.fields import N_
+from roster.i18n import LANGUAGES, in_every_language, translator
 from roster.models import (
     Program,
     Section,
@@ -27,15 +31,38 @@ TEMPLATE = ("last_name", "first_name", "middle_name", "email", "phone", "persona
 GUARDIANS_IN_FILE = (1, 2)
 
 
-def _guardian_header(number: int, field: fields.Field) -> str:
-    return f"Guardian {number} {(field.header or field.label).lower()}"
+# A guardian's columns: one message each (never "Guardian" + a label), numbered in the file.
+GUARDIAN_HEADERS = {
+    "full_name": N_("Guardian %(number)s full name"), "relation": N_("Guardian %(number)s relation"),
+    "phone": N_("Guardian %(number)s phone"), "email": N_("Guardian %(number)s email"),
+    "workplace": N_("Guardian %(number)s workplace"), "position": N_("Guardian %(number)s position"),
+}
 
 
-COLUMNS: list[tuple[str, str]] = [(name, fields.label(name)) for name in TEMPLATE] + [
-    (f"guardian{n}_{key}", _guardian_header(n, field))
-    for n in GUARDIANS_IN_FILE for key, field in fields.GUARDIAN.items()]
-LABELS = dict(COLUMNS) | {"full_name": fields.label("full_name")}
+def _guardian_header(number: int, key: str, translate=lambda text: text) -> str:
+    return translate(GUARDIAN_HEADERS[key]) % {"number": number}
+
+
+# (field, its English header): the template's columns. A file's headers are read in English, Russian and Kazakh.
+COLUMNS: list[tuple[str, str]] = [(name, fields.STUDENT[name].label) for name in TEMPLATE] + [
+    (f"guardian{n}_{key}", _guardian_header(n, key))
+    for n in GUARDIANS_IN_FILE for key in fields.GUARDIAN]
+LABELS = {name: header for name, header in COLUMNS} | {"full_name": fields.STUDENT["full_name"].label}
 ERROR_COLUMN = "Error"
+NAME_FIELDS = ("last_name", "first_name", "middle_name")
+# The file's own headers by field, while its rows are read: a row's error names the column as the file does.
+file_headers: ContextVar[dict[str, str] | None] = ContextVar("file_headers", default=None)
+
+
+def column_label(name: str) -> str:
+    """How a report names a field's column: the file's own header (the ФИО column for a name split from it),
+    else Roster's label."""
+    headers = file_headers.get() or {}
+    if name in headers:
+        return headers[name]
+    if name in NAME_FIELDS and "full_name" in headers:
+        return headers["full_name"]
+    return LABELS[name]
 LINKS = {"programs": (Program, student_program), "tags": (Tag, student_tag), "sections": (Section, student_section)}
 LINK_SEPARATOR = ";"
 CHUNK = 1000  # ids per IN (...) and rows per progress report: SQLite takes at most 32,766 parameters
@@ -47,18 +74,22 @@ def _header_key(text) -> str:
 
 
 HEADER_ALIASES = {_header_key(name): name for name, _ in COLUMNS}
-HEADER_ALIASES |= {_header_key(label): name for name, label in COLUMNS}
+HEADER_ALIASES |= {_header_key(label): name for name, label in COLUMNS[:len(TEMPLATE)]
+                   for label in in_every_language(label)}
+HEADER_ALIASES |= {_header_key(_guardian_header(n, key, translate)): f"guardian{n}_{key}"
+                   for n in GUARDIANS_IN_FILE for key in fields.GUARDIAN for translate in map(translator, LANGUAGES)}
 HEADER_ALIASES |= {_header_key(alias): name for name in TEMPLATE for alias in fields.STUDENT[name].aliases}
 HEADER_ALIASES |= {_header_key(f"{prefix} {n} {alias}"): f"guardian{n}_{key}"
                    for n in GUARDIANS_IN_FILE for key, field in fields.GUARDIAN.items()
                    for prefix in fields.GUARDIAN_PREFIXES for alias in (field.header or field.label, *field.aliases)}
 # A single full-name column (ФИО: very common in office lists) is split into the three names, unless the file
 # has the names in columns of their own.
-HEADER_ALIASES |= {_header_key(alias): "full_name" for alias in ("Full name", *fields.STUDENT["full_name"].aliases)}
+HEADER_ALIASES |= {_header_key(alias): "full_name"
+                   for alias in (*in_every_language("Full name"), *fields.STUDENT["full_name"].aliases)}
 
 
 # Columns an export writes that Roster keeps itself: read back as known and left alone, never "unknown".
-EXPORTED_ONLY = {_header_key(label) for label in fields.EXPORTED_ONLY}
+EXPORTED_ONLY = {_header_key(text) for label in fields.EXPORTED_ONLY for text in in_every_language(label)}
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -67,4 +98,7 @@ def _chunks(items: list, size: int = CHUNK):
 
 
 def template() -> tablib.Dataset:
-    return tablib.Dataset(headers=[label for _, label in COLUMNS])
+    """The import template, headed in the language of the page that downloads it."""
+    return tablib.Dataset(headers=[
+        *(str(fields.label(name)) for name in TEMPLATE),
+        *(_guardian_header(n, key, gettext) for n in GUARDIANS_IN_FILE for key in fields.GUARDIAN)])

@@ -16,8 +16,11 @@ import zlib
 import charset_normalizer
 import tablib
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from roster.errors import RosterError
+from roster.i18n import number
 from roster.services import sheet_reader
 
 log = logging.getLogger(__name__)
@@ -35,18 +38,19 @@ def read_file(data: bytes, file_name: str) -> tablib.Dataset:
 def _rows(data: bytes, file_name: str, max_rows: int | None = None):
     cfg = current_app.config
     if len(data) > cfg["IMPORT_MAX_BYTES"]:
-        raise FileNotAccepted(f"The file is {len(data) / 1048576:.1f} MB; files up to "
-                              f"{cfg['IMPORT_MAX_BYTES'] // 1048576} MB are taken. Split it into smaller files.")
+        raise FileNotAccepted(_("The file is %(size)s MB; files up to %(limit)s MB are taken. Split it into "
+                                "smaller files.", size=number(round(len(data) / 1048576, 1)),
+                                limit=number(cfg["IMPORT_MAX_BYTES"] // 1048576)))
     if not data.strip():
-        raise FileNotAccepted("The file is empty.")
+        raise FileNotAccepted(_("The file is empty."))
     extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if extension in WORKBOOKS:
         rows = _workbook_rows(data, WORKBOOKS[extension], max_rows)
     elif extension in ("csv", "txt", "tsv"):
         rows = _csv_rows(data)
     else:
-        raise FileNotAccepted("Upload a CSV, XLSX or ODS file (File → Save as → CSV, Excel workbook or "
-                              "OpenDocument spreadsheet).")
+        raise FileNotAccepted(_("Upload a CSV, XLSX or ODS file (File → Save as → CSV, Excel workbook or "
+                              "OpenDocument spreadsheet)."))
     return rows
 
 
@@ -55,11 +59,11 @@ def _csv_rows(data: bytes):
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
-            raise FileNotAccepted("This file starts as UTF-16 text but is damaged further on. Save the list as "
-                                  "“CSV UTF-8” and upload that file.") from None
+            raise FileNotAccepted(_("This file starts as UTF-16 text but is damaged further on. Save the list as "
+                                  "“CSV UTF-8” and upload that file.")) from None
     if b"\x00" in data[:8192] or data.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise FileNotAccepted("This file is not a CSV text file, whatever its name says. Save the list as CSV "
-                              "(or XLSX) from your spreadsheet program and upload that.")
+        raise FileNotAccepted(_("This file is not a CSV text file, whatever its name says. Save the list as CSV "
+                              "(or XLSX) from your spreadsheet program and upload that."))
     encoding = text_encoding(data)
     if encoding == "utf-8-sig":
         encoding, data = "utf-8", data[3:]
@@ -76,8 +80,9 @@ def _read_csv(reader):
     try:
         yield from reader
     except csv.Error as exc:  # a NUL byte deep in the file, say
-        raise FileNotAccepted(f"Line {reader.line_num} of the file cannot be read as CSV ({exc}). Save the list "
-                              "as CSV from your spreadsheet program again and upload that.") from None
+        raise FileNotAccepted(_("Line %(line)s of the file cannot be read as CSV (%(problem)s). Save the list "
+                                "as CSV from your spreadsheet program again and upload that.",
+                                line=reader.line_num, problem=exc)) from None
 
 
 # The single-byte encodings a school's spreadsheet program saves CSV in here: Windows Cyrillic (Russian, and
@@ -117,9 +122,10 @@ def text_encoding(data: bytes) -> str:
     ranked = sorted(readings.values())
     if ranked and (len(ranked) == 1 or ranked[0][0] < ranked[1][0]):
         return ranked[0][1]
-    raise FileNotAccepted("Roster cannot tell for certain how this file's text is encoded, and will not guess "
-                          f"(the names would come out garbled). Accepted: {ENCODINGS_ACCEPTED}. In your "
-                          "spreadsheet program, save the list as “CSV UTF-8” and upload that file.")
+    raise FileNotAccepted(_("Roster cannot tell for certain how this file's text is encoded, and will not guess "
+                            "(the names would come out garbled). Accepted: %(encodings)s. In your spreadsheet "
+                            "program, save the list as “CSV UTF-8” and upload that file.",
+                            encodings=ENCODINGS_ACCEPTED))
 
 
 def _odd_word(word: str) -> bool:
@@ -129,35 +135,37 @@ def _odd_word(word: str) -> bool:
 
 
 # Spreadsheet files python-calamine reads alike: Excel's XLSX and LibreOffice Calc's own ODS (both zip archives).
-WORKBOOKS = {"xlsx": ("XLSX", "Excel workbook (.xlsx)"), "ods": ("ODS", "OpenDocument spreadsheet (.ods)")}
+WORKBOOKS = {"xlsx": ("XLSX", _l("Excel workbook (.xlsx)")), "ods": ("ODS", _l("OpenDocument spreadsheet (.ods)"))}
 
 
 def _workbook_rows(data: bytes, kind: tuple[str, str], max_rows: int | None):
     name, save_as = kind
     if not data.startswith(b"PK\x03\x04"):
-        raise FileNotAccepted(f"This file is not an {name} spreadsheet, whatever its name says. "
-                              f"Save it as {save_as} or CSV and upload it again.")
+        raise FileNotAccepted(_("This file is not an %(kind)s spreadsheet, whatever its name says. "
+                                "Save it as %(save_as)s or CSV and upload it again.", kind=name, save_as=save_as))
     cfg = current_app.config
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             # Sizes as the archive declares them; the reader never inflates an entry beyond its declared size.
             unpacked = sum(entry.file_size for entry in archive.infolist())
             if unpacked > cfg["IMPORT_MAX_UNPACKED_BYTES"]:
-                raise FileNotAccepted(f"This {name} file unpacks to {unpacked / 1048576:,.0f} MB, more than the "
-                                      f"{cfg['IMPORT_MAX_UNPACKED_BYTES'] // 1048576} MB allowed. Remove what is "
-                                      "not the list, or save it as CSV.")
+                raise FileNotAccepted(_("This %(kind)s file unpacks to %(size)s MB, more than the %(limit)s MB "
+                                        "allowed. Remove what is not the list, or save it as CSV.", kind=name,
+                                        size=number(round(unpacked / 1048576)),
+                                        limit=number(cfg["IMPORT_MAX_UNPACKED_BYTES"] // 1048576)))
             if name == "XLSX":
                 _check_extent(*_xlsx_extent(archive))
     except (zipfile.BadZipFile, KeyError, EOFError, zlib.error):
-        raise FileNotAccepted(f"This {name} file is damaged and cannot be opened.") from None
+        raise FileNotAccepted(_("This %(kind)s file is damaged and cannot be opened.", kind=name)) from None
     try:
         # A formula cell gives the value the spreadsheet last computed, never its formula: nothing is ever run.
         return sheet_reader.read_rows(data, max_rows=max_rows, memory_bytes=cfg["IMPORT_READER_MEMORY_BYTES"],
                                       seconds=cfg["IMPORT_READER_SECONDS"])
     except sheet_reader.Unreadable as exc:
         log.warning("A %s upload could not be read: %s", name, exc)
-        raise FileNotAccepted(f"This {name} file cannot be read ({exc}). Open it in your spreadsheet program, "
-                              f"copy the list to a new sheet and save it as {save_as} or CSV.") from None
+        raise FileNotAccepted(_("This %(kind)s file cannot be read (%(problem)s). Open it in your spreadsheet "
+                                "program, copy the list to a new sheet and save it as %(save_as)s or CSV.",
+                                kind=name, problem=exc, save_as=save_as)) from None
 
 
 # In an XLSX sheet: its declared extent (<dimension ref="A1:K200"/>), a cell beyond column ZZ (3 letters), and
@@ -204,9 +212,10 @@ def _column_number(letters: bytes) -> int:
 def _check_extent(rows: int, columns: int) -> None:
     cfg = current_app.config
     if rows > cfg["IMPORT_MAX_ROWS"] + 10_000 or columns > 702 or rows * columns > cfg["IMPORT_MAX_SHEET_CELLS"]:
-        raise FileNotAccepted(f"The first sheet spans {rows:,} rows and {columns:,} columns, far more than a list of "
-                              "students: something lies far below or to the right of the list. Delete those rows "
-                              "and columns (or copy the list to a new workbook) and upload again.")
+        raise FileNotAccepted(_("The first sheet spans %(rows)s rows and %(columns)s columns, far more than a list "
+                                "of students: something lies far below or to the right of the list. Delete those "
+                                "rows and columns (or copy the list to a new workbook) and upload again.",
+                                rows=number(rows), columns=number(columns)))
 
 
 def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
@@ -221,12 +230,12 @@ def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
             while header and not header[-1]:
                 header.pop()
             if not header:
-                raise FileNotAccepted("The first row is empty: it should name the columns, as in the template.")
+                raise FileNotAccepted(_("The first row is empty: it should name the columns, as in the template."))
             longest = max(range(len(header)), key=lambda i: len(header[i]))
             if len(header[longest]) > HEADER_MAX_CHARS:
-                raise FileNotAccepted(f"Column {longest + 1} of the first row is {len(header[longest]):,} "
-                                      "characters long: the first row should name the columns (Last name, First "
-                                      "name…), as in the template.")
+                raise FileNotAccepted(_("Column %(column)s of the first row is %(length)s characters long: the "
+                                        "first row should name the columns (Last name, First name…), as in the "
+                                        "template.", column=longest + 1, length=number(len(header[longest]))))
             dataset.headers = header
             continue
         # One string object for each repeated value (first names, programs, "yes"): a file's cells are mostly
@@ -237,13 +246,13 @@ def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
         if any(v not in (None, "") for v in values):
             count += 1
             if count > limit:
-                raise FileNotAccepted(f"The file has more than {limit:,} rows of students; import at most "
-                                      f"{limit:,} at a time.")
+                raise FileNotAccepted(_("The file has more than %(limit)s rows of students; import at most "
+                                        "%(limit)s at a time.", limit=number(limit)))
         dataset.append(values)  # blank rows stay, so that row numbers stay the file's own
         if stop_after is not None and count >= stop_after:
             break
     if header is None:
-        raise FileNotAccepted("The file is empty.")
+        raise FileNotAccepted(_("The file is empty."))
     return dataset
 
 

@@ -10,13 +10,15 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
-from roster import permissions
+from roster import i18n, permissions
 from roster.errors import NotFound, RosterError
 from roster.extensions import db
+from roster.fields import N_
 from roster.models import (
     ImportJob,
     ImportStatus,
@@ -37,7 +39,7 @@ def create_job(school_id: int, file_name: str, data: bytes, *, actor) -> int:
     file_name = clean_file_name(file_name, default="upload.csv")
     check_file(data, file_name)
     job = ImportJob(school_id=school_id, uploaded_by_id=getattr(actor, "id", None), file_name=file_name,
-                    content=data, status=ImportStatus.UPLOADED.value)
+                    content=data, status=ImportStatus.UPLOADED.value, language=i18n.current())
     db.session.add(job)
     db.session.commit()
     return job.id
@@ -72,13 +74,15 @@ def get_job(job_id: int, school_id: int, *, actor) -> ImportJob:
     job = db.session.scalar(select(ImportJob).where(ImportJob.id == job_id, ImportJob.school_id == school_id)
                             .options(defer(ImportJob.content), defer(ImportJob.report)))
     if job is None:
-        raise NotFound("No such import in this school.")
+        raise NotFound(_("No such import in this school."))
     return as_seen(job)
 
 
-STALLED_MESSAGE = ("The import stopped before it finished: its worker went away (a restart?) and nothing was saved. "
-                   "Upload the file again.")
-RESTARTED_MESSAGE = "Roster restarted during this import; nothing was saved. Upload the file again."
+# Kept in English (a job's message is in the language of whoever uploaded it; these are written by whichever
+# process notices): its page shows them translated.
+STALLED_MESSAGE = N_("The import stopped before it finished: its worker went away (a restart?) and nothing was "
+                     "saved. Upload the file again.")
+RESTARTED_MESSAGE = N_("Roster restarted during this import; nothing was saved. Upload the file again.")
 UNFINISHED = (ImportStatus.UPLOADED.value, ImportStatus.RUNNING.value)
 
 
@@ -165,7 +169,7 @@ def cancel_job(job_id: int, school_id: int, *, actor) -> None:
     """Drop a job that has not run: its file and preview go."""
     job = get_job(job_id, school_id, actor=actor)
     if job.status not in (ImportStatus.UPLOADED.value, ImportStatus.VALIDATED.value):
-        raise RosterError("This import has already run; it cannot be cancelled.")
+        raise RosterError(_("This import has already run; it cannot be cancelled."))
     db.session.delete(job)
     db.session.commit()
 
@@ -185,7 +189,13 @@ def run_job(job_id: int, *, dry_run: bool, runner: str | None = None) -> None:
     actor = job.uploaded_by or permissions.SYSTEM
     job.progress_at = utcnow()
     job.runner = runner or job.runner
+    language = job.language
     db.session.commit()  # hold no transaction open while the file is read
+    with i18n.speaking(language):  # its report and messages in the language of the page it was uploaded from
+        _run(job_id, school_id, file_name, data, actor, dry_run=dry_run)
+
+
+def _run(job_id: int, school_id: int, file_name: str, data: bytes, actor, *, dry_run: bool) -> None:
 
     def progress(done: int, total: int) -> None:
         _report_progress(job_id, done, total)
@@ -203,7 +213,7 @@ def run_job(job_id: int, *, dry_run: bool, runner: str | None = None) -> None:
         return
     except Exception:
         log.exception("Import job %s failed", job_id)
-        _fail(job_id, "An unexpected error stopped the import; nothing was saved. Try again, or tell us.")
+        _fail(job_id, _("An unexpected error stopped the import; nothing was saved. Try again, or tell us."))
         raise
     if dry_run:
         _record_end(job_id, ImportStatus.VALIDATED, result=result, keep_file=True)

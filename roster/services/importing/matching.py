@@ -7,6 +7,7 @@ import logging
 from collections import defaultdict
 from typing import NamedTuple
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from roster.extensions import db
@@ -23,6 +24,7 @@ from roster.services.importing.columns import (
     LINKS,
     _chunks,
     _header_key,
+    column_label,
 )
 from roster.services.importing.files import FileNotAccepted
 from roster.services.importing.results import RowResult
@@ -46,21 +48,30 @@ def match_headers(headers: list[str]) -> tuple[dict[int, str], list[str]]:
                 unknown.append(header)
             continue
         if name in seen:
-            raise FileNotAccepted(f"The columns “{seen[name]}” and “{header}” both hold {LABELS[name]}; "
-                                  "keep one of them.")
+            raise FileNotAccepted(_("The columns “%(first)s” and “%(second)s” both hold %(field)s; keep one of "
+                                    "them.", first=seen[name], second=header, field=_(LABELS[name])))
         seen[name] = header
         mapping[position] = name
     if "full_name" in seen and seen.keys() & NAME_FIELDS:
         # Names in columns of their own (as Roster's export writes them beside Full name) are the names.
         mapping = {position: name for position, name in mapping.items() if name != "full_name"}
         del seen["full_name"]
-    missing = [LABELS[name] for name in student_service.REQUIRED if name not in seen and "full_name" not in seen]
+    missing = [name for name in student_service.REQUIRED if name not in seen and "full_name" not in seen]
     if not mapping:
-        raise FileNotAccepted("No column of this file is one we know: the first row should name the columns, "
-                              "as in the template (Last name, First name, Email…).")
+        raise FileNotAccepted(_("No column of this file is one we know: the first row should name the columns, "
+                              "as in the template (Last name, First name, Email…)."))
     if missing:
-        raise FileNotAccepted(f"The file has no {' and no '.join(missing)} column; every student needs one.")
+        raise FileNotAccepted(MISSING[tuple(missing)]())
     return mapping, unknown
+
+
+# The file lacks a required name column: one whole message for each case (never pieces joined).
+MISSING = {
+    ("last_name", "first_name"): lambda: _("The file has no Last name and no First name column; every student "
+                                           "needs one."),
+    ("last_name",): lambda: _("The file has no Last name column; every student needs one."),
+    ("first_name",): lambda: _("The file has no First name column; every student needs one."),
+}
 
 
 # What comparing a matched student needs besides the file's own columns: its names (for the search key) and
@@ -131,17 +142,17 @@ def _report_conflicts(conflicts: list, school_id: int) -> None:
     names = _names_of({s.id for _, numbered, mailed in conflicts for s in (numbered, mailed) if s}, school_id)
     for row, numbered, mailed in conflicts:
         if numbered:
-            row.fail(LABELS["email"], f"The personal file number is {names[numbered.id]}'s, the email "
-                                      f"{names[mailed.id]}'s: two different students.")
+            row.fail(column_label("email"), _("The personal file number is %(first)s's, the email %(second)s's: two "
+                                        "different students.", first=names[numbered.id], second=names[mailed.id]))
         else:
-            row.fail(LABELS["email"], f"This email is {names[mailed.id]}'s, whose personal file number is "
-                                      f"{mailed.personal_file_number}.")
+            row.fail(column_label("email"), _("This email is %(name)s's, whose personal file number is %(number)s.",
+                                        name=names[mailed.id], number=mailed.personal_file_number))
 
 
 def _report_repeats(repeated: dict) -> None:
     for same in repeated.values():
         numbers_text = ", ".join(str(r.number) for r in same)
-        error = ("", f"Rows {numbers_text} are the same student; keep one of them.")
+        error = ("", _("Rows %(rows)s are the same student; keep one of them.", rows=numbers_text))
         for row in same:
             if error not in row.errors:  # the same two rows may share a number and an email
                 row.fail(*error)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import tablib
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,7 +15,7 @@ from roster import permissions
 from roster.extensions import db
 from roster.services import audit
 from roster.services import students as student_service
-from roster.services.importing.columns import CHUNK
+from roster.services.importing.columns import CHUNK, file_headers
 from roster.services.importing.files import FileNotAccepted, _dataset, _rows, _without_gc
 from roster.services.importing.matching import _compare, _match, match_headers
 from roster.services.importing.results import ImportResult, RowResult
@@ -48,13 +49,17 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
     total = len(dataset)
     region = student_service.school_country(school_id)
     max_chars = current_app.config["IMPORT_MAX_CELL_CHARS"]
-    for index, cells in enumerate(dataset):
-        if not any(value not in (None, "") for value in cells):
-            continue
-        rows.append(_parse_row(index + 2, cells, mapping, region, max_chars))
-        if progress and len(rows) % CHUNK == 0:
-            progress(index + 1, total)
-    _match(rows, school_id)
+    headers = file_headers.set({name: dataset.headers[position] for position, name in mapping.items()})
+    try:
+        for index, cells in enumerate(dataset):
+            if not any(value not in (None, "") for value in cells):
+                continue
+            rows.append(_parse_row(index + 2, cells, mapping, region, max_chars))
+            if progress and len(rows) % CHUNK == 0:
+                progress(index + 1, total)
+        _match(rows, school_id)
+    finally:
+        file_headers.reset(headers)
     _compare(rows, fields, school_id)
     for row in rows:
         if row.status == "error":
@@ -111,5 +116,5 @@ def check_file(data: bytes, file_name: str) -> list[str]:
     dataset = _dataset(_rows(data, file_name, max_rows=CHECK_ROWS), stop_after=1)
     match_headers(dataset.headers)
     if not len(dataset):
-        raise FileNotAccepted("The file has a header row but no students under it.")
+        raise FileNotAccepted(_("The file has a header row but no students under it."))
     return dataset.headers

@@ -8,9 +8,12 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+
+from roster import i18n
 from roster.services import students as student_service
 from roster.services.exporting import DANGEROUS_STARTS
-from roster.services.importing.columns import LABELS, LINK_SEPARATOR, LINKS
+from roster.services.importing.columns import LABELS, LINK_SEPARATOR, LINKS, column_label
 from roster.services.importing.results import RowResult
 from roster.text import fold, split_full_name
 
@@ -90,7 +93,7 @@ def _date_from_text(text: str) -> date:
             return date(year, int(day_first[2]), int(day_first[1]))
     except ValueError:
         pass
-    raise ValueError(f"“{text[:40]}” is not a date: write it as YYYY-MM-DD or DD.MM.YYYY.")
+    raise ValueError(_("“%(value)s” is not a date: write it as YYYY-MM-DD or DD.MM.YYYY.", value=text[:40]))
 
 
 def _bool(value) -> bool:
@@ -101,14 +104,14 @@ def _bool(value) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError(f"“{_text(value)[:40]}” is not yes or no.")
+    raise ValueError(_("“%(value)s” is not yes or no.", value=_text(value)[:40]))
 
 
 def _gender(value) -> str:
     word = fold(_text(value)).rstrip(".")
     if word in GENDER_WORDS:
         return GENDER_WORDS[word]
-    raise ValueError(f"“{_text(value)[:40]}” is not a gender: write male or female (or m, f).")
+    raise ValueError(_("“%(value)s” is not a gender: write male or female (or m, f).", value=_text(value)[:40]))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -140,7 +143,7 @@ def _parse_row(number: int, cells, mapping: dict[int, str], region: str, max_cha
         raw["guardians"] = [guardians[n] for n in positions]
     values, errors = student_service.clean_fields(raw, region=region)
     for name, messages in errors.items():
-        label = LABELS.get(name) or _guardian_label(name)
+        label = column_label(name) if name in LABELS else _guardian_label(name)
         for message in messages:
             row.fail(label, message)
     _check_link_names(row, links)
@@ -161,8 +164,8 @@ def _read_cells(row: RowResult, cells, mapping: dict[int, str], max_chars: int) 
         if type(value) is str:  # most cells: read the text once
             value = _unescaped(value.strip())
             if len(value) > max_chars:
-                row.fail(LABELS[name], f"The cell is {len(value):,} characters long; at most {max_chars:,} "
-                                       "are taken.")
+                row.fail(column_label(name), _("The cell is %(length)s characters long; at most %(limit)s are taken.",
+                                         length=i18n.number(len(value)), limit=i18n.number(max_chars)))
                 continue
         if (value is None or value == "") and name not in REQUIRED_CELLS:
             continue
@@ -178,7 +181,7 @@ def _read_cells(row: RowResult, cells, mapping: dict[int, str], max_chars: int) 
             else:
                 raw[name] = value if type(value) is str else _text(value)
         except ValueError as exc:
-            row.fail(LABELS[name], str(exc))
+            row.fail(column_label(name), str(exc))
     return raw, links, guardians
 
 
@@ -186,10 +189,10 @@ def _check_link_names(row: RowResult, links: dict[str, tuple[str, ...]]) -> None
     for name, names in links.items():
         limit = LINKS[name][0].__table__.c.name.type.length
         if any(len(n) > limit for n in names):
-            row.fail(LABELS[name], f"A name is longer than {limit} characters.")
+            row.fail(column_label(name), _("A name is longer than %(limit)s characters.", limit=limit))
 
 
 def _guardian_label(key: str) -> str:
     # "guardians-0-email" -> "Guardian 1 email"
-    _, number, name = key.split("-", 2)
-    return LABELS[f"guardian{int(number) + 1}_{name}"]
+    _prefix, number, name = key.split("-", 2)
+    return column_label(f"guardian{int(number) + 1}_{name}")
