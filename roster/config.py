@@ -78,6 +78,8 @@ class Defaults:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    # The platform's language (en, ru or kk): where no user, session, browser or school chose one (roster.i18n).
+    BABEL_DEFAULT_LOCALE = "en"
 
 
 # Plain environment variables (the names every host uses), read over the defaults.

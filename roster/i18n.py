@@ -101,7 +101,7 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         roster_languages=LANGUAGES, roster_lang=current, roster_role_label=labels.role,
         roster_action_label=labels.action, roster_row_status=labels.row_status, roster_item_kind=labels.item_kind,
-        roster_message=message,
+        roster_message=message, roster_count=count,
     )
     app.jinja_env.filters.update(number=number, roster_field_label=labels.field)
 
@@ -112,6 +112,11 @@ def message(text: str | None) -> str:
     from flask_babel import gettext
 
     return gettext(text) if text else ""
+
+
+def count(value) -> str:
+    """A list's count: "12 345", or "10 000+" for a count that stopped at its cap (one marked `capped`)."""
+    return number(value) + ("+" if getattr(value, "capped", False) else "")
 
 
 def number(value) -> str:

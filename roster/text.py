@@ -45,18 +45,27 @@ def prefix_range(word: str) -> tuple[str, str]:
 DEFAULT_COUNTRY = "KZ"  # a school's country until the platform admin sets another
 
 
-@functools.cache
-def countries() -> list[tuple[str, str]]:
-    """Every region libphonenumber knows, as (ISO code, name), by name.
+def countries(language: str | None = None) -> list[tuple[str, str]]:
+    """Every region libphonenumber knows, as (ISO code, name), by name, in the language (else the page's).
 
     The names are Unicode CLDR's, through Babel (phonenumbers' own geocoder would hold 100 MB in every process).
     """
-    names = babel.Locale("en").territories
+    if language is None:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        language = locale.language if locale is not None else "en"
+    return _countries(language)
+
+
+@functools.cache
+def _countries(language: str) -> list[tuple[str, str]]:
+    names = babel.Locale.parse(language).territories
     return sorted(((r, names.get(r, r)) for r in phonenumbers.SUPPORTED_REGIONS), key=lambda item: item[1])
 
 
-def country_name(region: str) -> str:
-    return dict(countries()).get(region, region)
+def country_name(region: str, language: str | None = None) -> str:
+    return dict(countries(language)).get(region, region)
 
 
 @functools.cache

@@ -66,6 +66,11 @@ def test_pages_signed_out(page, mail_site, world, outbox):
     page.click("button[type=submit]")
     audit.check("reset password with errors")
     audit.visit(base, "/join/no-such-link", "a link that does not work")
+    page.click("#language-switcher a[lang=kk]")  # the public switcher, then the same pages in Kazakh
+    audit.check("sign-in in Kazakh")
+    audit.visit(base, f"/join/{world.school_a.signup_token}", "sign-up in Kazakh")
+    page.click("button:has-text('Тіркелу')")
+    audit.check("sign-up with errors in Kazakh")
     audit.assert_clean()
 
 
@@ -108,6 +113,12 @@ def test_pages_of_a_school_admin(page, mail_site, world, tmp_path):
     audit.visit(base, "/admin/audit_log/", "Audit log")
     audit.visit(base, "/account", "My account")
     audit.visit(base, "/settings/security", "Settings → Security")
+    audit.visit(base, "/settings/language", "Settings → Language")
+    page.click("label[for=language-1]")  # Русский
+    page.click("#language-form button[type=submit]")
+    audit.check("Settings → Language, saved, in Russian")
+    audit.visit(base, "/admin/students/", "Students in Russian")
+    audit.visit(base, "/admin/students/new/", "add a student in Russian")
     audit.assert_clean()
 
 

@@ -1,7 +1,6 @@
 """The audit log: who did what to which record, when and from where. Read-only."""
 
 from flask_admin.contrib.sqla import filters as sqla_filters
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
@@ -32,7 +31,7 @@ class ActorEmailFilter(sqla_filters.BaseSQLAFilter):
         return query.filter(AuditEvent.actor_id.in_(people))
 
     def operation(self):
-        return _("contains")
+        return _l("contains")
 
 
 class AuditLogView(ScopedReadOnlyView):

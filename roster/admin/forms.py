@@ -47,7 +47,7 @@ def _text(name: str, *, area: bool = False):
     """A text field of the catalog: its label, its length, required or not."""
     field = fields.STUDENT[name]
     required = DataRequired() if field.required else Optional()
-    return (TextAreaField if area else StringField)(field.label, validators=[required, Length(max=field.length)],
+    return (TextAreaField if area else StringField)(field.text, validators=[required, Length(max=field.length)],
                                                     filters=[_strip])
 
 

@@ -34,6 +34,7 @@ class SectionView(ScopedView):
     permission = "staff.manage"
     form = SectionForm
     column_list = ["name", "teachers"]
+    column_labels = {"name": _l("Name"), "teachers": _l("Teachers")}
     column_sortable_list = ["name"]
     column_default_sort = [("name", False), ("id", False)]
     column_formatters = {"teachers": lambda v, c, m, n: ", ".join(t.full_name for t in m.teachers)}

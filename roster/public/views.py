@@ -2,6 +2,7 @@ import time
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -225,6 +226,7 @@ def language_settings():
     form = LanguageForm(language=current_user.language or i18n.current())
     if form.validate_on_submit():
         preferences.set_language(current_user.id, form.language.data)
+        refresh()  # this request's messages in the language just chosen
         flash(_("Your language is saved."), "success")
         return redirect(url_for("public.language_settings"))
     return render_template("public/language.html", form=form)

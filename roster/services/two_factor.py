@@ -56,7 +56,7 @@ def pending_secret(user_id: int) -> str:
 def qr_code(user, secret: str) -> str:
     """The set-up as a QR code, an inline SVG drawn here (nothing is sent elsewhere to draw it)."""
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=current_app.config["TOTP_ISSUER"])
-    return segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
+    return segno.make(uri, error="m").svg_inline(scale=4, title=_("QR code for your authenticator app"))
 
 
 def turn_on(user_id: int, code: str) -> list[str]:

@@ -28,7 +28,7 @@
       var field = document.getElementById(el.getAttribute("data-copy-from"));
       field.select();
       if (navigator.clipboard) { navigator.clipboard.writeText(field.value); } else { document.execCommand("copy"); }
-      el.textContent = "Copied";
+      el.textContent = text("copied");
     } else if (el.hasAttribute("data-no-navigation")) {
       event.preventDefault();
     }
@@ -39,6 +39,16 @@
     }
   });
 
+  // The page's words for these (data-roster-texts on <body>, in the page's language), English without them.
+  var ENGLISH = {copied: "Copied", remove_filter: "Remove the {filter} filter", how_to_match: "{filter}: how to match",
+                 remove: "Remove {item}"};
+  function text(key, values) {
+    var texts = {};
+    try { texts = JSON.parse(document.body.getAttribute("data-roster-texts") || "{}"); } catch (e) { texts = {}; }
+    var out = texts[key] || ENGLISH[key];
+    Object.keys(values || {}).forEach(function (name) { out = out.replace("{" + name + "}", values[name]); });
+    return out;
+  }
   function named(el, name) {
     if (el && !el.getAttribute("aria-label")) { el.setAttribute("aria-label", name); }
   }
@@ -47,15 +57,15 @@
       var remove = row.querySelector(".remove-filter");
       if (!remove) { return; }
       var filter = remove.textContent.replace("\u00d7", "").trim();
-      named(remove, "Remove the " + filter + " filter");
-      named(row.querySelector("select.filter-op"), filter + ": how to match");
+      named(remove, text("remove_filter", {filter: filter}));
+      named(row.querySelector("select.filter-op"), text("how_to_match", {filter: filter}));
       row.querySelectorAll(".filter-val, input.select2-input, input.select2-focusser").forEach(function (el) {
         named(el, filter);
       });
     });
     document.querySelectorAll(".select2-search-choice-close").forEach(function (el) {
       var choice = el.parentNode ? el.parentNode.textContent.trim() : "";
-      named(el, "Remove " + choice);
+      named(el, text("remove", {item: choice}));
       el.setAttribute("role", "button");
     });
     document.querySelectorAll(".select2-container input.select2-input, .select2-container input.select2-focusser")

@@ -78,6 +78,8 @@ def _yes_no(value) -> str:
 class AtLeast(int):
     """A count that stopped at its cap: pages still work from it, and it shows as "10,000+"."""
 
+    capped = True
+
     def __str__(self) -> str:
         return _("%(count)s+", count=i18n.number(int(self)))
 
