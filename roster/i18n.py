@@ -46,11 +46,17 @@ def current() -> str:
     return locale.language if locale is not None else default()
 
 
-def for_recipient(user=None, school=None) -> str:
+def for_recipient(user=None, school=None, *, on_the_page: bool = False) -> str:
     """A mail's language: its recipient's own choice; else their school's (a student invited or given
-    credentials has chosen nothing yet); else the language of the page that caused it; else the platform's."""
+    credentials has chosen nothing yet); else the language of the page that caused it; else the platform's.
+
+    on_the_page: the recipient is the person on the page that caused the mail (signing up, asking for a reset):
+    the page's language comes before the school's.
+    """
     if user is not None and getattr(user, "language", None) in LANGUAGES:
         return user.language
+    if on_the_page and has_request_context():
+        return current()
     if school is not None and school.language in LANGUAGES:
         return school.language
     return current() if has_request_context() else default()

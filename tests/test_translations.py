@@ -242,3 +242,21 @@ def test_every_language_is_offered_in_its_own_name(agent):
     page = agent("admin_a").get("/settings/language")
     offered = {label.get_text(strip=True) for label in page.html.select("#language-form label[lang]")}
     assert offered == set(LANGUAGES.values()) == {"English", "Русский", "Қазақша"}
+
+
+def test_a_sign_up_is_answered_in_the_language_of_its_page_before_the_schools(app, world):
+    with app.app_context():
+        db.session.get(School, world.school_a.id).language = "ru"
+        db.session.commit()
+    visitor = Agent(app)
+    visitor.web.extra_environ["HTTP_ACCEPT_LANGUAGE"] = "kk"
+    page = visitor.open(f"/join/{world.school_a.signup_token}")
+    assert lang_of(page) == "kk"
+    page = visitor.submit(page, field="confirm_password", last_name="Ким", first_name="Дана",
+                          email="dana.kim@example.org", password="my own long passphrase",
+                          confirm_password="my own long passphrase", expect=(302,)).follow()
+    assert "Тіркелгіңіз дайын." in page.text
+    tasks.wait_for_background_work(app)
+    with app.app_context():
+        [received] = db.session.scalars(select(MailMessage).where(MailMessage.kind == "sign-up received")).all()
+        assert received.subject == "Alpha School мектебіне арналған Roster тіркелгіңіз"

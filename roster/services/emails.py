@@ -51,14 +51,15 @@ def sign_up_existing_account(school, user, address: str) -> None:
     """Someone signed up with an address that already has an account: its owner is told, the page says nothing."""
     mail.queue(
         "sign-up, existing account", address, _l("Signing up to %(school)s on Roster", school=school.name),
-        "sign_up_existing", language=i18n.for_recipient(user, school), school_id=school.id, school=school,
+        "sign_up_existing", language=i18n.for_recipient(user, school, on_the_page=True), school_id=school.id,
+        school=school,
         sign_in_url=public_url("/login"), forgot_url=public_url("/forgot-password"),
     )
 
 
 def sign_up_confirm(school, user, token: str, expires) -> None:
     """A sign-up with a roster student's email: the link that proves the address and joins the two."""
-    language = i18n.for_recipient(user, school)
+    language = i18n.for_recipient(user, school, on_the_page=True)
     mail.queue(
         "sign-up confirmation", user.email, _l("Confirm your email to join %(school)s on Roster", school=school.name),
         "sign_up_confirm", language=language, school_id=school.id, school=school, user=user,
@@ -70,7 +71,8 @@ def sign_up_received(school, user) -> None:
     """Confirm a sign-up with the login (never the password the student typed)."""
     mail.queue(
         "sign-up received", user.email, _l("Your Roster account for %(school)s", school=school.name),
-        "sign_up_received", language=i18n.for_recipient(user, school), school_id=school.id, school=school,
+        "sign_up_received", language=i18n.for_recipient(user, school, on_the_page=True), school_id=school.id,
+        school=school,
         user=user, sign_in_url=public_url("/login"),
     )
 
@@ -84,7 +86,7 @@ def account_activated(school, student) -> None:
 
 
 def password_reset(user, token: str, expires) -> None:
-    language = i18n.for_recipient(user)
+    language = i18n.for_recipient(user, on_the_page=True)
     mail.queue(
         "password reset", user.email, _l("Reset your Roster password"), "password_reset", language=language,
         user=user, hidden_link=("reset_url", public_url(f"/reset-password/{token}")),
