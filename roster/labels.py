@@ -34,7 +34,8 @@ ACTIONS = {action: action for action in (
     N_("section deleted"), N_("sign-in failed"), N_("sign-in locked"),
     N_("sign-up awaits email confirmation"), N_("sign-up with an existing account's email"), N_("signed in"),
     N_("staff added"), N_("staff removed"), N_("student activated"), N_("student created"),
-    N_("student deleted"), N_("student signed up"), N_("student updated"), N_("students exported"),
+    N_("student deleted"), N_("student erased"), N_("student signed up"), N_("student updated"),
+    N_("students exported"),
     N_("students imported"), N_("students invited"), N_("two-factor passed"), N_("two-factor failed"),
     N_("two-factor recovery codes renewed"), N_("two-factor reset"), N_("two-factor turned on"),
     N_("two-factor turned off"))}

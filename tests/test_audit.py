@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from roster import tasks
 from roster.extensions import db
 from roster.models import AuditEvent, Invitation, Membership, PasswordReset, Student, User
-from roster.services import accounts, credentials, exporting, importing, invitations, schools, students
+from roster.services import accounts, credentials, erasure, exporting, importing, invitations, schools, students
 from tests.factories import PASSWORD
 
 SECRET = "the students secret pass"
@@ -33,7 +33,7 @@ SERVICES = {
                                                       actor=actor(w, "admin_a")),
     "student updated": lambda w, ctx: students.update(w.in_section.id, w.school_a.id, {"first_name": "Ivo"},
                                                       actor=actor(w, "admin_a")),
-    "student deleted": lambda w, ctx: students.delete([w.out_section.id], w.school_a.id, actor=actor(w, "admin_a")),
+    "student erased": lambda w, ctx: erasure.erase([w.out_section.id], w.school_a.id, actor=actor(w, "admin_a")),
     "students invited": lambda w, ctx: invitations.invite(w.school_a.id, "x@example.org", actor=actor(w, "admin_a")),
     "student signed up": lambda w, ctx: invitations.sign_up(
         invitations.resolve_link(invitation_token=ctx["token"]),

@@ -134,11 +134,11 @@ def delete_from_row(user, student_id):
 def test_delete_asks_first_and_is_audited(app, agent, world):
     admin = agent("admin_a")
     listing = admin.get("/admin/students/").text
-    assert re.search(r'data-confirm="[^"]*delete', listing, re.I)
+    assert re.search(r'data-confirm="Erase this student[^"]*removed for good', listing)
     assert delete_from_row(admin, world.out_section.id).status_int == 302
     with app.app_context():
         assert db.session.get(Student, world.out_section.id) is None
-        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "student deleted"))
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "student erased"))
         assert (event.target_id, event.actor_id) == (world.out_section.id, world.admin_a.id)
 
 
@@ -157,9 +157,10 @@ def test_audit_log_is_read_only_scoped_and_filterable(app, as_role, agent, world
     admin_a = as_role("admin_a")
     delete_from_row(agent("admin_a"), world.out_section.id)
     page = admin_a.get("/admin/audit_log/").get_data(as_text=True)
-    assert "student deleted" in page and "Outside Olga" in page and "Beta Boris" not in page
-    filtered = admin_a.get("/admin/audit_log/?flt0_0=student+deleted").get_data(as_text=True)
-    assert "student deleted" in filtered and "student created" not in filtered
+    assert "student erased" in page and "Beta Boris" not in page
+    assert "Outside Olga" not in page  # erased: the log keeps the event, never the child's name
+    filtered = admin_a.get("/admin/audit_log/?flt0_0=student+erased").get_data(as_text=True)
+    assert "student erased" in filtered and "student created" not in filtered
     assert "Beta Boris" in as_role("platform").get("/admin/audit_log/").get_data(as_text=True)
     assert as_role("teacher_a").get("/admin/audit_log/").status_code == 403
     assert admin_a.get("/admin/audit_log/new/").status_code in (302, 403, 404)

@@ -63,8 +63,8 @@ def test_the_catalogs_hold_every_message_of_the_code(tmp_path):
     assert extracted - known == set(), "run `make update-messages` and translate the new messages"
 
 
-RUSSIAN_FORMS = {1: "Удалён 1 ученик.", 2: "Удалено 2 ученика.", 5: "Удалено 5 учеников.",
-                 11: "Удалено 11 учеников.", 21: "Удалён 21 ученик.", 22: "Удалено 22 ученика."}
+RUSSIAN_FORMS = {1: "Стёрт 1 ученик.", 2: "Стёрто 2 ученика.", 5: "Стёрто 5 учеников.",
+                 11: "Стёрто 11 учеников.", 21: "Стёрт 21 ученик.", 22: "Стёрто 22 ученика."}
 
 
 def test_russian_plural_forms_for_1_2_5_11_21_22(app):
@@ -72,7 +72,7 @@ def test_russian_plural_forms_for_1_2_5_11_21_22(app):
 
     with app.test_request_context(), force_locale("ru"):
         for n, text in RUSSIAN_FORMS.items():
-            assert ngettext("Deleted %(num)s student.", "Deleted %(num)s students.", n) == text
+            assert ngettext("Erased %(num)s student.", "Erased %(num)s students.", n) == text
 
 
 def test_flask_admins_own_strings_come_from_our_catalog_with_right_plurals(app):

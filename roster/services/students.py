@@ -308,26 +308,6 @@ def update(student_id: int, school_id: int, data: dict, *, actor) -> list[str]:
     return changed
 
 
-def delete(student_ids: list[int], school_id: int, *, actor) -> int:
-    """Delete the given students of the school (others are ignored); return how many went."""
-    role = permissions.require(actor, school_id, "students.edit")
-    rows = db.session.execute(
-        select(Student.id, Student.last_name, Student.first_name, Student.middle_name)
-        .where(Student.id.in_([int(i) for i in student_ids]), *permissions.visible_students(school_id, actor, role))
-    ).all()
-    if not rows:
-        raise NotFound(_("No such student in this school."))
-    for row in rows:
-        event = audit.record("student deleted", actor=actor, school_id=school_id,
-                             details={"name": " ".join(p for p in row[1:] if p)})
-        event.target_type, event.target_id = "student", row.id
-    ids = [row.id for row in rows]
-    db.session.execute(sql_delete(Guardian).where(Guardian.student_id.in_(ids)))
-    db.session.execute(sql_delete(Student).where(Student.id.in_(ids)))
-    db.session.commit()
-    return len(ids)
-
-
 def activate(student_ids: list[int], school_id: int, *, actor) -> list[int]:
     """Activate the given pending students of the school; return the ids that this call activated.
 

@@ -34,7 +34,7 @@ from roster.models import (
     Guardian,
     Student,
 )
-from roster.services import audit, credentials, listing, preferences, students
+from roster.services import audit, credentials, erasure, listing, preferences, students
 from roster.text import format_phone
 from roster.urls import record_id, safe_next
 
@@ -277,7 +277,7 @@ class StudentView(StudentExport, SecuredModelView):
         return True
 
     def delete_model(self, model):
-        students.delete([model.id], context.school_id(), actor=self._actor())
+        erasure.erase([model.id], context.school_id(), actor=self._actor())
         return True
 
     # Views: refuse with 403/404 before Flask-Admin's redirects could hide it.
@@ -398,10 +398,11 @@ class StudentView(StudentExport, SecuredModelView):
             flash(ngettext("Skipped %(num)s: %(names)s", "Skipped %(num)s: %(names)s", len(result.skipped),
                            names="; ".join(f"{name} ({why})" for name, why in result.skipped)), "warning")
 
-    @action("delete", _l("Delete"), _l("Delete the selected students? This cannot be undone."))
+    @action("delete", _l("Delete"), _l("Erase the selected students? Their records, the contents of the mails sent "
+                                       "to them and, where only theirs, their accounts are removed for good."))
     def action_delete(self, ids):
-        count = students.delete(ids, context.school_id(), actor=self._actor())
-        flash(ngettext("Deleted %(num)s student.", "Deleted %(num)s students.", count), "success")
+        count = erasure.erase(ids, context.school_id(), actor=self._actor())
+        flash(ngettext("Erased %(num)s student.", "Erased %(num)s students.", count), "success")
 
     @expose("/columns", methods=("POST",))
     def save_columns(self):
