@@ -129,4 +129,4 @@ def number(value) -> str:
     """A number as the page's language writes it (12,345 · 12 345)."""
     from flask_babel import format_decimal
 
-    return format_decimal(value)
+    return format_decimal(int(value) if isinstance(value, int) else value)  # an int subclass too (AtLeast)

@@ -260,3 +260,12 @@ def test_a_sign_up_is_answered_in_the_language_of_its_page_before_the_schools(ap
     with app.app_context():
         [received] = db.session.scalars(select(MailMessage).where(MailMessage.kind == "sign-up received")).all()
         assert received.subject == "Alpha School мектебіне арналған Roster тіркелгіңіз"
+
+
+def test_a_capped_count_reads_with_its_plus_in_every_language(make_app, world):
+    app = make_app(LIST_EXACT_COUNT_LIMIT=1)
+    admin = Agent(app)
+    admin.sign_in(world.admin_a.email)
+    for language in ("en", "ru", "kk"):
+        page = admin.get("/admin/students/?page=1", headers={"Accept-Language": language})
+        assert 'id="student-count">(1+)' in page.text, language
