@@ -8,11 +8,11 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from roster import i18n, permissions, tasks
+from roster import i18n, labels, permissions, tasks
 from roster.errors import RosterError
 from roster.extensions import db
 from roster.models import School
-from roster.services import accounts, demo, importing, two_factor
+from roster.services import accounts, demo, importing, retention, two_factor
 
 
 @click.group("roster", cls=AppGroup)
@@ -103,3 +103,15 @@ def import_command(path, slug, dry_run):
                 click.echo(_("  row %(row)s: %(message)s", row=row["number"], message=message), err=True)
     if job.error_count:
         raise SystemExit(1)
+
+
+@roster_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would go; remove nothing.")
+def purge_command(dry_run):
+    """Remove what is past its retention period (pending sign-ups, expired invitations, mail bodies, import
+    reports, old audit events); for cron where no Celery beat runs."""
+    counts = retention.purge(dry_run=dry_run)
+    heading = _("Would remove (dry run: nothing removed):") if dry_run else _("Removed:")
+    click.echo(heading)
+    for kind, _setting in retention.KINDS:
+        click.echo(f"  {labels.retention_kind(kind)}: {counts[kind]}")

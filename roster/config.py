@@ -78,6 +78,12 @@ class Defaults:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    # Retention (roster.services.retention, run daily): days after which each kind of children's data goes.
+    RETENTION_PENDING_SIGN_UP_DAYS = 90  # a sign-up never activated: the student and their account are erased
+    RETENTION_INVITATION_DAYS = 30  # after the invitation's expiry
+    RETENTION_MAIL_BODY_DAYS = 180  # the mail log keeps the row (kind, time, status), not the text
+    RETENTION_IMPORT_REPORT_DAYS = 30  # a finished import keeps its counts, not its rows or failed-row file
+    RETENTION_AUDIT_DAYS = 3 * 365
     # The platform's language (en, ru or kk): where no user, session, browser or school chose one (roster.i18n).
     BABEL_DEFAULT_LOCALE = "en"
 

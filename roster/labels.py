@@ -24,6 +24,10 @@ INVITATION_STATUSES = {"accepted": N_("accepted"), "revoked": N_("revoked"), "ex
 MAIL_STATUSES = {"queued": N_("queued"), "sending": N_("sending"), "sent": N_("sent"), "failed": N_("failed"),
                  "not sent": N_("not sent")}
 
+RETENTION_KINDS = {"pending sign-ups": N_("pending sign-ups"), "expired invitations": N_("expired invitations"),
+                   "mail bodies": N_("mail bodies"), "import reports": N_("import reports"),
+                   "audit events": N_("audit events")}
+
 ITEM_KINDS = {"programs": N_("Programs"), "tags": N_("Tags"), "sections": N_("Sections")}
 
 ACTIONS = {action: action for action in (
@@ -38,7 +42,7 @@ ACTIONS = {action: action for action in (
     N_("students exported"),
     N_("students imported"), N_("students invited"), N_("two-factor passed"), N_("two-factor failed"),
     N_("two-factor recovery codes renewed"), N_("two-factor reset"), N_("two-factor turned on"),
-    N_("two-factor turned off"))}
+    N_("two-factor turned off"), N_("retention purge"))}
 
 
 def _reader(table: dict):
@@ -56,6 +60,7 @@ import_status = _reader(IMPORT_STATUSES)
 row_status = _reader(ROW_STATUSES)
 item_kind = _reader(ITEM_KINDS)
 invitation_status = _reader(INVITATION_STATUSES)
+retention_kind = _reader(RETENTION_KINDS)
 mail_status = _reader(MAIL_STATUSES)
 action = _reader(ACTIONS)
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from roster.extensions import db
-from roster.services import importing, mail
+from roster.services import importing, mail, retention
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ def celery_init_app(app: Flask) -> Celery:
         "broker_url": app.config["CELERY_BROKER_URL"] or "memory://",
         "task_ignore_result": True,
         "broker_connection_retry_on_startup": True,
+        # `celery -A app.celery_app beat` runs the retention purge daily (cron runs `flask roster purge` without it).
+        "beat_schedule": {"retention-purge": {"task": "roster.tasks.purge", "schedule": 24 * 3600}},
     })
     celery.set_default()
     app.extensions["celery"] = celery
@@ -75,6 +77,12 @@ def _serving() -> bool:
     """Whether this process is a web server (`flask run`, gunicorn) rather than a command that exits."""
     program = sys.argv[0] if sys.argv else ""
     return os.path.basename(program) == "gunicorn" or ("flask" in program and "run" in sys.argv[1:])
+
+
+@shared_task(ignore_result=True, name="roster.tasks.purge")
+def purge() -> None:
+    """What is past its retention period goes (roster.services.retention); daily, from Celery beat."""
+    retention.purge()
 
 
 @shared_task(ignore_result=True)

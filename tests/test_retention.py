@@ -1,0 +1,99 @@
+"""Retention: `flask roster purge` (and the daily Celery beat task) removes what is past its period, with a frozen
+clock standing in for the months going by."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from roster import tasks
+from roster.extensions import db
+from roster.models import AccountStatus, AuditEvent, ImportJob, Invitation, MailMessage, Student, utcnow
+from roster.services import invitations, retention
+from tests import factories
+from tests.agent import Agent
+
+
+@pytest.fixture
+def story(app, world, agent):
+    """A pending sign-up, an invitation, its mail, and a finished import with a failed row, all made today."""
+    with app.app_context():
+        factories.set_status(db.session.get(Student, world.out_section.id), AccountStatus.PENDING)
+        db.session.commit()
+        invitations.invite(world.school_a.id, "later.pupil@example.org", actor=world.admin_a)
+    admin = agent("admin_a")
+    page = admin.upload_import("list.csv", b"Last name,First name,Date of birth\nKim,Dana,2011-01-01\n"
+                               b"Lee,Ann,31.02.2011\n")
+    admin.confirm_import(page)
+    tasks.wait_for_background_work(app)
+    return admin
+
+
+def purge(app, monkeypatch, days: int, *, dry_run: bool = False) -> str:
+    """`flask roster purge` run `days` from now."""
+    frozen = utcnow() + timedelta(days=days)
+    monkeypatch.setattr(retention, "utcnow", lambda: frozen)
+    result = app.test_cli_runner().invoke(args=["roster", "purge", *(["--dry-run"] if dry_run else [])])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_each_kind_goes_when_its_time_is_up_and_not_before(app, world, story, monkeypatch):
+    assert purge(app, monkeypatch, 29).count(": 0") == 5  # nothing is due yet
+    output = purge(app, monkeypatch, 31, dry_run=True)
+    assert "Would remove (dry run: nothing removed):" in output and "import reports: 1" in output
+    with app.app_context():
+        assert "purged" not in db.session.scalars(select(ImportJob)).one().report  # a dry run removes nothing
+    assert "import reports: 1" in purge(app, monkeypatch, 31)  # 30 days after the import finished
+    assert "expired invitations: 0" in purge(app, monkeypatch, 43)
+    assert "expired invitations: 1" in purge(app, monkeypatch, 45)  # 30 days after its 14 days
+    assert count(app, Invitation) == 0
+    assert "pending sign-ups: 0" in purge(app, monkeypatch, 89)
+    assert count(app, Student, Student.id == world.out_section.id) == 1
+    output = purge(app, monkeypatch, 91)
+    assert "Removed:" in output and "pending sign-ups: 1" in output and "mail bodies: 0" in output
+    assert count(app, Student, Student.id == world.out_section.id) == 0  # erased, as Delete erases
+    with app.app_context():
+        job = db.session.scalars(select(ImportJob)).one()
+        assert job.report["purged"] and job.report["errors"] == [] and job.failed_rows_csv is None
+        assert job.created_count == 1 and job.error_count == 1  # the counts stay
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention purge")
+                                   .order_by(AuditEvent.id)).all()[-1]
+        assert event.details["pending sign-ups"] == 1 and event.actor_id is None
+    assert "Its rows were removed after the retention period" in story.get(f"/admin/imports/{job.id}").text
+
+    assert "mail bodies: 0" in purge(app, monkeypatch, 179)
+    assert "mail bodies: 1" in purge(app, monkeypatch, 181)  # the invitation's mail
+    with app.app_context():
+        mail = db.session.scalars(select(MailMessage).where(MailMessage.kind == "invitation")).one()
+        assert mail.body_text == retention.PURGED and mail.to_address == "later.pupil@example.org"
+
+    before = count(app, AuditEvent)
+    purge(app, monkeypatch, 3 * 365 - 1)
+    assert count(app, AuditEvent) == before + 1  # only the run's own event was added
+    purge(app, monkeypatch, 3 * 365 + 1)
+    assert count(app, AuditEvent) == 1  # the last run's own event, made today
+
+
+def test_the_celery_beat_task_runs_the_purge_daily(app, world, monkeypatch):
+    schedule = app.extensions["celery"].conf.beat_schedule["retention-purge"]
+    assert schedule["task"] == "roster.tasks.purge" and schedule["schedule"] == 24 * 3600
+    frozen = utcnow() + timedelta(days=10_000)
+    monkeypatch.setattr(retention, "utcnow", lambda: frozen)
+    with app.app_context():
+        tasks.purge.run()
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention purge")) is not None
+
+
+def test_the_periods_are_settings(make_app, world, monkeypatch):
+    app = make_app(RETENTION_PENDING_SIGN_UP_DAYS=5)
+    with app.app_context():
+        factories.set_status(db.session.get(Student, world.out_section.id), AccountStatus.PENDING)
+        db.session.commit()
+    assert "pending sign-ups: 1" in purge(app, monkeypatch, 6, dry_run=True)
+    assert Agent(app).get("/login").status_int == 200
