@@ -107,7 +107,7 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         roster_languages=LANGUAGES, roster_lang=current, roster_role_label=labels.role,
         roster_action_label=labels.action, roster_row_status=labels.row_status, roster_item_kind=labels.item_kind,
-        roster_message=message, roster_count=count,
+        roster_message=message, roster_count=count, roster_today=_today,
     )
     app.jinja_env.filters.update(number=number, roster_field_label=labels.field)
 
@@ -118,6 +118,12 @@ def message(text: str | None) -> str:
     from flask_babel import gettext
 
     return gettext(text) if text else ""
+
+
+def _today():
+    from datetime import date
+
+    return date.today()
 
 
 def count(value) -> str:

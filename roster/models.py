@@ -76,6 +76,10 @@ class School(db.Model):
     # The language of its mails to students who have chosen none (invitations, credentials): en, ru or kk;
     # None: the platform's default (roster.i18n).
     language: Mapped[str | None] = mapped_column(String(5))
+    # Its personal-data notice, which a student accepts at sign-up (None: Roster's default text, in the page's
+    # language); its version goes up with each change, and a consent records the version accepted.
+    notice_text: Mapped[str | None] = mapped_column(Text)
+    notice_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     def __str__(self) -> str:
@@ -313,6 +317,10 @@ class Student(db.Model):
     # When credentials were last mailed: a second request within CREDENTIALS_REPEAT_AFTER (a double click)
     # sends nothing, instead of a second mail whose password undoes the first.
     credentials_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Consent on record: the school's notice version the student accepted at sign-up, when; withdrawn when.
+    consent_version: Mapped[int | None] = mapped_column(Integer)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     school: Mapped[School] = relationship()
     user: Mapped[User | None] = relationship()

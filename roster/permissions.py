@@ -43,6 +43,7 @@ TABLE = {
     "students.see_private": STAFF,  # parents' jobs and drop-out details
     "staff.manage": STAFF,
     "logs.view": STAFF,
+    "students.data": STAFF,  # a student's data on request, and who received it
     "schools.manage": {PLATFORM},
 }
 

@@ -37,7 +37,8 @@ SERVICES = {
     "students invited": lambda w, ctx: invitations.invite(w.school_a.id, "x@example.org", actor=actor(w, "admin_a")),
     "student signed up": lambda w, ctx: invitations.sign_up(
         invitations.resolve_link(invitation_token=ctx["token"]),
-        {"last_name": "N", "first_name": "M", "phone": "", "password": SECRET, "confirm_password": SECRET}),
+        {"last_name": "N", "first_name": "M", "phone": "", "password": SECRET, "confirm_password": SECRET,
+         "accept_notice": True}),
     "student activated": lambda w, ctx: students.activate([ctx["pending"]], w.school_a.id, actor=actor(w, "admin_a")),
     "email changed": lambda w, ctx: students.change_email(w.out_section.id, w.school_a.id, "o@example.org",
                                                           "o@example.org", actor=actor(w, "admin_a")),

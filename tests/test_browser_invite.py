@@ -43,6 +43,7 @@ def test_invite_sign_up_activate(page, mail_site, outbox):
     student.fill("#phone", "+7 701 222 33 44")
     student.fill("#password", STUDENT_PASSWORD)
     student.fill("#confirm_password", STUDENT_PASSWORD)
+    student.check("#accept_notice")
     student.click("button:has-text('Sign up')")
     expect(student.locator(".alert-success")).to_contain_text("Your account is ready")
 

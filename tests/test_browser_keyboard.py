@@ -128,6 +128,7 @@ def test_a_phone_sized_screen_adds_and_activates(browser, mail_site, world):
     student.fill("#email", "inna.phone@example.org")
     student.fill("#password", "a long phone passphrase")
     student.fill("#confirm_password", "a long phone passphrase")
+    student.check("#accept_notice")
     student.click("button:has-text('Sign up')")
     expect(student.locator(".alert-success")).to_contain_text("Your account is ready")
 

@@ -78,6 +78,7 @@ def test_invite_sign_up_activate_in_the_schools_language(browser, mail_site, wor
     student.fill("#first_name", "Дана")
     student.fill("#password", STUDENT_PASSWORD)
     student.fill("#confirm_password", STUDENT_PASSWORD)
+    student.check("#accept_notice")
     student.click(f"button:has-text('{words['sign_up']}')")
     expect(student.locator(".alert-success")).to_contain_text(words["ready"])
 

@@ -27,6 +27,7 @@ def test_sign_up_on_the_bare_school_link_with_required_fields_only(page, mail_si
     page.fill("#email", "anna.quick@example.org")
     page.fill("#password", "a quick long passphrase")
     page.fill("#confirm_password", "a quick long passphrase")
+    page.check("#accept_notice")  # the school's personal-data notice: required
     page.click("button:has-text('Sign up')")
     expect(page.locator(".alert-success")).to_contain_text("Your account is ready")
 

@@ -84,7 +84,8 @@ def test_sign_up_with_required_fields_only(app, agent, world):
     user = agent("anonymous")
     page = user.open(f"/join/{world.school_a.signup_token}")
     response = user.submit(page, field="password", last_name="Новый", first_name="Ученик", email="new@pupil.example",
-                           password="a long new password", confirm_password="a long new password", expect=(302,))
+                           password="a long new password", confirm_password="a long new password",
+                           accept_notice=True, expect=(302,))
     assert "/login" in response.location
     student = one(app, Student, Student.email == "new@pupil.example")
     assert (student.school_id, student.account_status) == (world.school_a.id, AccountStatus.PENDING.value)

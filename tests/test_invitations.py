@@ -40,14 +40,14 @@ def sign_up(app, path, **fields):
     user = Agent(app)
     page = user.open(path)
     data = {"last_name": "Петрова", "first_name": "Алёна", "phone": "8 701 111 22 33",
-            "password": PASSWORD, "confirm_password": PASSWORD, **fields}
+            "password": PASSWORD, "confirm_password": PASSWORD, "accept_notice": True, **fields}
     return user, user.submit(page, field="password", expect=(200, 302, 429), **data)
 
 
 def forged_sign_up(app, path, **fields):
     """A sign-up POST to a link that shows no form (it does not work): what a script could send."""
     data = {"last_name": "Петрова", "first_name": "Алёна", "email": "", "password": PASSWORD,
-            "confirm_password": PASSWORD, **fields}
+            "confirm_password": PASSWORD, "accept_notice": "y", **fields}
     return Browser(app).post(path, data)
 
 

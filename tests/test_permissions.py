@@ -85,6 +85,15 @@ CASES = {
                                                                   OK_CHANGED]),
     "bulk export": ("POST", "/admin/students/action/", {"action": "export", "rowid": "{in_section}"},
                     [SIGN_IN, DENIED, DENIED, OK_CHANGED, OK_CHANGED, OK_CHANGED]),
+    # A student's data on request (audited as a disclosure): school admins and the platform admin only.
+    "data on request, JSON": ("GET", "/admin/students/data?id={in_section}&format=json", None,
+                              [SIGN_IN, DENIED, DENIED, OK_CHANGED, MISSING, OK_CHANGED]),
+    "data on request, page": ("GET", "/admin/students/data?id={in_section}&format=html", None,
+                              [SIGN_IN, DENIED, DENIED, OK_CHANGED, MISSING, OK_CHANGED]),
+    "data on request, other school": ("GET", "/admin/students/data?id={b_student}&format=json", None,
+                                      [SIGN_IN, DENIED, DENIED, MISSING, OK_CHANGED, MISSING]),
+    "withdraw consent": ("POST", "/admin/students/consent/withdraw", {"id": "{in_section}"},
+                         [SIGN_IN, DENIED, DENIED, FOUND, MISSING, FOUND]),  # none on record: said, nothing changed
     # Import.
     "imports": ("GET", "/admin/imports/", None, STAFF_ONLY),
     "import upload": ("POST", "/admin/imports/new", {"file": CSV}, [SIGN_IN, DENIED, DENIED, CHANGED, CHANGED,

@@ -88,5 +88,5 @@ def test_import_and_sign_up_read_phones_in_the_schools_country(app, agent, world
     page = visitor.open(f"/join/{world.school_a.signup_token}")
     follow(visitor.submit(page, field="password", last_name="Signed", first_name="Sue", email="sue@pupil.example",
                           phone="07400 123456", password="a long new password",
-                          confirm_password="a long new password", expect=(302,)))
+                          confirm_password="a long new password", accept_notice=True, expect=(302,)))
     assert stored_student(app, last_name="Signed").phone_normalized == "+447400123456"

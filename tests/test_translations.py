@@ -254,7 +254,7 @@ def test_a_sign_up_is_answered_in_the_language_of_its_page_before_the_schools(ap
     assert lang_of(page) == "kk"
     page = visitor.submit(page, field="confirm_password", last_name="Ким", first_name="Дана",
                           email="dana.kim@example.org", password="my own long passphrase",
-                          confirm_password="my own long passphrase", expect=(302,)).follow()
+                          confirm_password="my own long passphrase", accept_notice=True, expect=(302,)).follow()
     assert "Тіркелгіңіз дайын." in page.text
     tasks.wait_for_background_work(app)
     with app.app_context():

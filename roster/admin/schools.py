@@ -12,9 +12,9 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import Select
+from wtforms.widgets import Select, TextArea
 
 from roster.admin import context
 from roster.admin.base import ScopedView, SecuredModelView
@@ -36,6 +36,10 @@ def _actor():
 class _Select(Select):
     # Flask-Admin's form template compares input_type on a field that has errors; a select has none.
     input_type = "select"
+
+
+class _TextArea(TextArea):
+    input_type = "textarea"
 
 
 def _country_field():
@@ -64,6 +68,9 @@ class RenameForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     country = _country_field()
     language = _language_field()
+    notice_text = TextAreaField(_l("Personal-data notice"), validators=[Optional()], widget=_TextArea(),
+                                description=_l("What a student accepts at sign-up. Empty: Roster's default text, in "
+                                               "the student's language. A change is a new version."))
 
 
 def _school_name(view, context_, model, name):
@@ -119,7 +126,8 @@ class SchoolView(SecuredModelView):
     def update_model(self, form, model):
         try:
             language = (form.language.data or None) if "language" in request.form else schools.KEEP
-            schools.rename(model.id, form.name.data, country=form.country.data, language=language, actor=_actor())
+            schools.rename(model.id, form.name.data, country=form.country.data, language=language, actor=_actor(),
+                           notice_text=form.notice_text.data if "notice_text" in request.form else schools.KEEP)
         except ValidationFailed as exc:
             attach_errors(form, exc)
             return False

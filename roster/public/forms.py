@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectChoice, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from roster.i18n import LANGUAGES
@@ -26,6 +26,8 @@ class SignUpForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Length(max=40)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
     confirm_password = PasswordField(_l("Confirm password"), validators=[InputRequired(), Length(max=1024)])
+    # Checked by the service (consent.required_acceptance), so that its message sits beside the box.
+    accept_notice = BooleanField(_l("I have read the school's personal-data notice above and agree to it."))
 
 
 class ForgotPasswordForm(FlaskForm):

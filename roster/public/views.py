@@ -23,7 +23,7 @@ from roster.public.forms import (
     SignUpForm,
     TwoFactorChangeForm,
 )
-from roster.services import accounts, invitations, preferences, two_factor
+from roster.services import accounts, consent, invitations, preferences, two_factor
 from roster.urls import safe_next
 
 
@@ -308,7 +308,8 @@ def sign_up(token):
             flash(_("Your account is ready. Sign in to see your page; %(school)s will activate you soon.",
                     school=link.school.name), "success")
             return redirect(url_for("public.login"))
-    return render_template("public/sign_up.html", form=form, school=link.school, invited=bool(link.email))
+    return render_template("public/sign_up.html", form=form, school=link.school, invited=bool(link.email),
+                           notice=consent.notice(link.school))
 
 
 @bp.route("/join/confirm", methods=["GET", "POST"], endpoint="confirm_sign_up_landed", defaults={"token": None})

@@ -16,7 +16,7 @@ from roster import i18n, permissions
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import AccountStatus, Invitation, School, SignUpClaim, Source, Student, utcnow
-from roster.services import accounts, audit, emails, students
+from roster.services import accounts, audit, consent, emails, students
 from roster.text import normalize_email, normalize_phone
 
 
@@ -180,6 +180,7 @@ def sign_up(link: SignUpLink, data: dict) -> int | None:
     student = student or _new_student(link, cleaned)
     student.user_id = user.id
     student.account_status = AccountStatus.PENDING.value
+    consent.record(student, link.school)
     if link.invitation:
         _consume(link.invitation)
     audit.record("student signed up", actor=user, school_id=link.school.id, target=student,
@@ -212,6 +213,7 @@ def _sign_up_fields(link: SignUpLink, data: dict) -> dict:
         errors["phone"] = [str(exc)]
     password_errors = accounts.check_new_password(data.get("password") or "", data.get("confirm_password") or "")
     errors.update({"password" if k == "new_password" else k: v for k, v in password_errors.items()})
+    errors.update(consent.required_acceptance(data))
     if errors:
         raise ValidationFailed(errors)
     return cleaned
@@ -278,6 +280,7 @@ def confirm_claim(token: str) -> Student:
         raise LinkNotValid(_("This confirmation link does not work any more. Sign in, or ask your school."))
     student.user_id = found.user_id
     student.account_status = AccountStatus.PENDING.value
+    consent.record(student, student.school)  # the notice its sign-up form accepted
     audit.record("student signed up", actor=found.user, school_id=student.school_id, target=student,
                  details={"via": "school link, email confirmed"})
     emails.sign_up_received(student.school, found.user)

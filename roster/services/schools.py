@@ -13,7 +13,7 @@ from roster import i18n, permissions
 from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import Membership, Role, School, Section, User, section_teacher
-from roster.services import accounts, audit, emails, refusals_roll_back
+from roster.services import accounts, audit, consent, emails, refusals_roll_back
 from roster.text import DEFAULT_COUNTRY
 
 
@@ -84,7 +84,8 @@ def create(name: str, *, actor, slug: str | None = None, country: str | None = N
 
 
 @refusals_roll_back
-def rename(school_id: int, name: str, *, actor, country: str | None = None, language=KEEP) -> School:
+def rename(school_id: int, name: str, *, actor, country: str | None = None, language=KEEP,
+           notice_text=KEEP) -> School:
     """Change a school's name and, when given, its country (the region its phones are read in from now on) and
     its language (of its mails to students who have chosen none; None: the platform's default)."""
     require_platform_admin(actor)
@@ -105,6 +106,8 @@ def rename(school_id: int, name: str, *, actor, country: str | None = None, lang
             audit.record("school language changed", actor=actor, school_id=school.id, target=school,
                          details={"language": language, "was": school.language})
             school.language = language
+    if notice_text is not KEEP:
+        consent.set_notice(school, notice_text, actor=actor)
     db.session.commit()
     return school
 

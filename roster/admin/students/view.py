@@ -1,7 +1,8 @@
 """The Students list, details and the Add/Edit form: a thin layer over roster.services.students."""
 
+import json
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.helpers import get_mdict_item_or_list
@@ -34,9 +35,9 @@ from roster.models import (
     Guardian,
     Student,
 )
-from roster.services import audit, credentials, erasure, listing, preferences, students
+from roster.services import audit, consent, credentials, disclosure, erasure, listing, preferences, students
 from roster.text import format_phone
-from roster.urls import record_id, safe_next
+from roster.urls import attachment, record_id, safe_next
 
 
 def _names(view, context_, model, name):
@@ -404,6 +405,38 @@ class StudentView(StudentExport, SecuredModelView):
         count = erasure.erase(ids, context.school_id(), actor=self._actor())
         flash(ngettext("Erased %(num)s student.", "Erased %(num)s students.", count), "success")
 
+    @expose("/consent/withdraw", methods=("POST",))
+    def withdraw_consent_view(self):
+        """A consent withdrawn on the student's or their parents' request (recorded by a school admin)."""
+        if not context.allowed("students.edit"):
+            abort(403)
+        student = self._require_record(request.form.get("id"))
+        try:
+            consent.withdraw(student.id, context.school_id(), actor=self._actor())
+        except ValidationFailed as exc:
+            flash(" ".join(exc.field_errors["consent"]), "warning")
+        else:
+            flash(_("The withdrawal of consent is recorded."), "success")
+        return redirect(url_for(".details_view", id=student.id))
+
+    @expose("/data")
+    def data_view(self):
+        """A student's data on request: one download, JSON or a readable page (audited as a disclosure)."""
+        if not context.allowed("students.data"):
+            abort(403)
+        student = self._require_record(request.args.get("id"))
+        fmt = request.args.get("format", "json")
+        if fmt not in ("json", "html"):
+            abort(404)
+        data = disclosure.student_data(student.id, context.school_id(), actor=self._actor(), fmt=fmt)
+        name = f"student-{student.id}-data.{fmt}"
+        if fmt == "json":
+            body = json.dumps(data, ensure_ascii=False, indent=2)
+            return Response(body, mimetype="application/json", headers=attachment(name))
+        page = render_template("admin/roster/student_data.html", data=data, labels=fields.LABELS,
+                               guardian_labels={k: f.text for k, f in fields.GUARDIAN.items()})
+        return Response(page, mimetype="text/html", headers=attachment(name))
+
     @expose("/columns", methods=("POST",))
     def save_columns(self):
         preferences.save_columns(
@@ -427,4 +460,7 @@ class StudentView(StudentExport, SecuredModelView):
                 kwargs["details_columns"] = [(c, n) for c, n in kwargs["details_columns"] if c not in PRIVATE_COLUMNS]
             kwargs["history"] = (audit.history("student", kwargs["model"].id, context.school_id())
                                  if context.allowed("logs.view") else None)
+            kwargs["disclosures"] = (disclosure.disclosures(kwargs["model"], context.school_id())
+                                     if context.allowed("students.data") else None)
+            kwargs["guardian_consent_needed"] = consent.needs_guardian(kwargs["model"])
         return super().render(template, **kwargs)
