@@ -128,3 +128,24 @@ def test_a_signed_in_student_keeps_nothing_after_being_erased(app, world, agent)
     admin = agent("admin_a")
     admin.bulk_action(admin.get("/admin/students/"), "delete", [world.in_section.id])
     assert pupil.get("/account").status_int == 302  # signed out: the account is gone
+
+
+def test_other_events_naming_the_child_in_any_alphabet_lose_those_values(app, world, agent):
+    """Events about something else that name the child (JSON keeps Cyrillic as \\uXXXX): found and scrubbed."""
+    from roster.services import audit
+
+    with app.app_context():
+        child = db.session.get(Student, world.out_section.id)
+        child.last_name, child.first_name = "Иванова", "Алёна"
+        audit.record("students exported", actor=None, school_id=world.school_a.id,
+                     details={"filters": [["Full name", "Иванова Алёна"]], "rows": 1})
+        audit.record("students exported", actor=None, school_id=world.school_a.id,
+                     details={"filters": [["Full name", "Петров"]], "rows": 3})
+        db.session.commit()
+    admin = agent("admin_a")
+    admin.bulk_action(admin.get("/admin/students/"), "delete", [world.out_section.id])
+    with app.app_context():
+        exports = [e.details for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "students exported").order_by(AuditEvent.id))]
+    assert exports == [{"filters": [["Full name", "[erased]"]], "rows": 1},
+                       {"filters": [["Full name", "Петров"]], "rows": 3}]
