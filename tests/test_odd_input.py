@@ -24,6 +24,7 @@ BIG = "99999999999999999999999"  # beyond 64 bits
     f"/admin/schools/details/?id={BIG}", f"/admin/schools/edit/?id={BIG}",
     "/admin/students/details/?id=abc", "/admin/students/details/?id=1.5", "/admin/students/details/?id=-1",
     "/admin/students/details/?id=", "/admin/schools/details/?id=%E2%91%A0",
+    f"/admin/students/data?id={BIG}&format=json", "/admin/students/data?id=abc&format=html",
 ])
 def test_an_id_that_is_no_record_is_not_found(agent, url):
     response = agent("platform").get(url)
@@ -31,7 +32,8 @@ def test_an_id_that_is_no_record_is_not_found(agent, url):
     assert "No such" in response.text or "Not Found" in response.text or "not found" in response.text.lower()
 
 
-@pytest.mark.parametrize("path", ["/admin/students/activate", "/admin/students/delete/"])
+@pytest.mark.parametrize("path", ["/admin/students/activate", "/admin/students/delete/",
+                                  "/admin/students/consent/withdraw"])
 @pytest.mark.parametrize("bad", ["abc", "1.5", BIG, ""])
 def test_a_row_button_with_an_odd_id_is_not_found(app, as_role, world, path, bad):
     response = as_role("admin_a").post(path, {"id": bad})  # forged: no row renders such an id

@@ -44,13 +44,18 @@ def erase(student_ids: list[int], school_id: int, *, actor) -> int:
                               *permissions.visible_students(school_id, actor, role))).all()
     if not students:
         raise NotFound(_("No such student in this school."))
+    erased_ids, all_traces = set(), set()
     for student in students:
-        _erase_one(student, school_id, actor)
+        erased_ids.add(student.id)
+        all_traces |= _erase_one(student, school_id, actor)
+    _scrub_imports(school_id, erased_ids, all_traces)  # the school's jobs read once, however many students go
     db.session.commit()
     return len(students)
 
 
-def _erase_one(student: Student, school_id: int, actor) -> None:
+def _erase_one(student: Student, school_id: int, actor) -> set[str]:
+    """Erase one student (all but their import-report rows, which the caller scrubs for all at once); return the
+    strings that named them."""
     account = db.session.get(User, student.user_id) if student.user_id else None
     account_goes = account is not None and not _someone_elses(account, student)
     addresses = _addresses(student, account if account_goes else None)
@@ -59,7 +64,6 @@ def _erase_one(student: Student, school_id: int, actor) -> None:
 
     _scrub_audit(school_id, targets, traces, actor_id=account.id if account_goes else None)
     _scrub_mails(school_id, addresses, everywhere=addresses if account_goes else set())
-    _scrub_imports(school_id, student.id, traces)
     if addresses:
         db.session.execute(delete(Invitation).where(Invitation.school_id == school_id,
                                                     Invitation.email.in_(addresses)))
@@ -75,6 +79,7 @@ def _erase_one(student: Student, school_id: int, actor) -> None:
     event = audit.record("student erased", actor=actor, school_id=school_id,
                          details={"account": "erased" if account_goes else ("kept" if account else "none")})
     event.target_type, event.target_id = "student", student_id
+    return traces
 
 
 def _someone_elses(account: User, student: Student) -> bool:
@@ -152,7 +157,7 @@ def _scrub_mails(school_id: int, addresses: set[str], *, everywhere: set[str]) -
         .execution_options(synchronize_session=False))
 
 
-def _scrub_imports(school_id: int, student_id: int, traces: set[str]) -> None:
+def _scrub_imports(school_id: int, student_ids: set[int], traces: set[str]) -> None:
     """The school's import reports lose the child's rows; failed-row files, the lines that name them; a file
     still waiting for its Confirm that names them is dropped (its job ends failed: upload it again)."""
     lowered = [t.lower() for t in traces]
@@ -160,7 +165,8 @@ def _scrub_imports(school_id: int, student_id: int, traces: set[str]) -> None:
     jobs = db.session.scalars(select(ImportJob).where(ImportJob.school_id == school_id)).all()
     for job in jobs:
         report = job.report or {}
-        rows = {key: [r for r in report.get(key, []) if r.get("student_id") != student_id and not names(r.get("name"))]
+        rows = {key: [r for r in report.get(key, []) if r.get("student_id") not in student_ids
+                      and not names(r.get("name"))]
                 for key in ("first_rows", "errors")}
         if any(len(rows[key]) != len(report.get(key, [])) for key in rows):
             job.report = {**report, **rows}

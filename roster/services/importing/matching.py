@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from roster.extensions import db
+from roster.fields import N_
 from roster.models import (
     Guardian,
     Student,
@@ -207,7 +208,7 @@ def _compare(rows: list[RowResult], fields: set[str], school_id: int) -> None:
             changes += [LABELS[name] for name in row.links
                         if _folded(row.links[name]) != _folded(current_links[name].get(row.student_id, []))]
             if row.guardians is not None and _merge_guardians(row, guardians.get(row.student_id, [])):
-                changes.append("Guardians")
+                changes.append(N_("Guardians"))  # kept in English in the report; its page translates it
             if changes:
                 row.status, row.changes, row.updates = "update", changes, updates or None
             else:
