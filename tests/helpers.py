@@ -168,3 +168,17 @@ def row_action(page, student: str, action: str) -> None:
     row = page.locator("tr", has_text=student).first
     row.locator(".row-menu-button").click()
     row.locator(".dropdown-menu.show").get_by_text(action, exact=True).click()
+
+
+def school_records(app, school_id: int) -> dict[str, list[tuple]]:
+    """Every column of a school's mail log, invitations and audit log, for checking that nothing of them
+    changed (another school's action must leave them exactly as they were)."""
+    from sqlalchemy import select
+
+    from roster.extensions import db
+    from roster.models import AuditEvent, Invitation, MailMessage
+
+    with app.app_context():
+        return {model.__tablename__: [tuple(row) for row in db.session.execute(
+                    select(*model.__table__.columns).where(model.school_id == school_id).order_by(model.id))]
+                for model in (MailMessage, Invitation, AuditEvent)}

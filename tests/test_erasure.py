@@ -3,13 +3,15 @@
 import datetime as dt
 import json
 
+import pytest
 from sqlalchemy import select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent, MailMessage, Membership, Student, User
+from roster.models import AuditEvent, Invitation, MailMessage, Membership, Student, User
 from tests.agent import Agent, find_form
 from tests.factories import PASSWORD
+from tests.helpers import school_records
 
 CHILD = {"last_name": "Erasova", "first_name": "Zlata", "middle_name": "Pavlovna", "email": "zlata.old@example.org",
          "phone": "+7 701 555 01 23", "personal_file_number": "ER-777", "birth_date": "2011-04-05",
@@ -149,3 +151,63 @@ def test_other_events_naming_the_child_in_any_alphabet_lose_those_values(app, wo
             select(AuditEvent).where(AuditEvent.action == "students exported").order_by(AuditEvent.id))]
     assert exports == [{"filters": [["Full name", "[erased]"]], "rows": 1},
                        {"filters": [["Full name", "Петров"]], "rows": 3}]
+
+
+SHARED = "someone@example.org"  # an address school B invited; school A's admin types it for their own child
+
+
+def _type_address(admin, child_id: int, where: str) -> None:
+    """School A's admin puts the address where an admin can type it: the extra email, a parent's email, or the
+    child's email (then changed again, so that it is only in the "email changed" history)."""
+    if where == "extra email":
+        admin.submit(admin.get(f"/admin/students/edit/?id={child_id}"), field="last_name", extra_email=SHARED,
+                     expect=(302,))
+    elif where == "guardian's email":
+        admin.submit(admin.get(f"/admin/students/edit/?id={child_id}"), field="last_name",
+                     inline={"guardians": [{"full_name": "Someone Else", "email": SHARED}]}, expect=(302,))
+    else:
+        for address in (SHARED, "inside.later@alpha.example"):
+            admin.submit(admin.get(f"/admin/students/change-email?id={child_id}"), field="new_email",
+                         new_email=address, confirm_email=address, expect=(302,))
+
+
+@pytest.mark.parametrize("where", ["extra email", "guardian's email", "email changed history"])
+def test_erasing_leaves_another_schools_mail_log_invitations_and_audit_as_they_were(app, world, agent, where):
+    admin_b, admin_a = agent("admin_b"), agent("admin_a")
+    admin_b.submit(admin_b.get("/admin/invite/"), field="emails", emails=SHARED)
+    admin_a.submit(admin_a.get("/admin/invite/"), field="emails", emails=SHARED)  # A's own mail to it goes
+    child_id = world.in_section.id  # has an account of their own
+    _type_address(admin_a, child_id, where)
+    tasks.wait_for_background_work(app)
+    school_b_before = school_records(app, world.school_b.id)
+    assert [m[3] for m in school_b_before["mail_message"]] == [SHARED]  # B's invitation mail, to the address
+
+    admin_a.submit(admin_a.get(f"/admin/students/details/?id={child_id}"), action="/delete/", expect=(302,))
+
+    assert school_records(app, world.school_b.id) == school_b_before
+    page = admin_b.get("/admin/mail_log/")
+    assert SHARED in page.text and "[erased]" not in page.text
+    with app.app_context():
+        assert db.session.get(Student, child_id) is None
+        assert db.session.get(User, world.student_user.id) is None  # the child's account went
+        mails_a = db.session.scalars(select(MailMessage).where(MailMessage.school_id == world.school_a.id)).all()
+        assert mails_a and all(m.to_address == "[erased]" and m.body_text == "[erased]" for m in mails_a)
+        assert db.session.scalar(select(Invitation).where(Invitation.school_id == world.school_a.id)) is None
+
+
+def test_the_erased_accounts_own_mails_go_but_another_schools_mails_to_its_address_stay(app, world, agent):
+    """A password reset (no school) to the child's own address is the account's: erased. School B's invitation
+    to that very address is B's record: kept."""
+    admin_b = agent("admin_b")
+    admin_b.submit(admin_b.get("/admin/invite/"), field="emails", emails=world.student_user.email)
+    anonymous = Agent(app)
+    anonymous.submit(anonymous.get("/forgot-password"), field="email", email=world.student_user.email)
+    tasks.wait_for_background_work(app)
+    school_b_before = school_records(app, world.school_b.id)
+    admin_a = agent("admin_a")
+    admin_a.submit(admin_a.get(f"/admin/students/details/?id={world.in_section.id}"), action="/delete/",
+                   expect=(302,))
+    assert school_records(app, world.school_b.id) == school_b_before
+    with app.app_context():
+        own = db.session.scalars(select(MailMessage).where(MailMessage.school_id.is_(None))).all()
+        assert [(m.kind, m.to_address, m.body_text) for m in own] == [("password reset", "[erased]", "[erased]")]

@@ -10,6 +10,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import (
     AuditEvent,
+    Guardian,
     ImportJob,
     Invitation,
     MailMessage,
@@ -20,6 +21,7 @@ from roster.models import (
     User,
 )
 from roster.services import importing, invitations
+from tests.helpers import school_records
 
 ROLES = ["anonymous", "student_user", "teacher_a", "admin_a", "admin_b", "platform"]
 # What each role gets. "ok+" and "found+": 200 or a redirect, and the data changed; "found": a redirect and
@@ -254,3 +256,24 @@ def test_platform_admin_switches_school_and_every_page_follows(as_role, world):
     page = platform.get("/admin/students/").get_data(as_text=True)
     assert "Beta Boris" in page and "Inside Ivan" not in page
     assert platform.get(f"/admin/students/details/?id={world.in_section.id}").status_code == 404
+
+
+@pytest.mark.parametrize("case", ["delete", "bulk delete"])
+@pytest.mark.parametrize("role", ROLES)
+def test_erasure_in_one_school_leaves_the_other_schools_records_as_they_were(app, world, as_role, role, case):
+    """Cross-school: Alpha's student has Beta's invited address as their extra email and a parent's email;
+    whoever erases them (or tries to), Beta's mail log, invitations and audit log do not change."""
+    shared = "shared@example.org"
+    with app.app_context():
+        invitations.invite(world.school_b.id, shared, actor=db.session.get(User, world.admin_b.id))
+        student = db.session.get(Student, world.in_section.id)
+        student.extra_email = shared
+        student.guardians.append(Guardian(full_name="Parent", email=shared))
+        db.session.commit()
+    tasks.wait_for_background_work(app)
+    before = school_records(app, world.school_b.id)
+    method, url, data, expected = CASES[case]
+    response = as_role(role).post(url, {k: v.format(in_section=world.in_section.id) for k, v in data.items()})
+    tasks.wait_for_background_work(app)
+    assert response.status_code in (302, 403, 404)
+    assert school_records(app, world.school_b.id) == before

@@ -1,11 +1,12 @@
 """Erase a student: the one way a child leaves a school's list (GDPR art. 17, 94-V, 152-FZ).
 
 Erasing takes the student, their guardians and links (cascade), the school's invitations to their addresses,
-their rows of the school's import reports and failed-row files, the bodies of the mails sent to them (the log
-keeps that a mail of that kind went, to "[erased]"), and their account unless it is someone else's too (a staff
-role anywhere, a platform admin, a student of another school: then only the link to this school goes). Audit
-events keep their ids and actions; every value naming the child becomes "[erased]". The erasure itself is audited
-as "student erased" with no personal data.
+their rows of the school's import reports and failed-row files, the bodies of the school's mails to them and of
+their account's own mails (the log keeps that a mail of that kind went, to "[erased]"), and their account unless
+it is someone else's too (a staff role anywhere, a platform admin, a student of another school: then only the link
+to this school goes). Audit events keep their ids and actions; every value naming the child becomes "[erased]".
+Another school's records are never touched (docs/privacy.md has the table). The erasure itself is audited as
+"student erased" with no personal data.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def _erase_one(student: Student, school_id: int, actor) -> set[str]:
     targets = [("student", student.id)] + ([("user", account.id)] if account_goes else [])
 
     _scrub_audit(school_id, targets, traces, actor_id=account.id if account_goes else None)
-    _scrub_mails(school_id, addresses, everywhere=addresses if account_goes else set())
+    _scrub_mails(school_id, addresses)
+    if account_goes:
+        _scrub_account_mails(account)
     if addresses:
         db.session.execute(delete(Invitation).where(Invitation.school_id == school_id,
                                                     Invitation.email.in_(addresses)))
@@ -93,8 +96,10 @@ def _someone_elses(account: User, student: Student) -> bool:
 
 
 def _addresses(student: Student, account: User | None) -> set[str]:
-    """Every address of the child: theirs, their account's, and the ones an email change left behind."""
+    """Every address of the child: theirs, their parents', their account's, and the ones an email change left
+    behind. All but the account's were typed by staff: they are scrubbed in the erasing school only."""
     found = {a for a in (student.email, student.extra_email) if a}
+    found |= set(db.session.scalars(select(Guardian.email).where(Guardian.student_id == student.id)))
     if account is not None:
         found |= {account.email, account.login}
     for (details,) in db.session.execute(select(AuditEvent.details).where(
@@ -133,10 +138,12 @@ def _scrub_value(value, traces: set[str]):
 
 def _scrub_audit(school_id: int, targets: list[tuple[str, int]], traces: set[str], *, actor_id: int | None) -> None:
     """Events about the child (or done by their account) lose their details' values and client address; any
-    other event of the school whose details name the child loses those values."""
+    other event of the school whose details name the child loses those values. Only the erasing school's events
+    and the account's own (no school: sign-ins, password changes): another school's log is that school's record."""
     about = or_(*((AuditEvent.target_type == kind) & (AuditEvent.target_id == ident) for kind, ident in targets),
                 *([AuditEvent.actor_id == actor_id] if actor_id is not None else []))
-    for event in db.session.scalars(select(AuditEvent).where(about)):
+    ours = (AuditEvent.school_id == school_id) | AuditEvent.school_id.is_(None)
+    for event in db.session.scalars(select(AuditEvent).where(about, ours)):
         event.details = {key: ERASED for key in (event.details or {})}
         event.ip_address = None
     mentions = [cast(AuditEvent.details, Text).contains(p, autoescape=True) for p in _json_patterns(traces)]
@@ -145,14 +152,23 @@ def _scrub_audit(school_id: int, targets: list[tuple[str, int]], traces: set[str
             event.details = _scrub_value(event.details, traces)
 
 
-def _scrub_mails(school_id: int, addresses: set[str], *, everywhere: set[str]) -> None:
-    """The school's mails to the child (and, when their account goes, every mail to it): kind and time stay."""
-    if not addresses:
-        return
-    to_them = MailMessage.to_address.in_(addresses) & (MailMessage.school_id == school_id)
-    if everywhere:
-        to_them = to_them | MailMessage.to_address.in_(everywhere)
-    db.session.execute(update(MailMessage).where(to_them).values(
+def _scrub_mails(school_id: int, addresses: set[str]) -> None:
+    """The school's mails to any address of the child (typed by its staff or not): kind and time stay. Only
+    this school's: an address an admin typed proves nothing about another school's mails to it."""
+    if addresses:
+        _blank_mails(MailMessage.to_address.in_(addresses), MailMessage.school_id == school_id)
+
+
+def _scrub_account_mails(account: User) -> None:
+    """The mails that belong to the erased account itself (no school: password resets and changes), sent to its
+    own addresses while it held them. Another school's mails to the same address stay: that school's record."""
+    own = {a.lower() for a in (account.email, account.login) if a}
+    _blank_mails(MailMessage.to_address.in_(own), MailMessage.school_id.is_(None),
+                 MailMessage.created_at >= account.created_at)
+
+
+def _blank_mails(*where) -> None:
+    db.session.execute(update(MailMessage).where(*where).values(
         to_address=ERASED, body_text=ERASED, body_html=ERASED, secret=None, last_error="")
         .execution_options(synchronize_session=False))
 
