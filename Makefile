@@ -30,7 +30,7 @@ extract-messages: $(STAMP)
 	$(PYBABEL) extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o $(TRANSLATIONS)/messages.pot .
 
 update-messages: extract-messages
-	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages --no-fuzzy-matching --ignore-obsolete
+	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages --no-fuzzy-matching --ignore-obsolete -w 120
 
 # A random secret key for this checkout, written once; plain http on 127.0.0.1, so no Secure-only cookie.
 instance/config.py:

@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from roster import config, errors, i18n, search_index, security
+from roster import config, errors, i18n, labels, search_index, security
 from roster.extensions import csrf, db, limiter, login_manager, mail, migrate
-from roster.fields import N_
+from roster.i18n import N_
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -44,6 +44,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    labels.init_app(app)
 
 
 # Where a user who must change their password, or set up two-factor sign-in, may still go.

@@ -19,3 +19,10 @@ class ValidationFailed(RosterError):
     def __init__(self, field_errors: dict[str, list[str]]):
         self.field_errors = field_errors
         super().__init__("; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in field_errors.items()))
+
+
+def too_long(limit: int) -> str:
+    """The one message for a value over its length, in the language of the page (or file) being made."""
+    from flask_babel import ngettext
+
+    return ngettext("Use at most %(num)s character.", "Use at most %(num)s characters.", limit)

@@ -22,6 +22,12 @@ TRANSLATIONS = os.path.join(os.path.dirname(__file__), "translations")
 babel = Babel()
 
 
+def N_(text: str) -> str:
+    """Marks a message for the catalogs (pybabel extracts N_) and keeps it as written: translated where it is
+    shown (a field's English label is also an import header; a stored code's words are read by roster.labels)."""
+    return text
+
+
 def select_locale() -> str:
     from flask_login import current_user
 
@@ -102,14 +108,9 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=TRANSLATIONS)
     flask_admin.babel.domain.__class__ = _AdminDomain
-    from roster import labels
-
-    app.jinja_env.globals.update(
-        roster_languages=LANGUAGES, roster_lang=current, roster_role_label=labels.role,
-        roster_action_label=labels.action, roster_row_status=labels.row_status, roster_item_kind=labels.item_kind,
-        roster_message=message, roster_count=count, roster_today=_today,
-    )
-    app.jinja_env.filters.update(number=number, roster_field_label=labels.field)
+    app.jinja_env.globals.update(roster_languages=LANGUAGES, roster_lang=current, roster_message=message,
+                                 roster_count=count, roster_today=_today)
+    app.jinja_env.filters.update(number=number)
 
 
 def message(text: str | None) -> str:

@@ -6,7 +6,7 @@ them through these, so that changing the language never changes what is stored.
 
 from flask_babel import gettext
 
-from roster.fields import N_
+from roster.i18n import N_
 
 ROLES = {"platform": N_("platform admin"), "admin": N_("school admin"), "teacher": N_("teacher")}
 
@@ -69,3 +69,10 @@ action = _reader(ACTIONS)
 def field(label) -> str:
     """A field's English label (as an import report keeps it) in the page's language."""
     return gettext(str(label)) if label else ""
+
+
+def init_app(app) -> None:
+    """The readers pages use to show stored codes."""
+    app.jinja_env.globals.update(roster_role_label=role, roster_action_label=action, roster_row_status=row_status,
+                                 roster_item_kind=item_kind)
+    app.jinja_env.filters.update(roster_field_label=field)

@@ -255,6 +255,9 @@ def _link_table(name: str, other: str) -> Table:
 student_program = _link_table("student_program", "program")
 student_tag = _link_table("student_tag", "tag")
 student_section = _link_table("student_section", "section")
+# A student's links by the field that holds them: (the items' model, the link table). The one map the form,
+# list, filters, export and import read.
+LINKS = {"programs": (Program, student_program), "tags": (Tag, student_tag), "sections": (Section, student_section)}
 
 
 # Bytewise order on PostgreSQL too, so that a prefix is a plain index range whatever the server's locale.

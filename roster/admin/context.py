@@ -22,6 +22,11 @@ def selected_school() -> tuple[School | None, str | None]:
     return g.roster_school
 
 
+def actor():
+    """The signed-in user as services take them (`actor=`): the object itself, not Flask-Login's proxy."""
+    return current_user._get_current_object()
+
+
 def school_id() -> int | None:
     return selected_school()[0].id if selected_school()[0] else None
 

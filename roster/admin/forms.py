@@ -10,8 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from roster import fields, permissions
 from roster.admin import context
 from roster.extensions import db
-from roster.models import Program, Section, Tag
-from roster.services.students import GUARDIAN_FIELDS, SCALAR_FIELDS
+from roster.models import LINKS
 from roster.urls import record_id
 
 
@@ -30,81 +29,54 @@ LOOKUP_PLACEHOLDERS = {"programs": _l("Choose programs"), "tags": _l("Choose tag
 
 
 def scoped_loaders() -> dict[str, SchoolScopedLoader]:
-    return {
-        name: SchoolScopedLoader(name, db, model, fields=["name"], placeholder=LOOKUP_PLACEHOLDERS[name])
-        for name, model in (("programs", Program), ("tags", Tag), ("sections", Section))
-    }
+    return {name: SchoolScopedLoader(name, db, model, fields=["name"], placeholder=LOOKUP_PLACEHOLDERS[name])
+            for name, (model, _table) in LINKS.items()}
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-GENDER_CHOICES = [SelectChoice("", "—"), SelectChoice("male", _l("Male")), SelectChoice("female", _l("Female"))]
-
-
-def _text(name: str, *, area: bool = False):
+def _text(field: fields.Field, loaders=None, *, area: bool = False):
     """A text field of the catalog: its label, its length, required or not."""
-    field = fields.STUDENT[name]
     required = DataRequired() if field.required else Optional()
     return (TextAreaField if area else StringField)(field.text, validators=[required, Length(max=field.length)],
                                                     filters=[_strip])
 
 
-def _date(name: str):
-    return DateField(fields.label(name), validators=[Optional()])
+# The form's field for each kind of roster.fields: (field, the school's lookups) -> a WTForms field.
+FORM_FIELDS = {
+    fields.TEXT: _text,
+    fields.EMAIL: _text,
+    fields.PHONE: _text,
+    fields.LONG_TEXT: lambda field, loaders: _text(field, area=True),
+    fields.DATE: lambda field, loaders: DateField(field.text, validators=[Optional()]),
+    fields.FLAG: lambda field, loaders: BooleanField(field.text),
+    fields.CHOICE: lambda field, loaders: SelectField(field.text, default="", choices=[
+        SelectChoice("", "—"), *(SelectChoice(value, _l(text)) for value, text in field.choices)]),
+    fields.LINK: lambda field, loaders: AjaxSelectMultipleField(loaders[field.name], field.text),
+}
 
 
 def build_student_form(loaders: dict[str, SchoolScopedLoader]) -> type[FlaskForm]:
-    """The manual Add/Edit form: every field of a student; guardians are added inline by the view."""
-
-    class StudentForm(FlaskForm):
-        last_name = _text("last_name")
-        first_name = _text("first_name")
-        middle_name = _text("middle_name")
-        phone = _text("phone")
-        email = _text("email")
-        personal_file_number = _text("personal_file_number")
-        gender = SelectField(fields.label("gender"), choices=GENDER_CHOICES, default="")
-        birth_date = _date("birth_date")
-        is_inclusive = BooleanField(fields.label("is_inclusive"))
-        is_individual = BooleanField(fields.label("is_individual"))
-        programs = AjaxSelectMultipleField(loaders["programs"], fields.label("programs"))
-        tags = AjaxSelectMultipleField(loaders["tags"], fields.label("tags"))
-        sections = AjaxSelectMultipleField(loaders["sections"], fields.label("sections"))
-        address = _text("address", area=True)
-        extra_phone = _text("extra_phone")
-        extra_email = _text("extra_email")
-        dropout_date = _date("dropout_date")
-        dropout_reason = _text("dropout_reason")
-        dropout_note = _text("dropout_note", area=True)
-
-    return StudentForm
+    """The manual Add/Edit form: every field roster.fields puts in it; guardians are added inline by the view."""
+    form_fields = {name: FORM_FIELDS[field.kind](field, loaders)
+                   for name, field in fields.STUDENT.items() if field.form and field.kind in FORM_FIELDS}
+    return type("StudentForm", (FlaskForm,), form_fields)
 
 
 def student_data(form) -> dict:
     """Turn a submitted StudentForm into the plain values students.create/update take."""
-    data = {name: form[name].data for name in SCALAR_FIELDS}
-    for name in ("programs", "tags", "sections"):
+    data = {name: form[name].data for name in fields.EDITED}
+    for name in fields.LINK_FIELDS:
         data[name[:-1] + "_ids"] = [item.id for item in form[name].data or []]
     guardians = form.guardians
     data["guardians"] = [
-        {name: entry.form[name].data for name in GUARDIAN_FIELDS}
+        {name: entry.form[name].data for name in fields.GUARDIAN_FIELDS}
         for entry in guardians.entries
         if not guardians.should_delete(entry)
     ]
     return data
-
-
-def attach_errors(form, exc) -> None:
-    """Show a service's ValidationFailed beside the form's fields; a message for no field becomes a flash."""
-    from flask import flash
-
-    for name, messages in exc.field_errors.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + messages
-        else:
-            flash(" ".join(messages), "error")
 
 
 def can_see_private() -> bool:

@@ -6,7 +6,6 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, url_fo
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
@@ -79,13 +78,10 @@ class ImportView(ScopedReadOnlyView):
         count, jobs = super().get_list(*args, **kwargs)
         return count, [importing.as_seen(job) for job in jobs] if isinstance(jobs, list) else jobs
 
-    def _actor(self):
-        return current_user._get_current_object()
-
     def _job(self, job_id: int) -> ImportJob:
         if record_id(job_id) is None:
             raise NotFound(_("No such import in this school."))
-        return importing.get_job(job_id, context.school_id(), actor=self._actor())
+        return importing.get_job(job_id, context.school_id(), actor=context.actor())
 
     @expose("/new", methods=("GET", "POST"))
     def upload_view(self):
@@ -96,7 +92,7 @@ class ImportView(ScopedReadOnlyView):
                 with upload.stream:  # a large upload is a temporary file: close it at once
                     data = upload.read()
                 job_id = importing.create_job(context.school_id(), upload.filename or "upload", data,
-                                              actor=self._actor())
+                                              actor=context.actor())
             except RosterError as exc:
                 form.file.errors = [str(exc)]
             else:
@@ -129,7 +125,7 @@ class ImportView(ScopedReadOnlyView):
     @expose("/<int:job_id>/confirm", methods=("POST",))
     def confirm_view(self, job_id):
         self._check_post(job_id)
-        confirmed = importing.confirm_job(job_id, context.school_id(), actor=self._actor())
+        confirmed = importing.confirm_job(job_id, context.school_id(), actor=context.actor())
         if confirmed:
             tasks.start_import(job_id, dry_run=False)
         return redirect(url_for(".job_view", job_id=job_id))
@@ -138,7 +134,7 @@ class ImportView(ScopedReadOnlyView):
     def cancel_view(self, job_id):
         self._check_post(job_id)
         try:
-            importing.cancel_job(job_id, context.school_id(), actor=self._actor())
+            importing.cancel_job(job_id, context.school_id(), actor=context.actor())
         except (NotFound, Forbidden):
             raise  # answered as 404/403 by the app's handlers
         except RosterError as exc:

@@ -4,7 +4,6 @@ from flask import flash
 from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from roster import labels
@@ -39,7 +38,7 @@ class InvitationView(ScopedReadOnlyView):
     @action("resend", _l("Resend"), _l("Send these invitations again? Their earlier links stop working."))
     def action_resend(self, ids):
         try:
-            result = invitations.resend(ids, context.school_id(), actor=current_user._get_current_object())
+            result = invitations.resend(ids, context.school_id(), actor=context.actor())
         except NotFound as exc:
             flash(str(exc), "warning")
             return
@@ -48,5 +47,5 @@ class InvitationView(ScopedReadOnlyView):
 
     @action("revoke", _l("Revoke"), _l("Revoke these invitations? Their links stop working."))
     def action_revoke(self, ids):
-        count = invitations.revoke(ids, context.school_id(), actor=current_user._get_current_object())
+        count = invitations.revoke(ids, context.school_id(), actor=context.actor())
         flash(ngettext("%(num)s invitation revoked.", "%(num)s invitations revoked.", count), "success")

@@ -2,7 +2,6 @@
 
 from flask_admin import expose
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
@@ -31,7 +30,7 @@ class InviteView(SecuredView):
         result = None
         if form.validate_on_submit():
             try:
-                result = invitations.invite(school.id, form.emails.data, actor=current_user._get_current_object())
+                result = invitations.invite(school.id, form.emails.data, actor=context.actor())
             except ValidationFailed as exc:
                 form.emails.errors = list(form.emails.errors) + exc.field_errors["emails"]
             else:

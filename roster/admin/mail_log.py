@@ -6,7 +6,6 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user
 from markupsafe import Markup
 
 from roster import i18n, labels, permissions
@@ -59,7 +58,7 @@ class MailLogView(ScopedReadOnlyView):
     @action("resend", _l("Resend"), _l("Send the selected failed or waiting mails now?"))
     def action_resend(self, ids):
         try:
-            count = mail.resend(ids, context.school_id(), actor=current_user._get_current_object(),
+            count = mail.resend(ids, context.school_id(), actor=context.actor(),
                                 renew_link=accounts.mail_new_link)
         except NotFound:
             flash(_("None of the selected mails has failed or is waiting; only failed, unsent or waiting mails are "

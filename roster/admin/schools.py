@@ -16,10 +16,10 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import Select, TextArea
 
+from roster import form_errors
 from roster.admin import context
 from roster.admin.base import ScopedView, SecuredModelView
 from roster.admin.context import date_text as roster_date
-from roster.admin.forms import attach_errors
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.i18n import LANGUAGES
@@ -27,10 +27,6 @@ from roster.models import Membership, Role, School, User
 from roster.services import emails, schools
 from roster.text import DEFAULT_COUNTRY, countries, country_name
 from roster.urls import record_id
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 class _Select(Select):
@@ -115,9 +111,9 @@ class SchoolView(SecuredModelView):
     def create_model(self, form):
         try:
             school = schools.create(form.name.data, slug=form.slug.data or None, country=form.country.data,
-                                    language=form.language.data or None, actor=_actor())
+                                    language=form.language.data or None, actor=context.actor())
         except ValidationFailed as exc:
-            attach_errors(form, exc)
+            form_errors.attach(form, exc)
             return False
         flash(_("School created. Choose it in the school switcher, then add its first school admin under Staff."),
               "success")
@@ -126,10 +122,11 @@ class SchoolView(SecuredModelView):
     def update_model(self, form, model):
         try:
             language = (form.language.data or None) if "language" in request.form else schools.KEEP
-            schools.rename(model.id, form.name.data, country=form.country.data, language=language, actor=_actor(),
-                           notice_text=form.notice_text.data if "notice_text" in request.form else schools.KEEP)
+            notice = form.notice_text.data if "notice_text" in request.form else schools.KEEP
+            schools.rename(model.id, form.name.data, country=form.country.data, language=language,
+                           actor=context.actor(), notice_text=notice)
         except ValidationFailed as exc:
-            attach_errors(form, exc)
+            form_errors.attach(form, exc)
             return False
         return True
 
@@ -156,7 +153,7 @@ class SchoolView(SecuredModelView):
     @expose("/regenerate", methods=("POST",))
     def regenerate_view(self):
         school = self._post_checked()
-        schools.regenerate_link(school.id, actor=_actor())
+        schools.regenerate_link(school.id, actor=context.actor())
         flash(_("The sign-up link was regenerated: the old one no longer works."), "success")
         return redirect(url_for(".details_view", id=school.id))
 
@@ -164,7 +161,7 @@ class SchoolView(SecuredModelView):
     def active_view(self):
         school = self._post_checked()
         active = request.form.get("active") == "1"
-        schools.set_active(school.id, active, actor=_actor())
+        schools.set_active(school.id, active, actor=context.actor())
         flash(_("%(school)s is active again.", school=school.name) if active else
               _("%(school)s is deactivated: its pages and sign-up link stop working; its data stays.",
                 school=school.name), "success")
@@ -218,10 +215,10 @@ class StaffView(ScopedView):
     def create_model(self, form):
         try:
             membership, created = schools.invite_staff(
-                context.school_id(), form.email.data, form.role.data, actor=_actor(),
+                context.school_id(), form.email.data, form.role.data, actor=context.actor(),
                 last_name=form.last_name.data or "", first_name=form.first_name.data or "")
         except ValidationFailed as exc:
-            attach_errors(form, exc)
+            form_errors.attach(form, exc)
             return False
         flash(_("%(email)s was sent a link to set a password.", email=membership.user.email) if created else
               _("%(email)s already had an account: they were given the role and told by mail.",
@@ -230,7 +227,7 @@ class StaffView(ScopedView):
 
     def delete_model(self, model):
         try:
-            schools.remove_staff(model.id, context.school_id(), actor=_actor())
+            schools.remove_staff(model.id, context.school_id(), actor=context.actor())
         except NotFound:
             abort(404)
         except RosterError as exc:
@@ -249,7 +246,7 @@ class StaffView(ScopedView):
         removed = 0
         for membership_id in ids:
             try:
-                schools.remove_staff(record_id(membership_id), context.school_id(), actor=_actor())
+                schools.remove_staff(record_id(membership_id), context.school_id(), actor=context.actor())
                 removed += 1
             except NotFound:
                 continue

@@ -5,15 +5,14 @@ from flask_admin import expose
 from flask_admin.form.widgets import Select2Widget
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 
+from roster import form_errors
 from roster.admin import context
 from roster.admin.base import ScopedView
-from roster.admin.forms import attach_errors
 from roster.errors import ValidationFailed
 from roster.models import Section
 from roster.services import schools
@@ -63,9 +62,9 @@ class SectionView(ScopedView):
     def _save(self, form, section_id):
         try:
             return schools.save_section(context.school_id(), section_id, form.name.data, form.teachers.data or [],
-                                        actor=current_user._get_current_object())
+                                        actor=context.actor())
         except ValidationFailed as exc:
-            attach_errors(form, exc)
+            form_errors.attach(form, exc)
             return None
 
     def create_model(self, form):
@@ -75,7 +74,7 @@ class SectionView(ScopedView):
         return self._save(form, model.id) is not None
 
     def delete_model(self, model):
-        schools.delete_section(context.school_id(), model.id, actor=current_user._get_current_object())
+        schools.delete_section(context.school_id(), model.id, actor=context.actor())
         return True
 
     @expose("/edit/", methods=("GET", "POST"))

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 
-from roster import i18n, permissions
+from roster import form_errors, i18n, permissions
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db, limiter
 from roster.models import School, Student, User
@@ -204,7 +204,7 @@ def security():
                 keep_session=current_user.session_token,
             )
         except ValidationFailed as exc:
-            _show_errors(form, exc)
+            form_errors.attach(form, exc)
         else:
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("public.security"))
@@ -265,11 +265,6 @@ def _open_link(kind: str, token: str | None, check, endpoint: str):
     return token, found, _move_to_plain_url(kind, token, endpoint)
 
 
-def _show_errors(form, exc: ValidationFailed) -> None:
-    for name, messages in exc.field_errors.items():
-        form[name].errors = list(form[name].errors) + messages
-
-
 def _forget_landed(kind: str) -> None:
     session[LANDED] = {k: v for k, v in session.get(LANDED, {}).items() if k != kind}
 
@@ -302,7 +297,7 @@ def sign_up(token):
         try:
             invitations.sign_up(link, {name: form[name].data for name in form.data if name != "csrf_token"})
         except ValidationFailed as exc:
-            _show_errors(form, exc)
+            form_errors.attach(form, exc)
         else:
             _forget_landed(kind)
             flash(_("Your account is ready. Sign in to see your page; %(school)s will activate you soon.",
@@ -359,7 +354,7 @@ def reset_password(token):
         try:
             accounts.reset_password(token, new=form.new_password.data, confirm=form.confirm_password.data)
         except ValidationFailed as exc:
-            _show_errors(form, exc)
+            form_errors.attach(form, exc)
         else:
             if current_user.is_authenticated:
                 logout_user()

@@ -16,7 +16,7 @@ from sqlalchemy import update as sql_update
 
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
-from roster.fields import N_
+from roster.i18n import N_
 from roster.models import Membership, PasswordReset, Student, User, UserSession, utcnow
 from roster.services import audit, emails
 from roster.text import normalize_email, normalize_login

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from roster import permissions
-from roster.errors import ValidationFailed
+from roster.errors import ValidationFailed, too_long
 from roster.extensions import db
 from roster.models import School, utcnow
 from roster.services import audit, refusals_roll_back
@@ -70,7 +70,7 @@ def set_notice(school: School, text: str | None, *, actor) -> None:
     """A school's own notice text (None or empty: Roster's default); a changed text is a new version."""
     text = (text or "").strip() or None
     if text is not None and len(text) > NOTICE_MAX_CHARS:
-        raise ValidationFailed({"notice_text": [_("Use at most %(count)s characters.", count=NOTICE_MAX_CHARS)]})
+        raise ValidationFailed({"notice_text": [too_long(NOTICE_MAX_CHARS)]})
     if text != school.notice_text:
         school.notice_text = text
         school.notice_version = (school.notice_version or 1) + 1

@@ -15,9 +15,9 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from roster import permissions
-from roster.errors import RosterError, ValidationFailed
+from roster.errors import RosterError, ValidationFailed, too_long
 from roster.extensions import db
-from roster.fields import N_
+from roster.i18n import N_
 from roster.models import AccountStatus, School, Student, UserSession, utcnow
 from roster.services import accounts, audit, emails, refusals_roll_back
 from roster.services import students as student_service
@@ -125,7 +125,7 @@ def _checked_form(student: Student, school_id: int, role, *, login: str, email: 
     if not login:
         errors["login"] = [_("Enter a login.")]
     elif len(login) > 254:
-        errors["login"] = [_("Use at most 254 characters.")]
+        errors["login"] = [too_long(254)]
     if problem := accounts.password_problem(password or ""):
         errors["password"] = [_("%(problem)s Or press Change for a generated password.", problem=problem)]
     if student.user_id is not None and not accounts.changeable_accounts([student.user_id], school_id):

@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from roster import i18n
-from roster.fields import N_
+from roster.i18n import N_
 from roster.models import Role, utcnow
 from roster.services import mail
 from roster.text import school_date

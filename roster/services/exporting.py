@@ -15,14 +15,12 @@ from sqlalchemy import Select, func, select
 from roster import fields, permissions
 from roster.errors import ValidationFailed
 from roster.extensions import db
-from roster.labels import ACCOUNT_STATUSES
-from roster.models import Program, Section, Student, Tag, student_program, student_section, student_tag
+from roster.models import LINKS, Student
 from roster.services import audit, listing
 from roster.sql import id_in
 from roster.text import DEFAULT_COUNTRY, format_phone
 
 CHUNK = 1000
-LINKS = {"programs": (student_program, Program), "tags": (student_tag, Tag), "sections": (student_section, Section)}
 # A cell a spreadsheet would run as a formula (or that hides one behind a tab or carriage return).
 DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -77,16 +75,13 @@ def _getter(column: str, region: str):
         return lambda row, links: " ".join(p for p in (row.last_name, row.first_name, row.middle_name) if p)
     if column in LINKS:
         return lambda row, links: links[column].get(row.id, [])
-    if column == "account_status":
-        labels = dict(ACCOUNT_STATUSES)  # as English writes them: a file is the same in every language
-        return lambda row, links: labels.get(row.account_status, row.account_status)
-    if column in ("gender", "source"):
+    if fields.STUDENT[column].choices:  # as English writes them: a file is the same in every language
         return lambda row, links: fields.neutral_choice(getattr(row, column))
     return lambda row, links: getattr(row, column)
 
 
 def _link_names(column: str, ids: list[int]) -> dict[int, list[str]]:
-    table, model = LINKS[column]
+    model, table = LINKS[column]
     names: dict[int, list[str]] = defaultdict(list)
     rows = db.session.execute(
         select(table.c.student_id, model.name)

@@ -13,19 +13,11 @@ from flask_babel import gettext
 from sqlalchemy import ARRAY, Integer, Select, bindparam, false, func, intersect, or_, select
 from sqlalchemy.orm import selectinload
 
-from roster import permissions
+from roster import fields, permissions
 from roster.extensions import db
-from roster.fields import N_
-from roster.models import (
-    Program,
-    Section,
-    Student,
-    Tag,
-    student_name_part,
-    student_program,
-    student_section,
-    student_tag,
-)
+from roster.i18n import N_
+from roster.models import LINKS as MODEL_LINKS
+from roster.models import Student, student_name_part
 from roster.services.students import school_country
 from roster.sql import contains
 from roster.text import fold, phone_search_digits, prefix_range, search_words, whole_phone
@@ -74,14 +66,29 @@ def phone_matches(query: str, school_id: int) -> list:
     return [or_(*(contains(Student.phone_normalized, digits) for digits in sorted(parts)))]
 
 
-def email_matches(query: str, school_id: int) -> list:
-    return [contains(Student.email, fold(query).strip())]
+def text_matches(name: str):
+    """The text anywhere in the field, ignoring case: an email as stored (in lower case); any other text as
+    people write it (as typed, lower, upper or capitalised: SQLite's lower() folds only ASCII, and no index
+    would serve a folded column anyway)."""
+    column = getattr(Student, name)
+    if fields.STUDENT[name].kind == fields.EMAIL:
+        return lambda query, school_id: [contains(column, fold(query).strip())]
+
+    def matches(query: str, school_id: int) -> list:
+        text = query.strip()
+        forms = sorted({text, text.lower(), text.upper(), text.capitalize()})
+        return [or_(*(contains(column, form) for form in forms))]
+    return matches
 
 
-def file_number_matches(query: str, school_id: int) -> list:
-    """Exact number, in the case typed or in upper or lower case (so the unique index serves it)."""
-    number = query.strip()
-    return [Student.personal_file_number.in_({number, number.upper(), number.lower()})]
+def exact_matches(name: str):
+    """The whole value, in the case typed or in upper or lower case (so a unique index serves it)."""
+    column = getattr(Student, name)
+
+    def matches(query: str, school_id: int) -> list:
+        value = query.strip()
+        return [column.in_({value, value.upper(), value.lower()})]
+    return matches
 
 
 def named_items(model, school_id: int, wanted: list[str]) -> tuple[list[int], list[str]]:
@@ -126,20 +133,20 @@ class Link:
         return [(str(i), n) for i, n in rows]
 
 
-LINKS = {
-    "programs": Link(student_program, Program, N_("No program named %(names)s in this school: no student is listed "
-                                                  "for the Programs filter.")),
-    "tags": Link(student_tag, Tag, N_("No tag named %(names)s in this school: no student is listed for the Tags "
-                                      "filter.")),
-    "sections": Link(student_section, Section, N_("No section named %(names)s in this school: no student is listed "
-                                                  "for the Sections filter.")),
+# A value that names none of the school's items: one whole message per kind.
+UNKNOWN = {
+    "programs": N_("No program named %(names)s in this school: no student is listed for the Programs filter."),
+    "tags": N_("No tag named %(names)s in this school: no student is listed for the Tags filter."),
+    "sections": N_("No section named %(names)s in this school: no student is listed for the Sections filter."),
 }
+LINKS = {name: Link(table, model, UNKNOWN[name]) for name, (model, table) in MODEL_LINKS.items()}
+# How each filter of roster.fields selects: its own matcher for names and phones, else by how it filters.
+MATCHERS = {fields.CONTAINS: text_matches, fields.EXACT: exact_matches}
 TEXT_FILTERS: dict[str, Callable[[str, int], list]] = {
-    "full_name": name_matches, "phone": phone_matches, "email": email_matches,
-    "personal_file_number": file_number_matches,
-}
-FLAGS = ("is_inclusive", "is_individual")  # "1" or "0"
-EQUALS = ("account_status", "source")
+    name: {"full_name": name_matches, "phone": phone_matches}.get(name) or MATCHERS[how](name)
+    for name, how in fields.FILTERS if how in (fields.WORDS, fields.PHONE_MATCH, fields.CONTAINS, fields.EXACT)}
+FLAGS = tuple(name for name, how in fields.FILTERS if how == fields.YES_NO)  # "1" or "0"
+EQUALS = tuple(name for name, how in fields.FILTERS if how == fields.EQUALS)
 
 
 @dataclass
@@ -189,10 +196,9 @@ def find(school_id: int, filters: Iterable[tuple[str, str]], *, actor) -> Found:
 
 
 # The columns a sort names (the list's headers), then always the id: pages never repeat or skip a row.
-SORTS = {"full_name": (Student.search_key,), "phone": (Student.phone_normalized,)}
+SORTS = {name: tuple(getattr(Student, c) for c in columns) for name, columns in fields.SORTS.items()}
 DEFAULT_SORT = (Student.search_key, Student.id)
-SORTABLE = ("full_name", "last_name", "first_name", "middle_name", "email", "phone", "personal_file_number",
-            "gender", "birth_date", "is_inclusive", "is_individual", "account_status", "source", "created_at")
+SORTABLE = tuple(SORTS)
 
 
 def ordered(statement: Select, sort: str | None, descending: bool) -> Select:
@@ -202,7 +208,7 @@ def ordered(statement: Select, sort: str | None, descending: bool) -> Select:
         return statement.order_by(*DEFAULT_SORT, last)
     if sort not in SORTABLE:
         return statement.order_by(last)
-    columns = SORTS.get(sort) or (getattr(Student, sort),)
+    columns = SORTS[sort]
     return statement.order_by(*(c.desc() if descending else c for c in columns), last)
 
 

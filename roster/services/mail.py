@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from roster import i18n, permissions, sealing
 from roster.errors import NotFound, RosterError
 from roster.extensions import db
-from roster.fields import N_
+from roster.i18n import N_
 from roster.models import LINK_PLACEHOLDER, SECRET_PLACEHOLDER, MailMessage, MailStatus, utcnow
 from roster.services import audit
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from roster import i18n, permissions
-from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
+from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed, too_long
 from roster.extensions import db
 from roster.models import Membership, Role, School, Section, User, section_teacher
 from roster.services import accounts, audit, consent, emails, refusals_roll_back
@@ -35,7 +35,7 @@ def _clean_name(name: str) -> str:
     if not name:
         raise ValidationFailed({"name": [_("Enter the school's name.")]})
     if len(name) > 200:
-        raise ValidationFailed({"name": [_("Use at most 200 characters.")]})
+        raise ValidationFailed({"name": [too_long(200)]})
     return name
 
 

@@ -11,18 +11,15 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from roster import fields, permissions
-from roster.errors import NotFound, ValidationFailed
+from roster.errors import NotFound, ValidationFailed, too_long
 from roster.extensions import db
+from roster.models import LINKS as MODEL_LINKS
 from roster.models import (
     AccountStatus,
-    Gender,
     Guardian,
-    Program,
     School,
-    Section,
     Source,
     Student,
-    Tag,
     student_name_part,
     utcnow,
 )
@@ -34,22 +31,25 @@ from roster.text import (
     normalize_phone,
 )
 
-TEXT_FIELDS = (
-    "last_name", "first_name", "middle_name", "personal_file_number", "address",
-    "dropout_reason", "dropout_note",
-)
-SCALAR_FIELDS = TEXT_FIELDS + (
-    "email", "phone", "gender", "birth_date", "is_inclusive", "is_individual",
-    "extra_phone", "extra_email", "dropout_date",
-)
-LINKS = {"program_ids": ("programs", Program), "tag_ids": ("tags", Tag), "section_ids": ("sections", Section)}
-GUARDIAN_FIELDS = ("full_name", "relation", "phone", "email", "workplace", "position")
+# What each check reads, by the kinds of roster.fields.
+SCALAR_FIELDS = fields.STORED
+TEXT_FIELDS = fields.of_kind(fields.TEXT, fields.LONG_TEXT)
+ONE_LINE = set(fields.of_kind(fields.TEXT))
+EMAIL_FIELDS = fields.of_kind(fields.EMAIL)
+PHONE_FIELDS = fields.of_kind(fields.PHONE)
+DATE_FIELDS = fields.of_kind(fields.DATE)
+FLAG_FIELDS = fields.of_kind(fields.FLAG)
+CHOICE_FIELDS = fields.of_kind(fields.CHOICE)
+# The form and services name a student's links by their ids: "tag_ids" -> ("tags", Tag).
+LINKS = {f"{name[:-1]}_ids": (name, MODEL_LINKS[name][0]) for name in fields.LINK_FIELDS}
+GUARDIAN_FIELDS = fields.GUARDIAN_FIELDS
 REQUIRED = fields.REQUIRED
 NAME_FIELDS = {"last_name", "first_name", "middle_name"}
 # What is kept when left empty: text columns hold "", optional identifiers hold NULL (so uniqueness ignores them).
-NULLABLE = {"email", "personal_file_number", "gender", "birth_date", "dropout_date"}
-ONE_LINE = set(TEXT_FIELDS) - {"address", "dropout_note"}
-GENDERS = {g.value: g.value for g in Gender}
+NULLABLE = {name for name in SCALAR_FIELDS if fields.STUDENT[name].empty is None}
+# A phone whose table keeps its E.164 form beside it: "phone" -> "phone_normalized".
+NORMALIZED = {name: f"{name}_normalized" for name in PHONE_FIELDS if f"{name}_normalized" in Student.__table__.c}
+CHOICES = {name: {value: value for value, _label in fields.STUDENT[name].choices} for name in CHOICE_FIELDS}
 
 
 def school_country(school_id: int) -> str:
@@ -75,7 +75,7 @@ def clean(school_id: int, data: dict, *, student_id: int | None = None) -> dict:
     def fail(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    for key, (_table, model) in LINKS.items():
+    for key, (_attr, model) in LINKS.items():
         if key in data:
             ids = sorted({int(i) for i in data[key] or []})
             known = set(db.session.scalars(select(model.id).where(model.school_id == school_id, model.id.in_(ids))))
@@ -103,9 +103,9 @@ def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]
     _clean_texts(data, out, fail)
     _clean_emails(data, out, fail)
     _clean_phones(data, out, fail, region)
-    _clean_gender(data, out, fail)
+    _clean_choices(data, out, fail)
     _clean_dates(data, out, fail)
-    for field in ("is_inclusive", "is_individual"):
+    for field in FLAG_FIELDS:
         if field in data:
             out[field] = bool(data[field])
     _check_lengths(out, errors, fail)
@@ -127,7 +127,7 @@ def _clean_texts(data: dict, out: dict, fail) -> None:
 
 
 def _clean_emails(data: dict, out: dict, fail) -> None:
-    for field in ("email", "extra_email"):
+    for field in EMAIL_FIELDS:
         if field in data:
             try:
                 out[field] = normalize_email(data[field] or "")
@@ -136,8 +136,9 @@ def _clean_emails(data: dict, out: dict, fail) -> None:
 
 
 def _clean_phones(data: dict, out: dict, fail, region: str) -> None:
-    """The phone as written (one line), and its E.164 form beside it for search and matching."""
-    for field in ("phone", "extra_phone"):
+    """The phone as written (one line), and its E.164 form beside it (where the table keeps one) for search and
+    matching."""
+    for field in PHONE_FIELDS:
         if field in data:
             out[field] = _clean_text(data[field], one_line=True)
             try:
@@ -145,22 +146,23 @@ def _clean_phones(data: dict, out: dict, fail, region: str) -> None:
             except ValueError as exc:
                 fail(field, str(exc))
             else:
-                if field == "phone":
-                    out["phone_normalized"] = normalised
+                if field in NORMALIZED:
+                    out[NORMALIZED[field]] = normalised
 
 
-def _clean_gender(data: dict, out: dict, fail) -> None:
-    if "gender" in data:
-        gender = (data["gender"] or "").strip().lower()
-        if gender and gender not in GENDERS:
-            fail("gender", _("Choose male or female, or leave it empty."))
-            out["gender"] = gender
-        else:
-            out["gender"] = GENDERS.get(gender, "")  # the one shared string, not a copy a row
+def _clean_choices(data: dict, out: dict, fail) -> None:
+    for field in CHOICE_FIELDS:
+        if field in data:
+            value = (data[field] or "").strip().lower()
+            if value and value not in CHOICES[field]:
+                fail(field, _(fields.STUDENT[field].invalid, value=value[:40]))
+                out[field] = value
+            else:
+                out[field] = CHOICES[field].get(value, "")  # the one shared string, not a copy a row
 
 
 def _clean_dates(data: dict, out: dict, fail) -> None:
-    for field in ("birth_date", "dropout_date"):
+    for field in DATE_FIELDS:
         if field in data:
             value = data[field]
             if value is not None and not isinstance(value, date):
@@ -177,7 +179,7 @@ def _check_lengths(out: dict, errors: dict, fail) -> None:
     for field, value in out.items():
         limit = fields.LENGTHS.get(field) if isinstance(value, str) else None
         if limit and len(value) > limit and field not in errors:
-            fail(field, f"Use at most {limit} characters.")
+            fail(field, too_long(limit))
 
 
 def _clean_guardians(guardians: list[dict], fail, region: str) -> list[dict]:
@@ -190,7 +192,7 @@ def _clean_guardians(guardians: list[dict], fail, region: str) -> list[dict]:
         for field, value in row.items():
             limit = fields.GUARDIAN[field].length
             if limit and len(value) > limit:
-                fail(prefix + field, f"Use at most {limit} characters.")
+                fail(prefix + field, too_long(limit))
         if not row["full_name"]:
             fail(prefix + "full_name", _("Enter the guardian's name."))
         try:

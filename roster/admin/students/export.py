@@ -39,7 +39,7 @@ class StudentExport:
         columns = preferences.visible_columns(
             current_user.id, school.id, LIST_VIEW, available=COLUMNS, default=DEFAULT_COLUMNS)
         try:
-            students = exporting.begin(school.id, actor=self._actor(), filters=filters, columns=columns, fmt=fmt,
+            students = exporting.begin(school.id, actor=context.actor(), filters=filters, columns=columns, fmt=fmt,
                                        sort=sort, descending=descending, ids=ids)
         except ValidationFailed as exc:  # a filter that names nothing: no file of no one, and the list says why
             flash(_("Nothing was exported. %(reasons)s", reasons=" ".join(exc.field_errors["filters"])), "warning")

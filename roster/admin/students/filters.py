@@ -1,4 +1,5 @@
-"""The Students list's filters as the page shows them (name, operation, choices).
+"""The Students list's filters as the page shows them (name, operation, choices), one for each field of
+roster.fields that says how the list filters it.
 
 What a filter selects is roster.services.listing's: StudentView.get_list and the export hand it the filters'
 plain values, so these classes only describe the filter form.
@@ -7,8 +8,8 @@ plain values, so these classes only describe the filter form.
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
 
-from roster import fields, labels
-from roster.models import AccountStatus, Source, Student
+from roster import fields
+from roster.models import Student
 
 
 class ListFilter(sqla_filters.BaseSQLAFilter):
@@ -23,7 +24,7 @@ class ListFilter(sqla_filters.BaseSQLAFilter):
 
 
 class FlagFilter(ListFilter):
-    """Is inclusive / Is individual: Yes or No."""
+    """Yes or No."""
 
     def __init__(self, key: str):
         super().__init__(key, _l("equals"), options=(("1", _l("Yes")), ("0", _l("No"))))
@@ -40,17 +41,18 @@ class LinkFilter(ListFilter):
         super().__init__(key, _l("any of"), data_type="select2-tags")
 
 
-FILTERS = [
-    ListFilter("full_name", _l("contains words starting with")),
-    ListFilter("phone", _l("matches")),
-    ListFilter("email", _l("contains")),
-    ListFilter("personal_file_number", _l("equals")),
-    LinkFilter("programs"),
-    LinkFilter("tags"),
-    LinkFilter("sections"),
-    FlagFilter("is_inclusive"),
-    FlagFilter("is_individual"),
-    ListFilter("account_status", _l("equals"),
-               options=[(s.value, _l(labels.ACCOUNT_STATUSES[s.value])) for s in AccountStatus]),
-    ListFilter("source", _l("equals"), options=[(s.value, _l(fields.CHOICES[s.value])) for s in Source]),
-]
+OPERATIONS = {fields.WORDS: _l("contains words starting with"), fields.PHONE_MATCH: _l("matches"),
+              fields.CONTAINS: _l("contains"), fields.EXACT: _l("equals")}
+
+
+def _filter(key: str, how: str) -> ListFilter:
+    if how == fields.ANY_OF:
+        return LinkFilter(key)
+    if how == fields.YES_NO:
+        return FlagFilter(key)
+    if how == fields.EQUALS:
+        return ListFilter(key, _l("equals"), options=[(value, _l(text)) for value, text in fields.STUDENT[key].choices])
+    return ListFilter(key, OPERATIONS[how])
+
+
+FILTERS = [_filter(key, how) for key, how in fields.FILTERS]

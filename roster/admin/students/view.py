@@ -13,13 +13,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func
 
-from roster import fields, i18n, permissions
+from roster import fields, form_errors, i18n, permissions
 from roster.admin import context
 from roster.admin.base import Group, HiddenFields, SecuredModelView
 from roster.admin.forms import (
     ChangeEmailForm,
     CredentialsForm,
-    attach_errors,
     build_student_form,
     can_see_private,
     scoped_loaders,
@@ -85,42 +84,38 @@ class AtLeast(int):
         return _("%(count)s+", count=i18n.number(int(self)))
 
 
+def _date(view, context_, model, name):
+    return context.date_text(getattr(model, name))
+
+
+def _flag(view, context_, model, name):
+    return _yes_no(getattr(model, name))
+
+
+def _choice(view, context_, model, name):
+    return fields.choice_label(getattr(model, name))
+
+
+# How a field's value reads on the list and the details page: by its kind, or a field's own way.
+KIND_FORMATTERS = {fields.DATE: _date, fields.FLAG: _flag, fields.CHOICE: _choice, fields.LINK: _names}
+OWN_FORMATTERS = {"full_name": _full_name, "account_status": _account_status, "phone": _phone,
+                  "source": _choice, "created_at": _date, "guardians": _guardians}
+
+
 class StudentView(StudentExport, SecuredModelView):
     list_template = "admin/roster/students_list.html"
     details_template = "admin/roster/student_details.html"
 
     column_list = COLUMNS
     column_labels = LABELS
-    column_sortable_list = [
-        # A tuple of paths: Flask-Admin 2.2 renames a plain ("full_name", "search_key") to "search_key".
-        ("full_name", ("search_key",)), "last_name", "first_name", "middle_name", "email",
-        ("phone", ("phone_normalized",)), "personal_file_number", "gender",
-        "birth_date",
-        "is_inclusive", "is_individual", "account_status", "source", "created_at",
-    ]
+    # A tuple of paths where a field sorts by other columns: Flask-Admin 2.2 renames a plain
+    # ("full_name", "search_key") to "search_key".
+    column_sortable_list = [name if columns == (name,) else (name, columns) for name, columns in fields.SORTS.items()]
     column_default_sort = [("search_key", False), ("id", False)]
-    column_formatters = {
-        "full_name": _full_name,
-        "programs": _names,
-        "tags": _names,
-        "sections": _names,
-        "account_status": _account_status,
-        "phone": _phone,
-        "gender": lambda v, c, m, n: fields.choice_label(m.gender),
-        "source": lambda v, c, m, n: fields.choice_label(m.source),
-        "birth_date": lambda v, c, m, n: context.date_text(m.birth_date),
-        "dropout_date": lambda v, c, m, n: context.date_text(m.dropout_date),
-        "created_at": lambda v, c, m, n: context.date_text(m.created_at),
-        "is_inclusive": lambda v, c, m, n: _yes_no(m.is_inclusive),
-        "is_individual": lambda v, c, m, n: _yes_no(m.is_individual),
-        "guardians": _guardians,
-    }
+    column_formatters = {name: KIND_FORMATTERS[f.kind] for name, f in fields.STUDENT.items()
+                         if f.kind in KIND_FORMATTERS} | OWN_FORMATTERS
     column_formatters_detail = column_formatters | {"full_name": lambda v, c, m, n: m.full_name}
-    column_details_list = [
-        "full_name", "email", "phone", "personal_file_number", "gender", "birth_date", "programs", "tags",
-        "sections", "is_inclusive", "is_individual", "address", "extra_phone", "extra_email", "guardians",
-        "dropout_date", "dropout_reason", "dropout_note", "account_status", "source", "created_at",
-    ]
+    column_details_list = fields.DETAILS
     column_filters = FILTERS
     column_auto_select_related = False  # we load programs, tags, sections with selectinload instead
     can_view_details = True
@@ -132,23 +127,14 @@ class StudentView(StudentExport, SecuredModelView):
         (
             Guardian,
             {
-                "form_columns": ["id", "full_name", "relation", "phone", "email", "workplace", "position"],
+                "form_columns": ["id", *fields.GUARDIAN_FIELDS],
                 "form_label": _l("Guardian"),
                 "column_labels": {name: field.text for name, field in fields.GUARDIAN.items()},
             },
         )
     ]
-    # The guide's groups, in its order.
-    form_rules = [
-        HiddenFields(),
-        Group(("last_name", "first_name", "middle_name", "gender", "birth_date", "personal_file_number"),
-                       _l("Student")),
-        Group(("phone", "email", "address", "extra_phone", "extra_email"), _l("Contact information")),
-        Group(("guardians",), _l("Parents information")),
-        Group(("dropout_date", "dropout_reason", "dropout_note"), _l("Drop-out information")),
-        Group(("is_inclusive", "is_individual"), _l("Education")),
-        Group(("programs", "tags", "sections"), _l("Programs, tags and sections")),
-    ]
+    # The guide's groups, in its order (roster.fields places each field).
+    form_rules = [HiddenFields(), *(Group(names, _l(legend)) for legend, names in fields.form_groups())]
     create_template = "admin/roster/student_create.html"
     edit_template = "admin/roster/student_edit.html"
 
@@ -180,9 +166,6 @@ class StudentView(StudentExport, SecuredModelView):
             return context.allowed("students.credentials")
         return super().is_action_allowed(name)
 
-    def _actor(self):
-        return current_user._get_current_object()
-
     def _require_record(self, id_) -> Student:
         student = self.get_one(id_)
         if student is None:
@@ -204,7 +187,7 @@ class StudentView(StudentExport, SecuredModelView):
         if number is None:
             return None
         try:
-            return students.get(number, context.school_id(), actor=self._actor())
+            return students.get(number, context.school_id(), actor=context.actor())
         except NotFound:
             return None
 
@@ -219,7 +202,7 @@ class StudentView(StudentExport, SecuredModelView):
         count stops at LIST_EXACT_COUNT_LIMIT ("10,000+"): counting all 100,000 students of a big school on
         every page view would cost more than the page itself.
         """
-        found = listing.find(context.school_id(), self.plain_filters(filters), actor=self._actor())
+        found = listing.find(context.school_id(), self.plain_filters(filters), actor=context.actor())
         g.filter_messages = found.messages
         if not execute:
             return None, listing.statement(found, sort_column, sort_desc)
@@ -245,40 +228,24 @@ class StudentView(StudentExport, SecuredModelView):
     def scaffold_form(self):
         return self.scaffold_inline_form_models(build_student_form(self._form_ajax_refs))
 
-    def _attach_errors(self, form, exc: ValidationFailed) -> None:
-        entries = [e for e in form.guardians.entries if not form.guardians.should_delete(e)]
-        for key, messages in exc.field_errors.items():
-            field = None
-            if key.startswith("guardians-"):
-                _prefix, number, name = key.split("-", 2)
-                field = entries[int(number)].form[name]
-            elif key.endswith("_ids"):
-                field = form[key[:-4] + "s"]
-            elif key in form:
-                field = form[key]
-            if field is None:
-                flash(" ".join(messages), "error")
-            else:
-                field.errors = list(field.errors) + messages
-
     def create_model(self, form):
         try:
-            student_id = students.create(context.school_id(), student_data(form), actor=self._actor())
+            student_id = students.create(context.school_id(), student_data(form), actor=context.actor())
         except ValidationFailed as exc:
-            self._attach_errors(form, exc)
+            form_errors.attach(form, exc)
             return False
         return db.session.get(Student, student_id)
 
     def update_model(self, form, model):
         try:
-            students.update(model.id, context.school_id(), student_data(form), actor=self._actor())
+            students.update(model.id, context.school_id(), student_data(form), actor=context.actor())
         except ValidationFailed as exc:
-            self._attach_errors(form, exc)
+            form_errors.attach(form, exc)
             return False
         return True
 
     def delete_model(self, model):
-        erasure.erase([model.id], context.school_id(), actor=self._actor())
+        erasure.erase([model.id], context.school_id(), actor=context.actor())
         return True
 
     # Views: refuse with 403/404 before Flask-Admin's redirects could hide it.
@@ -321,7 +288,7 @@ class StudentView(StudentExport, SecuredModelView):
         return super().ajax_lookup()
 
     def _activate(self, ids) -> None:
-        activated = students.activate(ids, context.school_id(), actor=self._actor())
+        activated = students.activate(ids, context.school_id(), actor=context.actor())
         if activated:
             flash(ngettext("Activated %(num)s student; each was told by mail.",
                            "Activated %(num)s students; each was told by mail.", len(activated)), "success")
@@ -349,9 +316,9 @@ class StudentView(StudentExport, SecuredModelView):
         if form.validate_on_submit():
             try:
                 address = students.change_email(student.id, context.school_id(), form.new_email.data,
-                                                form.confirm_email.data, actor=self._actor())
+                                                form.confirm_email.data, actor=context.actor())
             except ValidationFailed as exc:
-                attach_errors(form, exc)
+                form_errors.attach(form, exc)
             else:
                 flash(_("%(name)s's email is now %(email)s; both addresses were told.", name=student.full_name,
                         email=address), "success")
@@ -376,9 +343,9 @@ class StudentView(StudentExport, SecuredModelView):
             try:
                 issued = credentials.issue(student.id, context.school_id(), login=form.login.data,
                                            email=form.email.data, password=form.password.data or "",
-                                           actor=self._actor())
+                                           actor=context.actor())
             except ValidationFailed as exc:
-                attach_errors(form, exc)
+                form_errors.attach(form, exc)
             except credentials.JustSent as exc:
                 flash(str(exc), "warning")
                 return redirect(url_for(".details_view", id=student.id))
@@ -391,7 +358,7 @@ class StudentView(StudentExport, SecuredModelView):
     @action("send_credentials", _l("Send credentials"),
             _l("Mail each selected student with an email a new generated password?"))
     def action_send_credentials(self, ids):
-        result = credentials.issue_many(ids, context.school_id(), actor=self._actor())
+        result = credentials.issue_many(ids, context.school_id(), actor=context.actor())
         if result.sent:
             flash(ngettext("Credentials sent to %(num)s student.", "Credentials sent to %(num)s students.",
                            len(result.sent)), "success")
@@ -402,7 +369,7 @@ class StudentView(StudentExport, SecuredModelView):
     @action("delete", _l("Delete"), _l("Erase the selected students? Their records, the contents of the mails sent "
                                        "to them and, where only theirs, their accounts are removed for good."))
     def action_delete(self, ids):
-        count = erasure.erase(ids, context.school_id(), actor=self._actor())
+        count = erasure.erase(ids, context.school_id(), actor=context.actor())
         flash(ngettext("Erased %(num)s student.", "Erased %(num)s students.", count), "success")
 
     @expose("/consent/withdraw", methods=("POST",))
@@ -412,7 +379,7 @@ class StudentView(StudentExport, SecuredModelView):
             abort(403)
         student = self._require_record(request.form.get("id"))
         try:
-            consent.withdraw(student.id, context.school_id(), actor=self._actor())
+            consent.withdraw(student.id, context.school_id(), actor=context.actor())
         except ValidationFailed as exc:
             flash(" ".join(exc.field_errors["consent"]), "warning")
         else:
@@ -428,7 +395,7 @@ class StudentView(StudentExport, SecuredModelView):
         fmt = request.args.get("format", "json")
         if fmt not in ("json", "html"):
             abort(404)
-        data = disclosure.student_data(student.id, context.school_id(), actor=self._actor(), fmt=fmt)
+        data = disclosure.student_data(student.id, context.school_id(), actor=context.actor(), fmt=fmt)
         name = f"student-{student.id}-data.{fmt}"
         if fmt == "json":
             body = json.dumps(data, ensure_ascii=False, indent=2)

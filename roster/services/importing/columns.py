@@ -10,24 +10,13 @@ import tablib
 from flask_babel import gettext
 
 from roster import fields
-from roster.fields import N_
-from roster.i18n import LANGUAGES, in_every_language, translator
-from roster.models import (
-    Program,
-    Section,
-    Tag,
-    student_program,
-    student_section,
-    student_tag,
-)
+from roster.i18n import LANGUAGES, N_, in_every_language, translator
 from roster.text import fold
 
 log = logging.getLogger(__name__)
 
-# The template's columns, in its order: (field, header); labels and aliases are roster.fields'.
-TEMPLATE = ("last_name", "first_name", "middle_name", "email", "phone", "personal_file_number", "gender", "birth_date",
-            "is_inclusive", "is_individual", "address", "extra_phone", "extra_email", "dropout_date", "dropout_reason",
-            "dropout_note", "programs", "tags", "sections")
+# The template's columns, in its order: roster.fields says which, with their labels and aliases.
+TEMPLATE = fields.TEMPLATE
 GUARDIANS_IN_FILE = (1, 2)
 
 
@@ -63,7 +52,6 @@ def column_label(name: str) -> str:
     if name in NAME_FIELDS and "full_name" in headers:
         return headers["full_name"]
     return LABELS[name]
-LINKS = {"programs": (Program, student_program), "tags": (Tag, student_tag), "sections": (Section, student_section)}
 LINK_SEPARATOR = ";"
 CHUNK = 1000  # ids per IN (...) and rows per progress report: SQLite takes at most 32,766 parameters
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from roster import i18n, permissions
 from roster.errors import NotFound, RosterError
 from roster.extensions import db
-from roster.fields import N_
+from roster.i18n import N_
 from roster.models import (
     ImportJob,
     ImportStatus,

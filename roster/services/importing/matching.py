@@ -10,19 +10,15 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from roster import fields
 from roster.extensions import db
-from roster.fields import N_
-from roster.models import (
-    Guardian,
-    Student,
-)
-from roster.services import students as student_service
+from roster.i18n import N_
+from roster.models import LINKS, Guardian, Student
 from roster.services.importing.columns import (
     ERROR_COLUMN,
     EXPORTED_ONLY,
     HEADER_ALIASES,
     LABELS,
-    LINKS,
     _chunks,
     _header_key,
     column_label,
@@ -57,7 +53,7 @@ def match_headers(headers: list[str]) -> tuple[dict[int, str], list[str]]:
         # Names in columns of their own (as Roster's export writes them beside Full name) are the names.
         mapping = {position: name for position, name in mapping.items() if name != "full_name"}
         del seen["full_name"]
-    missing = [name for name in student_service.REQUIRED if name not in seen and "full_name" not in seen]
+    missing = [name for name in fields.REQUIRED if name not in seen and "full_name" not in seen]
     if not mapping:
         raise FileNotAccepted(_("No column of this file is one we know: the first row should name the columns, "
                               "as in the template (Last name, First name, Email…)."))
@@ -78,9 +74,8 @@ MISSING = {
 # What comparing a matched student needs besides the file's own columns: its names (for the search key) and
 # normalised phone (a phone written another way is the same phone).
 COMPARE_COLUMNS = {"id", "last_name", "first_name", "middle_name", "phone_normalized"}
-STUDENT_COLUMNS = ("id", "last_name", "first_name", "middle_name", "email", "phone", "phone_normalized",
-                   "personal_file_number", "gender", "birth_date", "is_inclusive", "is_individual", "address",
-                   "extra_phone", "extra_email", "dropout_date", "dropout_reason", "dropout_note")
+STUDENT_COLUMNS = ("id", "phone_normalized", *fields.IMPORTED_VALUES)
+FLAGS = set(fields.of_kind(fields.FLAG, among=fields.IMPORTED_VALUES))
 
 
 def _match(rows: list[RowResult], school_id: int) -> None:
@@ -188,14 +183,14 @@ def _names_of(ids: set[int], school_id: int) -> dict[int, str]:
     return names
 
 
-def _compare(rows: list[RowResult], fields: set[str], school_id: int) -> None:
+def _compare(rows: list[RowResult], in_file: set[str], school_id: int) -> None:
     """Mark each matched row update or unchanged, with the labels of what it changes.
 
     A thousand students at a time: only the students that change are kept (to write), not the whole school.
     """
-    columns = tuple(c for c in STUDENT_COLUMNS if c in COMPARE_COLUMNS or c in fields)
-    link_fields = [name for name in LINKS if name in fields]
-    with_guardians = any(f.startswith("guardian") for f in fields)
+    columns = tuple(c for c in STUDENT_COLUMNS if c in COMPARE_COLUMNS or c in in_file)
+    link_fields = [name for name in LINKS if name in in_file]
+    with_guardians = any(f.startswith("guardian") for f in in_file)
     for chunk in _chunks([row for row in rows if row.student_id]):
         ids = [row.student_id for row in chunk]
         students = {values[0]: dict(zip(columns, values, strict=True)) for values in db.session.execute(
@@ -225,7 +220,7 @@ def _field_changes(row: RowResult, student: dict) -> tuple[list[str], dict]:
         current = student[name]
         if name == "phone":  # a phone written another way is the same phone
             same = student["phone_normalized"] == row.values["phone_normalized"]
-        elif name in ("is_inclusive", "is_individual"):
+        elif name in FLAGS:
             same = bool(current) == value
         else:
             same = (current or None) == (value or None)
@@ -252,7 +247,7 @@ def _merge_guardians(row: RowResult, current: list[dict]) -> bool:
     for position, guardian in sorted(row.guardians.items()):
         if position <= len(merged):
             old = merged[position - 1]
-            merged[position - 1] = {f: guardian[f] or old[f] for f in student_service.GUARDIAN_FIELDS}
+            merged[position - 1] = {f: guardian[f] or old[f] for f in fields.GUARDIAN_FIELDS}
         else:
             merged.append(guardian)
     changed = [_guardian_key(g) for g in merged] != [_guardian_key(g) for g in current]
@@ -261,7 +256,7 @@ def _merge_guardians(row: RowResult, current: list[dict]) -> bool:
 
 
 def _guardian_key(guardian: dict) -> tuple:
-    return tuple(guardian.get(f) or "" for f in student_service.GUARDIAN_FIELDS)
+    return tuple(guardian.get(f) or "" for f in fields.GUARDIAN_FIELDS)
 
 
 def _link_names(link_table, model, ids: list[int]) -> dict[int, list[str]]:
@@ -277,9 +272,9 @@ def _link_names(link_table, model, ids: list[int]) -> dict[int, list[str]]:
 
 def _guardians_of(ids: list[int]) -> dict[int, list[dict]]:
     found: dict[int, list[dict]] = defaultdict(list)
-    columns = [Guardian.student_id] + [getattr(Guardian, f) for f in student_service.GUARDIAN_FIELDS]
+    columns = [Guardian.student_id] + [getattr(Guardian, f) for f in fields.GUARDIAN_FIELDS]
     for chunk in _chunks(ids):
         for row in db.session.execute(select(*columns).where(id_in(Guardian.student_id, chunk))
                                       .order_by(Guardian.student_id, Guardian.id)).mappings():
-            found[row["student_id"]].append({f: row[f] for f in student_service.GUARDIAN_FIELDS})
+            found[row["student_id"]].append({f: row[f] for f in fields.GUARDIAN_FIELDS})
     return found

@@ -10,10 +10,11 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
-from roster import i18n
+from roster import fields, i18n
+from roster.models import LINKS
 from roster.services import students as student_service
 from roster.services.exporting import DANGEROUS_STARTS
-from roster.services.importing.columns import LABELS, LINK_SEPARATOR, LINKS, column_label
+from roster.services.importing.columns import LABELS, LINK_SEPARATOR, column_label
 from roster.services.importing.results import RowResult
 from roster.text import fold, split_full_name
 
@@ -21,10 +22,6 @@ log = logging.getLogger(__name__)
 
 TRUE_WORDS = {"yes", "y", "true", "t", "1", "да", "д", "+", "x", "on", "иә", "иа", "ия"}
 FALSE_WORDS = {"no", "n", "false", "f", "0", "нет", "н", "-", "", "off", "жоқ", "жок"}
-GENDER_WORDS = {"male": "male", "m": "male", "м": "male", "муж": "male", "мужской": "male", "boy": "male",
-                "female": "female", "f": "female", "ж": "female", "жен": "female", "женский": "female",
-                "girl": "female", "мальчик": "male", "девочка": "female", "ер": "male", "әйел": "female",
-                "ұл": "male", "қыз": "female", "ер бала": "male", "қыз бала": "female", "": ""}
 # YYYY-MM-DD, or DD.MM.YYYY and DD/MM/YYYY (a two-digit year too): read by hand, strptime is slow at 100,000.
 ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{2}|\d{4})$")
@@ -107,11 +104,19 @@ def _bool(value) -> bool:
     raise ValueError(_("“%(value)s” is not yes or no.", value=_text(value)[:40]))
 
 
-def _gender(value) -> str:
-    word = fold(_text(value)).rstrip(".")
-    if word in GENDER_WORDS:
-        return GENDER_WORDS[word]
-    raise ValueError(_("“%(value)s” is not a gender: write male or female (or m, f).", value=_text(value)[:40]))
+def _choice(name: str) -> Callable:
+    """A choice's reader: its stored values, its labels in every language and the field's own words (м, ж)."""
+    field = fields.STUDENT[name]
+    words = {"": ""} | {fold(value): value for value, _label in field.choices}
+    words |= {fold(text): value for value, label in field.choices for text in i18n.in_every_language(label)}
+    words |= {fold(word): value for word, value in field.words.items()}
+
+    def read(value) -> str:
+        word = fold(_text(value)).rstrip(".")
+        if word in words:
+            return words[word]
+        raise ValueError(_(field.invalid, value=_text(value)[:40]))
+    return read
 
 
 @functools.lru_cache(maxsize=4096)
@@ -128,9 +133,11 @@ def _names(value) -> tuple[str, ...]:
     return tuple(names)
 
 
-REQUIRED_CELLS = (*student_service.REQUIRED, "full_name")
-CONVERTERS: dict[str, Callable] = {"birth_date": _date, "dropout_date": _date, "is_inclusive": _bool,
-                                   "is_individual": _bool, "gender": _gender}
+REQUIRED_CELLS = (*fields.REQUIRED, "full_name")
+# How a cell becomes a value, by the field's kind (text is taken as it is).
+CONVERTERS: dict[str, Callable] = {
+    **{name: _date for name in fields.of_kind(fields.DATE)}, **{name: _bool for name in fields.of_kind(fields.FLAG)},
+    **{name: _choice(name) for name in fields.of_kind(fields.CHOICE)}}
 
 
 def _parse_row(number: int, cells, mapping: dict[int, str], region: str, max_chars: int) -> RowResult:

@@ -7,8 +7,10 @@ from collections import defaultdict
 
 from sqlalchemy import delete, insert, select, text, update
 
+from roster import fields
 from roster.extensions import db
 from roster.models import (
+    LINKS,
     AccountStatus,
     Guardian,
     Source,
@@ -17,7 +19,7 @@ from roster.models import (
     utcnow,
 )
 from roster.services import students as student_service
-from roster.services.importing.columns import LABELS, LINKS, _chunks
+from roster.services.importing.columns import LABELS, _chunks
 from roster.services.importing.results import RowResult
 from roster.sql import id_in
 from roster.text import fold, name_parts, name_search_key
@@ -25,18 +27,16 @@ from roster.text import fold, name_parts, name_search_key
 log = logging.getLogger(__name__)
 
 # A new student's values for the columns a file leaves empty: every row of one bulk INSERT has the same keys.
-NEW_STUDENT = {"middle_name": "", "email": None, "phone": "", "phone_normalized": "", "personal_file_number": None,
-               "gender": None, "birth_date": None, "is_inclusive": False, "is_individual": False, "address": "",
-               "extra_phone": "", "extra_email": "", "dropout_date": None, "dropout_reason": "", "dropout_note": ""}
+NEW_STUDENT = {"phone_normalized": "", **{name: fields.STUDENT[name].empty for name in fields.IMPORTED_VALUES}}
 
 
 WRITE_CHUNK = 5000  # rows per round of statements: memory stays flat however long the file is
 
 
-def _write(rows: list[RowResult], fields: set[str], school_id: int) -> dict[str, list[str]]:
+def _write(rows: list[RowResult], in_file: set[str], school_id: int) -> dict[str, list[str]]:
     """Write the new and changed rows in bulk: a few statements per 5,000 rows, never one per row."""
     written = [row for row in rows if row.status in ("new", "update")]
-    link_ids, new_names = _ensure_names(written, fields, school_id)
+    link_ids, new_names = _ensure_names(written, in_file, school_id)
     now = utcnow()
     for chunk in _chunks(written, WRITE_CHUNK):
         _insert_new([row for row in chunk if row.status == "new"], school_id, now)
@@ -118,8 +118,8 @@ def _write_links_and_guardians(written: list[RowResult], link_ids: dict) -> None
     guardians = []
     for row in with_guardians:
         listed = row.guardians if row.status == "update" else [row.guardians[n] for n in sorted(row.guardians)]
-        guardians += [(row.student_id, *(g[f] for f in student_service.GUARDIAN_FIELDS)) for g in listed]
-    _insert_plain(Guardian.__table__, ("student_id", *student_service.GUARDIAN_FIELDS), guardians)
+        guardians += [(row.student_id, *(g[f] for f in fields.GUARDIAN_FIELDS)) for g in listed]
+    _insert_plain(Guardian.__table__, ("student_id", *fields.GUARDIAN_FIELDS), guardians)
 
 
 def _insert_plain(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -142,12 +142,12 @@ def _insert_plain(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
                                rows)
 
 
-def _ensure_names(rows: list[RowResult], fields: set[str], school_id: int):
+def _ensure_names(rows: list[RowResult], in_file: set[str], school_id: int):
     """Ids of every program, tag and section the rows name (case-insensitively), creating the missing ones."""
     link_ids: dict[str, dict[str, int]] = {}
     new_names: dict[str, list[str]] = {}
     for name, (model, _) in LINKS.items():
-        if name not in fields:
+        if name not in in_file:
             continue
         known = {fold(n): i for i, n in db.session.execute(
             select(model.id, model.name).where(model.school_id == school_id))}
