@@ -26,7 +26,7 @@ MAIL_STATUSES = {"queued": N_("queued"), "sending": N_("sending"), "sent": N_("s
 
 RETENTION_KINDS = {"pending sign-ups": N_("pending sign-ups"), "expired invitations": N_("expired invitations"),
                    "mail bodies": N_("mail bodies"), "import reports": N_("import reports"),
-                   "audit events": N_("audit events")}
+                   "audit events": N_("audit events"), "idle sessions": N_("idle sessions")}
 
 ITEM_KINDS = {"programs": N_("Programs"), "tags": N_("Tags"), "sections": N_("Sections")}
 

@@ -102,13 +102,6 @@ def require(user, school_id: int | None, permission: str) -> str:
     return role
 
 
-def role_label(role: str) -> str:
-    """The role as the page (or mail) being made names it: "school admin", "teacher"."""
-    from roster import labels
-
-    return labels.role(role)
-
-
 def visible_log(model, school_id: int | None, role: str | None) -> list:
     """SQL conditions for the rows of a log (audit events, mails) a role may read: the platform admin all of
     them, a school admin their school's, anyone else none."""

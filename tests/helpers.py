@@ -182,3 +182,14 @@ def school_records(app, school_id: int) -> dict[str, list[tuple]]:
         return {model.__tablename__: [tuple(row) for row in db.session.execute(
                     select(*model.__table__.columns).where(model.school_id == school_id).order_by(model.id))]
                 for model in (MailMessage, Invitation, AuditEvent)}
+
+
+def filter_arg(page_html: str, name: str, position: int = 0) -> str:
+    """The URL argument of the list filter that the page's filter form names `name` ("Tags"), as its filter bar
+    sends it (flt<position>_<index>): tests find a filter by its name, never by its number."""
+    import json
+
+    data = re.search(r'<div id="filter-groups-data"[^>]*>(.*?)</div>', page_html, re.S)
+    assert data, "the page has no filter form"
+    [item] = json.loads(data.group(1))[name]
+    return f"flt{position}_{item['index']}"

@@ -3,7 +3,6 @@
 import io
 import os
 import re
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -468,14 +467,15 @@ def test_a_job_runs_on_a_real_celery_worker_with_progress_shown(make_app, databa
 
 
 def watch(browser, url, timeout=120):
+    """Poll the job's progress until it stops working; every answer seen, in order."""
     seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def finished() -> bool:
         seen.append(browser.get(url).json)
-        if not seen[-1]["working"]:
-            return seen
-        time.sleep(0.05)
-    raise AssertionError(f"the job did not finish: {seen[-3:]}")
+        return not seen[-1]["working"]
+
+    eventually(finished, timeout=timeout)
+    return seen
 
 
 def test_a_run_that_breaks_fails_with_its_reason_and_writes_nothing(app, world, as_role, agent, monkeypatch):

@@ -8,8 +8,13 @@ import pytest
 from roster.extensions import db
 from roster.models import Section
 from tests import factories
+from tests.helpers import filter_arg
 
-SECTIONS = "flt0_6"  # the Sections filter's argument, as the page's filter form names it
+SECTIONS = "Sections"  # the filter, as the page's filter form names it
+
+
+def sections_arg(admin) -> str:
+    return filter_arg(admin.get("/admin/students/").text, SECTIONS)
 
 
 @pytest.fixture
@@ -28,7 +33,7 @@ def names_listed(html):
 @pytest.mark.parametrize("value", ["{id}", "2A", "2a", " 2A ", "{id},2a"])
 def test_a_section_by_id_or_by_its_name_in_any_case(agent, world, sections, value):
     admin = agent("admin_a")
-    page = admin.get("/admin/students/", params={SECTIONS: value.format(id=world.section_a2.id)})
+    page = admin.get("/admin/students/", params={sections_arg(admin): value.format(id=world.section_a2.id)})
     assert names_listed(page.text) == ["Outside Olga"]
     assert "filter-message" not in page.text
 
@@ -37,7 +42,7 @@ def test_a_section_by_id_or_by_its_name_in_any_case(agent, world, sections, valu
                                    "2A,Unknown"])
 def test_a_value_that_names_no_item_lists_no_one_and_says_so(agent, world, sections, value):
     admin = agent("admin_a")
-    page = admin.get("/admin/students/", params={SECTIONS: value.format(other=world.tag_b.id + 1000)})
+    page = admin.get("/admin/students/", params={sections_arg(admin): value.format(other=world.tag_b.id + 1000)})
     assert page.status_int == 200
     assert names_listed(page.text) == []
     assert "No section named" in page.text and "No students match." in page.text
@@ -45,13 +50,14 @@ def test_a_value_that_names_no_item_lists_no_one_and_says_so(agent, world, secti
 
 def test_an_export_with_an_unknown_item_exports_nothing_and_says_so(agent, world, sections):
     admin = agent("admin_a")
-    response = admin.get("/admin/students/export", params={"format": "csv", SECTIONS: "2Б"})
+    response = admin.get("/admin/students/export", params={"format": "csv", sections_arg(admin): "2Б"})
     assert response.status_int == 302 and "text/csv" not in response.content_type
     page = response.follow()
     assert "Nothing was exported. No section named “2Б”" in page.text
     assert names_listed(page.text) == []
 
-    export = admin.get("/admin/students/export", params={"format": "csv", SECTIONS: "2a"})  # a name, any case
+    # a name, in any case
+    export = admin.get("/admin/students/export", params={"format": "csv", sections_arg(admin): "2a"})
     rows = list(csv.reader(io.StringIO(export.body.decode("utf-8-sig"))))
     assert [r[0] for r in rows[1:]] == ["Outside Olga"]
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AccountStatus, AuditEvent, ImportJob, Invitation, MailMessage, Student, utcnow
+from roster.models import AccountStatus, AuditEvent, ImportJob, Invitation, MailMessage, Student, UserSession, utcnow
 from roster.services import invitations, retention
 from tests import factories
 from tests.agent import Agent
@@ -43,8 +43,9 @@ def count(app, model, *where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_each_kind_goes_when_its_time_is_up_and_not_before(app, world, story, monkeypatch):
-    assert purge(app, monkeypatch, 29).count(": 0") == 5  # nothing is due yet
+def test_each_kind_goes_when_its_time_is_up_and_not_before(app, world, story, agent, monkeypatch):
+    output = purge(app, monkeypatch, 29)
+    assert output.count(": 0") == 5 and "idle sessions: 1" in output  # nothing is due yet but the admin's session
     output = purge(app, monkeypatch, 31, dry_run=True)
     assert "Would remove (dry run: nothing removed):" in output and "import reports: 1" in output
     with app.app_context():
@@ -65,7 +66,8 @@ def test_each_kind_goes_when_its_time_is_up_and_not_before(app, world, story, mo
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention purge")
                                    .order_by(AuditEvent.id)).all()[-1]
         assert event.details["pending sign-ups"] == 1 and event.actor_id is None
-    assert "Its rows were removed after the retention period" in story.get(f"/admin/imports/{job.id}").text
+    # (the admin's session went as idle on the frozen clock: they sign in again)
+    assert "Its rows were removed after the retention period" in agent("admin_a").get(f"/admin/imports/{job.id}").text
 
     assert "mail bodies: 0" in purge(app, monkeypatch, 179)
     assert "mail bodies: 1" in purge(app, monkeypatch, 181)  # the invitation's mail
@@ -97,3 +99,19 @@ def test_the_periods_are_settings(make_app, world, monkeypatch):
         db.session.commit()
     assert "pending sign-ups: 1" in purge(app, monkeypatch, 6, dry_run=True)
     assert Agent(app).get("/login").status_int == 200
+
+
+def test_a_session_idle_past_its_timeout_goes_with_its_client_address(app, world, monkeypatch):
+    """A session no one can use any more (idle for longer than SESSION_IDLE_TIMEOUT) still holds the client's
+    address and the time they were last seen: the daily purge removes it, and only it."""
+    admin = Agent(app, address="203.0.113.7")
+    admin.sign_in(world.admin_a.email)
+    with app.app_context():
+        assert db.session.scalars(select(UserSession.ip_address)).all() == ["203.0.113.7"]
+    frozen = utcnow() + timedelta(hours=11)
+    monkeypatch.setattr(retention, "utcnow", lambda: frozen)
+    assert "idle sessions: 0" in app.test_cli_runner().invoke(args=["roster", "purge"]).output
+    assert count(app, UserSession) == 1
+    assert "idle sessions: 1" in purge(app, monkeypatch, 1)  # 24 hours on: past the 12 hours' timeout
+    assert count(app, UserSession) == 0
+    assert admin.get("/admin/students/").status_int == 302  # signed out, as the timeout had already done

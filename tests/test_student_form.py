@@ -7,6 +7,7 @@ from sqlalchemy import select
 from roster.extensions import db
 from roster.models import AuditEvent, Guardian, Student
 from tests.agent import row_form
+from tests.helpers import filter_arg
 
 
 def full_form(**overrides):
@@ -52,7 +53,8 @@ def test_add_a_student_with_a_guardian(app, agent, world):
     response = save(admin, "/admin/students/new/", full_form(tags=str(world.tag_a.id),
                                                              sections=str(world.section_a1.id)))
     assert response.status_int == 302
-    listing = admin.get("/admin/students/?flt0_0=алена").text
+    full_name = filter_arg(admin.get("/admin/students/").text, "Full name")
+    listing = admin.get(f"/admin/students/?{full_name}=алена").text
     assert "Петрова Алёна Игоревна" in listing
     with app.app_context():
         s = db.session.scalar(select(Student).where(Student.personal_file_number == "PF-100"))

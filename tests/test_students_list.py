@@ -9,15 +9,18 @@ from roster.extensions import db
 from roster.models import AccountStatus, Student
 from roster.services import students
 from tests import factories
+from tests.helpers import filter_arg
 
-FILTERS = {name: i for i, name in enumerate([
-    "full_name", "phone", "email", "file_number", "programs", "tags", "sections", "is_inclusive",
-    "is_individual", "account_status", "source"])}
+# The filters by the names the page's filter form gives them.
+FILTERS = {"full_name": "Full name", "phone": "Phone", "email": "Email", "file_number": "Personal file number",
+           "programs": "Programs", "tags": "Tags", "sections": "Sections", "is_inclusive": "Is inclusive",
+           "is_individual": "Is individual", "account_status": "Account status", "source": "Source"}
 
 
 def listing(client, **filters):
     """GET the list with the filters applied as the filter bar sends them; return (count, ids, html)."""
-    params = {f"flt{n}_{FILTERS[name]}": value for n, (name, value) in enumerate(filters.items())}
+    page = client.get("/admin/students/").text
+    params = {filter_arg(page, FILTERS[name], n): value for n, (name, value) in enumerate(filters.items())}
     response = client.get("/admin/students/?" + urlencode(params))
     assert response.status_code == 200
     html = response.text

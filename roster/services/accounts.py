@@ -266,12 +266,6 @@ def change_password(user_id: int, *, current: str, new: str, confirm: str, keep_
     db.session.commit()
 
 
-def purge_idle_sessions(before: datetime) -> int:
-    result = db.session.execute(delete(UserSession).where(UserSession.last_seen_at < before))
-    db.session.commit()
-    return result.rowcount
-
-
 class ResetLinkNotValid(RosterError):
     """The reset link is unknown, used or expired."""
 

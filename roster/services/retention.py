@@ -14,7 +14,17 @@ from sqlalchemy import Text, cast, delete, func, not_, select, update
 
 from roster import permissions
 from roster.extensions import db
-from roster.models import AccountStatus, AuditEvent, ImportJob, ImportStatus, Invitation, MailMessage, Student, utcnow
+from roster.models import (
+    AccountStatus,
+    AuditEvent,
+    ImportJob,
+    ImportStatus,
+    Invitation,
+    MailMessage,
+    Student,
+    UserSession,
+    utcnow,
+)
 from roster.services import audit, erasure
 
 PURGED = "[removed after its retention period]"
@@ -28,6 +38,7 @@ KINDS = (
     ("mail bodies", "RETENTION_MAIL_BODY_DAYS"),
     ("import reports", "RETENTION_IMPORT_REPORT_DAYS"),
     ("audit events", "RETENTION_AUDIT_DAYS"),
+    ("idle sessions", "SESSION_IDLE_TIMEOUT"),  # a session no one may use any more still holds a client address
 )
 
 
@@ -47,6 +58,7 @@ def _conditions(now) -> dict:
                                        not_(cast(ImportJob.report, Text).contains('"purged"')),
                                        ImportJob.finished_at < _before("RETENTION_IMPORT_REPORT_DAYS", now)]),
         "audit events": (AuditEvent, [AuditEvent.created_at < _before("RETENTION_AUDIT_DAYS", now)]),
+        "idle sessions": (UserSession, [UserSession.last_seen_at < now - current_app.config["SESSION_IDLE_TIMEOUT"]]),
     }
 
 
@@ -71,6 +83,8 @@ def purge(*, dry_run: bool = False, now=None) -> dict[str, int]:
                        .execution_options(synchronize_session=False))
     _, where = due["audit events"]
     db.session.execute(delete(AuditEvent).where(*where))
+    _, where = due["idle sessions"]
+    db.session.execute(delete(UserSession).where(*where))
     audit.record("retention purge", actor=permissions.SYSTEM, school_id=None, details=counts)
     db.session.commit()
     return counts

@@ -56,31 +56,31 @@ LINK_SEPARATOR = ";"
 CHUNK = 1000  # ids per IN (...) and rows per progress report: SQLite takes at most 32,766 parameters
 
 
-def _header_key(text) -> str:
+def header_key(text) -> str:
     """"Date of birth", "date_of_birth" and "DATE OF BIRTH:" all give "dateofbirth"."""
     return re.sub(r"[\W_]+", "", fold(str(text or "")))
 
 
-HEADER_ALIASES = {_header_key(name): name for name, _ in COLUMNS}
-HEADER_ALIASES |= {_header_key(label): name for name, label in COLUMNS[:len(TEMPLATE)]
+HEADER_ALIASES = {header_key(name): name for name, _ in COLUMNS}
+HEADER_ALIASES |= {header_key(label): name for name, label in COLUMNS[:len(TEMPLATE)]
                    for label in in_every_language(label)}
-HEADER_ALIASES |= {_header_key(_guardian_header(n, key, translate)): f"guardian{n}_{key}"
+HEADER_ALIASES |= {header_key(_guardian_header(n, key, translate)): f"guardian{n}_{key}"
                    for n in GUARDIANS_IN_FILE for key in fields.GUARDIAN for translate in map(translator, LANGUAGES)}
-HEADER_ALIASES |= {_header_key(alias): name for name in TEMPLATE for alias in fields.STUDENT[name].aliases}
-HEADER_ALIASES |= {_header_key(f"{prefix} {n} {alias}"): f"guardian{n}_{key}"
+HEADER_ALIASES |= {header_key(alias): name for name in TEMPLATE for alias in fields.STUDENT[name].aliases}
+HEADER_ALIASES |= {header_key(f"{prefix} {n} {alias}"): f"guardian{n}_{key}"
                    for n in GUARDIANS_IN_FILE for key, field in fields.GUARDIAN.items()
                    for prefix in fields.GUARDIAN_PREFIXES for alias in (field.header or field.label, *field.aliases)}
 # A single full-name column (ФИО: very common in office lists) is split into the three names, unless the file
 # has the names in columns of their own.
-HEADER_ALIASES |= {_header_key(alias): "full_name"
+HEADER_ALIASES |= {header_key(alias): "full_name"
                    for alias in (*in_every_language("Full name"), *fields.STUDENT["full_name"].aliases)}
 
 
 # Columns an export writes that Roster keeps itself: read back as known and left alone, never "unknown".
-EXPORTED_ONLY = {_header_key(text) for label in fields.EXPORTED_ONLY for text in in_every_language(label)}
+EXPORTED_ONLY = {header_key(text) for label in fields.EXPORTED_ONLY for text in in_every_language(label)}
 
 
-def _chunks(items: list, size: int = CHUNK):
+def chunks(items: list, size: int = CHUNK):
     for start in range(0, len(items), size):
         yield items[start:start + size]
 

@@ -31,11 +31,11 @@ class FileNotAccepted(RosterError):
 
 def read_file(data: bytes, file_name: str) -> tablib.Dataset:
     """Read a CSV (see text_encoding; comma, semicolon or tab), XLSX or ODS upload."""
-    with _without_gc():
-        return _dataset(_rows(data, file_name))
+    with without_gc():
+        return rows_dataset(file_rows(data, file_name))
 
 
-def _rows(data: bytes, file_name: str, max_rows: int | None = None):
+def file_rows(data: bytes, file_name: str, max_rows: int | None = None):
     cfg = current_app.config
     if len(data) > cfg["IMPORT_MAX_BYTES"]:
         raise FileNotAccepted(_("The file is %(size)s MB; files up to %(limit)s MB are taken. Split it into "
@@ -218,7 +218,7 @@ def _check_extent(rows: int, columns: int) -> None:
                                 rows=number(rows), columns=number(columns)))
 
 
-def _dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
+def rows_dataset(rows, *, stop_after: int | None = None) -> tablib.Dataset:
     limit = current_app.config["IMPORT_MAX_ROWS"]
     dataset = tablib.Dataset()
     header = None
@@ -265,7 +265,7 @@ def _plain(value) -> str:
 
 
 @contextlib.contextmanager
-def _without_gc():
+def without_gc():
     """Pause the cyclic garbage collector while a file is read and imported: hundreds of thousands of small
     objects live until the end, and it would walk them again and again (a third of the time at 100,000 rows)
     to find nothing to free."""

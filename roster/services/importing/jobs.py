@@ -24,11 +24,11 @@ from roster.models import (
     ImportStatus,
     utcnow,
 )
-from roster.services.importing.columns import COLUMNS, ERROR_COLUMN, _header_key
+from roster.services.importing.columns import COLUMNS, ERROR_COLUMN, header_key
 from roster.services.importing.files import read_file
 from roster.services.importing.pipeline import check_file, import_students
 from roster.services.importing.results import ImportResult, RowResult
-from roster.services.importing.values import _text
+from roster.services.importing.values import cell_value
 from roster.urls import clean_file_name
 
 log = logging.getLogger(__name__)
@@ -269,7 +269,7 @@ def _failed_csv(result: ImportResult) -> bytes | None:
     upload again as it is. Kept beside the job, not in its report: 100,000 failed rows are megabytes."""
     if not result.count("error"):
         return None
-    keep = [i for i, h in enumerate(result.headers) if _header_key(h) != _header_key(ERROR_COLUMN)]
+    keep = [i for i, h in enumerate(result.headers) if header_key(h) != header_key(ERROR_COLUMN)]
     buffer = io.BytesIO()
     text = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
     writer = csv.writer(text)
@@ -278,7 +278,7 @@ def _failed_csv(result: ImportResult) -> bytes | None:
         if row.status == "error":
             # Each message is a sentence: "Gender: … (or m, f). Email: …", never ".;" between them.
             reason = " ".join(f"{column}: {message}" if column else message for column, message in row.errors)
-            writer.writerow([_text(row.cells[i]) for i in keep] + [f"Row {row.number}: {reason}"])
+            writer.writerow([cell_value(row.cells[i]) for i in keep] + [f"Row {row.number}: {reason}"])
     text.flush()
     text.detach()
     return buffer.getvalue()

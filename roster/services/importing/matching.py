@@ -19,9 +19,9 @@ from roster.services.importing.columns import (
     EXPORTED_ONLY,
     HEADER_ALIASES,
     LABELS,
-    _chunks,
-    _header_key,
+    chunks,
     column_label,
+    header_key,
 )
 from roster.services.importing.files import FileNotAccepted
 from roster.services.importing.results import RowResult
@@ -37,11 +37,11 @@ def match_headers(headers: list[str]) -> tuple[dict[int, str], list[str]]:
     unknown: list[str] = []
     seen: dict[str, str] = {}
     for position, header in enumerate(headers):
-        key = _header_key(header)
+        key = header_key(header)
         name = HEADER_ALIASES.get(key)
         if name is None:
             # Ours are expected back: a column an export carries (Roster keeps it itself), our report's Error.
-            if header and key not in EXPORTED_ONLY and key != _header_key(ERROR_COLUMN):
+            if header and key not in EXPORTED_ONLY and key != header_key(ERROR_COLUMN):
                 unknown.append(header)
             continue
         if name in seen:
@@ -78,7 +78,7 @@ STUDENT_COLUMNS = ("id", "phone_normalized", *fields.IMPORTED_VALUES)
 FLAGS = set(fields.of_kind(fields.FLAG, among=fields.IMPORTED_VALUES))
 
 
-def _match(rows: list[RowResult], school_id: int) -> None:
+def match_rows(rows: list[RowResult], school_id: int) -> None:
     """Find each row's student: by personal file number, else by email; one query per thousand keys.
 
     A row whose number and email name two different students, and two rows of one student, are errors."""
@@ -163,7 +163,7 @@ class _StudentKeys(NamedTuple):
 def _students_by(school_id: int, key: str, strings: dict[str, str], wanted: set[str]) -> dict[str, _StudentKeys]:
     """The school's students whose `key` is one of `wanted`, by that key; a query per 1,000 keys."""
     found = {}
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunks(sorted(wanted)):
         for student_id, number, email in db.session.execute(
                 select(Student.id, Student.personal_file_number, Student.email)
                 .where(Student.school_id == school_id, id_in(getattr(Student, key), chunk))):
@@ -175,7 +175,7 @@ def _students_by(school_id: int, key: str, strings: dict[str, str], wanted: set[
 def _names_of(ids: set[int], school_id: int) -> dict[int, str]:
     """Names of a few students, for messages."""
     names = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids)):
         for student_id, last_name, first_name in db.session.execute(
                 select(Student.id, Student.last_name, Student.first_name)
                 .where(Student.school_id == school_id, id_in(Student.id, chunk))):
@@ -183,7 +183,7 @@ def _names_of(ids: set[int], school_id: int) -> dict[int, str]:
     return names
 
 
-def _compare(rows: list[RowResult], in_file: set[str], school_id: int) -> None:
+def compare(rows: list[RowResult], in_file: set[str], school_id: int) -> None:
     """Mark each matched row update or unchanged, with the labels of what it changes.
 
     A thousand students at a time: only the students that change are kept (to write), not the whole school.
@@ -191,7 +191,7 @@ def _compare(rows: list[RowResult], in_file: set[str], school_id: int) -> None:
     columns = tuple(c for c in STUDENT_COLUMNS if c in COMPARE_COLUMNS or c in in_file)
     link_fields = [name for name in LINKS if name in in_file]
     with_guardians = any(f.startswith("guardian") for f in in_file)
-    for chunk in _chunks([row for row in rows if row.student_id]):
+    for chunk in chunks([row for row in rows if row.student_id]):
         ids = [row.student_id for row in chunk]
         students = {values[0]: dict(zip(columns, values, strict=True)) for values in db.session.execute(
             select(*(getattr(Student, c) for c in columns))
@@ -262,7 +262,7 @@ def _guardian_key(guardian: dict) -> tuple:
 def _link_names(link_table, model, ids: list[int]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = defaultdict(list)
     other = link_table.c[f"{model.__tablename__}_id"]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for student_id, name in db.session.execute(
                 select(link_table.c.student_id, model.name).join(model, model.id == other)
                 .where(id_in(link_table.c.student_id, chunk))):
@@ -273,7 +273,7 @@ def _link_names(link_table, model, ids: list[int]) -> dict[int, list[str]]:
 def _guardians_of(ids: list[int]) -> dict[int, list[dict]]:
     found: dict[int, list[dict]] = defaultdict(list)
     columns = [Guardian.student_id] + [getattr(Guardian, f) for f in fields.GUARDIAN_FIELDS]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for row in db.session.execute(select(*columns).where(id_in(Guardian.student_id, chunk))
                                       .order_by(Guardian.student_id, Guardian.id)).mappings():
             found[row["student_id"]].append({f: row[f] for f in fields.GUARDIAN_FIELDS})

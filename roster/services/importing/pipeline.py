@@ -16,11 +16,11 @@ from roster.extensions import db
 from roster.services import audit
 from roster.services import students as student_service
 from roster.services.importing.columns import CHUNK, file_headers
-from roster.services.importing.files import FileNotAccepted, _dataset, _rows, _without_gc
-from roster.services.importing.matching import _compare, _match, match_headers
+from roster.services.importing.files import FileNotAccepted, file_rows, rows_dataset, without_gc
+from roster.services.importing.matching import compare, match_headers, match_rows
 from roster.services.importing.results import ImportResult, RowResult
-from roster.services.importing.values import _parse_row
-from roster.services.importing.writing import _write
+from roster.services.importing.values import parse_row
+from roster.services.importing.writing import write_rows
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, a
     """
     permissions.require(actor, school_id, "students.import")
     mapping, unknown = match_headers(dataset.headers)
-    with _without_gc():
+    with without_gc():
         return _import(dataset, school_id, mapping, unknown, dry_run=dry_run, actor=actor, file_name=file_name,
                        progress=progress, before_commit=before_commit)
 
@@ -54,13 +54,13 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
         for index, cells in enumerate(dataset):
             if not any(value not in (None, "") for value in cells):
                 continue
-            rows.append(_parse_row(index + 2, cells, mapping, region, max_chars))
+            rows.append(parse_row(index + 2, cells, mapping, region, max_chars))
             if progress and len(rows) % CHUNK == 0:
                 progress(index + 1, total)
-        _match(rows, school_id)
+        match_rows(rows, school_id)
     finally:
         file_headers.reset(headers)
-    _compare(rows, fields, school_id)
+    compare(rows, fields, school_id)
     for row in rows:
         if row.status == "error":
             row.cells = dataset[row.number - 2]  # the rows that failed go back to the user as they were
@@ -68,7 +68,7 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
         progress(total, total)
     result = ImportResult(list(dataset.headers), rows, unknown, {})
     try:
-        result.new_names = _write(rows, fields, school_id)
+        result.new_names = write_rows(rows, fields, school_id)
         if not dry_run:
             totals = result.totals
             audit.record("students imported", actor=actor, school_id=school_id, details={
@@ -113,7 +113,7 @@ CHECK_ROWS = 10_000  # rows of a spreadsheet read at upload, to find its header 
 
 def check_file(data: bytes, file_name: str) -> list[str]:
     """Check an upload without reading all of it: its kind, size, header and at least one student; the header."""
-    dataset = _dataset(_rows(data, file_name, max_rows=CHECK_ROWS), stop_after=1)
+    dataset = rows_dataset(file_rows(data, file_name, max_rows=CHECK_ROWS), stop_after=1)
     match_headers(dataset.headers)
     if not len(dataset):
         raise FileNotAccepted(_("The file has a header row but no students under it."))

@@ -44,7 +44,7 @@ def _month_numbers() -> dict[str, int]:
     return numbers
 
 
-def _text(value) -> str:
+def cell_value(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -70,7 +70,7 @@ def _date(value):
         return value.date()
     if isinstance(value, date):
         return value
-    text = _text(value)
+    text = cell_value(value)
     return _date_from_text(text) if text else None
 
 
@@ -96,12 +96,12 @@ def _date_from_text(text: str) -> date:
 def _bool(value) -> bool:
     if isinstance(value, bool):
         return value
-    word = fold(_text(value))
+    word = fold(cell_value(value))
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError(_("“%(value)s” is not yes or no.", value=_text(value)[:40]))
+    raise ValueError(_("“%(value)s” is not yes or no.", value=cell_value(value)[:40]))
 
 
 def _choice(name: str) -> Callable:
@@ -112,10 +112,10 @@ def _choice(name: str) -> Callable:
     words |= {fold(word): value for word, value in field.words.items()}
 
     def read(value) -> str:
-        word = fold(_text(value)).rstrip(".")
+        word = fold(cell_value(value)).rstrip(".")
         if word in words:
             return words[word]
-        raise ValueError(_(field.invalid, value=_text(value)[:40]))
+        raise ValueError(_(field.invalid, value=cell_value(value)[:40]))
     return read
 
 
@@ -124,7 +124,7 @@ def _names(value) -> tuple[str, ...]:
     """The names of one programs/tags/sections cell. Cached: a file repeats a few cells thousands of times, and
     the rows that repeat one share its tuple."""
     seen, names = set(), []
-    for name in _text(value).split(LINK_SEPARATOR):
+    for name in cell_value(value).split(LINK_SEPARATOR):
         name = " ".join(name.split())
         key = fold(name)
         if name and key not in seen:
@@ -140,7 +140,7 @@ CONVERTERS: dict[str, Callable] = {
     **{name: _choice(name) for name in fields.of_kind(fields.CHOICE)}}
 
 
-def _parse_row(number: int, cells, mapping: dict[int, str], region: str, max_chars: int) -> RowResult:
+def parse_row(number: int, cells, mapping: dict[int, str], region: str, max_chars: int) -> RowResult:
     """Read one row's cells (phones as written in region). An empty cell leaves the student's value as it is
     (only names are required); a cell longer than max_chars is the row's error."""
     row = RowResult(number)
@@ -178,15 +178,15 @@ def _read_cells(row: RowResult, cells, mapping: dict[int, str], max_chars: int) 
             continue
         try:
             if name == "full_name":
-                raw["last_name"], raw["first_name"], raw["middle_name"] = split_full_name(_text(value))
+                raw["last_name"], raw["first_name"], raw["middle_name"] = split_full_name(cell_value(value))
             elif name in CONVERTERS:
                 raw[name] = CONVERTERS[name](value)
             elif name in LINKS:
                 links[name] = _names(value)
             elif name[:8] == "guardian":
-                guardians.setdefault(int(name[8]), {})[name[10:]] = _text(value)
+                guardians.setdefault(int(name[8]), {})[name[10:]] = cell_value(value)
             else:
-                raw[name] = value if type(value) is str else _text(value)
+                raw[name] = value if type(value) is str else cell_value(value)
         except ValueError as exc:
             row.fail(column_label(name), str(exc))
     return raw, links, guardians

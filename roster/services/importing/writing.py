@@ -19,7 +19,7 @@ from roster.models import (
     utcnow,
 )
 from roster.services import students as student_service
-from roster.services.importing.columns import LABELS, _chunks
+from roster.services.importing.columns import LABELS, chunks
 from roster.services.importing.results import RowResult
 from roster.sql import id_in
 from roster.text import fold, name_parts, name_search_key
@@ -33,12 +33,12 @@ NEW_STUDENT = {"phone_normalized": "", **{name: fields.STUDENT[name].empty for n
 WRITE_CHUNK = 5000  # rows per round of statements: memory stays flat however long the file is
 
 
-def _write(rows: list[RowResult], in_file: set[str], school_id: int) -> dict[str, list[str]]:
+def write_rows(rows: list[RowResult], in_file: set[str], school_id: int) -> dict[str, list[str]]:
     """Write the new and changed rows in bulk: a few statements per 5,000 rows, never one per row."""
     written = [row for row in rows if row.status in ("new", "update")]
     link_ids, new_names = _ensure_names(written, in_file, school_id)
     now = utcnow()
-    for chunk in _chunks(written, WRITE_CHUNK):
+    for chunk in chunks(written, WRITE_CHUNK):
         _insert_new([row for row in chunk if row.status == "new"], school_id, now)
         _update_changed([row for row in chunk if row.status == "update"], school_id, now)
         _write_links_and_guardians(chunk, link_ids)
@@ -97,7 +97,7 @@ def _update_changed(changed: list[RowResult], school_id: int, now) -> None:
         db.session.execute(update(Student), records)
     renamed = [(row.student_id, school_id, row.updates["search_key"])
                for row in changed if row.updates and "search_key" in row.updates]
-    for chunk in _chunks(renamed):
+    for chunk in chunks(renamed):
         student_service.index_names(chunk)
 
 
@@ -107,13 +107,13 @@ def _write_links_and_guardians(written: list[RowResult], link_ids: dict) -> None
         label = LABELS[name]
         named = [row for row in written if name in row.links and (row.status == "new" or label in row.changes)]
         other = f"{model.__tablename__}_id"
-        for chunk in _chunks([row.student_id for row in named if row.status == "update"]):
+        for chunk in chunks([row.student_id for row in named if row.status == "update"]):
             db.session.execute(delete(link_table).where(id_in(link_table.c.student_id, chunk)))
         ids_of = {names: [link_ids[name][fold(n)] for n in names] for names in {row.links[name] for row in named}}
         _insert_plain(link_table, ("student_id", other), [
             (row.student_id, link_id) for row in named for link_id in ids_of[row.links[name]]])
     with_guardians = [row for row in written if row.guardians is not None]
-    for chunk in _chunks([row.student_id for row in with_guardians if row.status == "update"]):
+    for chunk in chunks([row.student_id for row in with_guardians if row.status == "update"]):
         db.session.execute(delete(Guardian).where(id_in(Guardian.student_id, chunk)))
     guardians = []
     for row in with_guardians:
