@@ -91,7 +91,8 @@ def child(phase: str, path: str, school_slug: str) -> None:
 
     from roster import permissions
     from roster.extensions import db
-    from roster.models import ImportJob, School
+    from roster.models import School
+    from roster.records import ImportJob
     from roster.services import importing, schools
 
     app = bench_app()

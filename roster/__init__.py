@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from roster import config, errors, i18n, labels, search_index, security
+from roster import records as _records  # noqa: F401 - its tables in db.metadata (migrations, create_all)
 from roster.extensions import csrf, db, limiter, login_manager, mail, migrate
 from roster.i18n import N_
 

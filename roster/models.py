@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -16,7 +15,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Table,
     Text,
@@ -391,146 +389,6 @@ class Invitation(db.Model):
         if self.revoked_at:
             return "revoked"
         return "expired" if self.expires_at <= utcnow() else "pending"
-
-
-SECRET_PLACEHOLDER = "[password hidden]"
-LINK_PLACEHOLDER = "[link hidden]"  # a live reset or set-password link: whoever opens it sets the password
-
-
-class MailStatus(enum.StrEnum):
-    QUEUED = "queued"  # waiting for its next attempt, at next_attempt_at
-    SENDING = "sending"  # an attempt has it; taken back when its lease (next_attempt_at) runs out
-    SENT = "sent"
-    FAILED = "failed"
-    NOT_SENT = "not sent"  # no mail server configured: kept in the log only
-
-
-class MailMessage(db.Model):
-    """The mail log and outbox: every mail is written here in its cause's transaction, then delivered."""
-
-    __tablename__ = "mail_message"
-    __table_args__ = (Index("ix_mail_message_school_id_created_at", "school_id", "created_at"),
-                      Index("ix_mail_message_status_next_attempt_at", "status", "next_attempt_at"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(40))
-    to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default=MailStatus.QUEUED.value, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # Queued: when the outbox sweep may take it (its next retry, or a first attempt its dispatcher never made);
-    # sending: when the attempt's lease runs out.
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # A password the mail carries, sealed (roster.sealing): the bodies hold a placeholder in its place, and this
-    # is erased once the mail is sent, has finally failed or cannot be sent.
-    secret: Mapped[str | None] = mapped_column(Text)
-
-    school: Mapped[School | None] = relationship()
-
-    @property
-    def secret_erased(self) -> bool:
-        return (SECRET_PLACEHOLDER in self.body_text or LINK_PLACEHOLDER in self.body_text) and self.secret is None
-
-
-class ImportStatus(enum.StrEnum):
-    UPLOADED = "uploaded"  # stored; the preview (a dry run) is being made
-    VALIDATED = "validated"  # the preview is ready: Confirm or Cancel
-    RUNNING = "running"
-    COMPLETED = "completed"
-    COMPLETED_WITH_ERRORS = "completed with errors"
-    FAILED = "failed"
-
-    @property
-    def label(self) -> str:
-        """In the page's language ("Ready to confirm" in English)."""
-        from roster import labels
-
-        return labels.import_status(self.value)
-
-
-class ImportJob(db.Model):
-    """One uploaded file and what became of it. The bytes live here so that a worker on another machine can
-    read them; they are deleted when the job ends."""
-
-    __tablename__ = "import_job"
-    __table_args__ = (Index("ix_import_job_school_id_created_at", "school_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    file_name: Mapped[str] = mapped_column(String(255))
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(30), default=ImportStatus.UPLOADED.value)
-    message: Mapped[str] = mapped_column(Text, default="")  # why it failed
-    total_rows: Mapped[int] = mapped_column(Integer, default=0)
-    done_rows: Mapped[int] = mapped_column(Integer, default=0)
-    created_count: Mapped[int] = mapped_column(Integer, default=0)
-    updated_count: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
-    error_count: Mapped[int] = mapped_column(Integer, default=0)
-    # The last run's (preview's or import's) report: unknown columns, new names, first rows, first errors.
-    report: Mapped[dict] = mapped_column(JSON, default=dict)
-    # Every failed row as it was in the file, with an Error column (plain UTF-8 CSV), for the download.
-    failed_rows_csv: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime)
-    progress_at: Mapped[datetime | None] = mapped_column(DateTime)  # its worker's last sign of life
-    # The language of the page it was uploaded from: its report and messages are in it.
-    language: Mapped[str | None] = mapped_column(String(5))
-    # The process that has it ("host:pid"): a restarted process fails its own unfinished jobs at once.
-    runner: Mapped[str | None] = mapped_column(String(120))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
-
-    school: Mapped[School] = relationship()
-    uploaded_by: Mapped[User | None] = relationship()
-
-    @property
-    def status_label(self) -> str:
-        return ImportStatus(self.status).label
-
-    @property
-    def is_working(self) -> bool:
-        return self.status in (ImportStatus.UPLOADED.value, ImportStatus.RUNNING.value)
-
-
-class ListPreference(db.Model):
-    """The columns a user chose to see in one list view of one school."""
-
-    __tablename__ = "list_preference"
-    __table_args__ = (UniqueConstraint("user_id", "school_id", "view"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
-    view: Mapped[str] = mapped_column(String(50))
-    columns: Mapped[list] = mapped_column(JSON, default=list)
-
-
-class AuditEvent(db.Model):
-    __tablename__ = "audit_event"
-    __table_args__ = (
-        Index("ix_audit_event_school_id_created_at", "school_id", "created_at"),
-        Index("ix_audit_event_target_type_target_id", "target_type", "target_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
-    action: Mapped[str] = mapped_column(String(50), index=True)
-    target_type: Mapped[str] = mapped_column(String(50), default="")
-    target_id: Mapped[int | None] = mapped_column(Integer)
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
-    ip_address: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-    actor: Mapped[User | None] = relationship()
-    school: Mapped[School | None] = relationship()
 
 
 search_index.listen(Student.__table__)

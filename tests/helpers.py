@@ -176,7 +176,8 @@ def school_records(app, school_id: int) -> dict[str, list[tuple]]:
     from sqlalchemy import select
 
     from roster.extensions import db
-    from roster.models import AuditEvent, Invitation, MailMessage
+    from roster.models import Invitation
+    from roster.records import AuditEvent, MailMessage
 
     with app.app_context():
         return {model.__tablename__: [tuple(row) for row in db.session.execute(

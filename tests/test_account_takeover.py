@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent, MailMessage, School, Section, Student, User
+from roster.models import School, Section, Student, User
+from roster.records import AuditEvent, MailMessage
 from roster.services.accounts import NOT_THEIRS
 from tests.agent import Agent, follow
 from tests.test_change_email import change

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent, Invitation, Membership, PasswordReset, Student, User
+from roster.models import Invitation, Membership, PasswordReset, Student, User
+from roster.records import AuditEvent
 from roster.services import accounts, credentials, erasure, exporting, importing, invitations, schools, students
 from tests.factories import PASSWORD
 

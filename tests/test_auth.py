@@ -4,7 +4,8 @@ from sqlalchemy import select
 from roster import create_app
 from roster.config import DEFAULT_SECRET_KEY
 from roster.extensions import db
-from roster.models import AuditEvent, User, UserSession
+from roster.models import User, UserSession
+from roster.records import AuditEvent
 from tests.agent import Agent
 from tests.factories import PASSWORD
 from tests.helpers import Browser

@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent, Student, User
+from roster.models import Student, User
+from roster.records import AuditEvent
 from tests.agent import Agent
 from tests.helpers import Browser, mail_config
 

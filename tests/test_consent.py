@@ -5,7 +5,8 @@ from datetime import date
 from sqlalchemy import select
 
 from roster.extensions import db
-from roster.models import AuditEvent, School, Student
+from roster.models import School, Student
+from roster.records import AuditEvent
 from tests.agent import Agent
 
 PASSWORD = "my own long passphrase"

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from roster import sealing, tasks
 from roster.extensions import db
-from roster.models import SECRET_PLACEHOLDER, AccountStatus, AuditEvent, MailMessage, Student, User
+from roster.models import AccountStatus, Student, User
+from roster.records import SECRET_PLACEHOLDER, AuditEvent, MailMessage
 from roster.services import credentials, mail
 from tests import factories
 from tests.agent import Agent, find_form, follow

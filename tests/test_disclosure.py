@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent
+from roster.records import AuditEvent
 
 
 def test_a_students_data_downloads_as_json_and_as_a_readable_page_and_is_audited(app, world, agent):

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent, Invitation, MailMessage, Membership, Student, User
+from roster.models import Invitation, Membership, Student, User
+from roster.records import AuditEvent, MailMessage
 from tests.agent import Agent, find_form
 from tests.factories import PASSWORD
 from tests.helpers import school_records

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from roster.extensions import db
-from roster.models import AuditEvent
+from roster.records import AuditEvent
 from tests import factories
 from tests.helpers import filter_arg
 

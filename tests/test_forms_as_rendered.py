@@ -12,19 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from roster.extensions import db
-from roster.models import (
-    AccountStatus,
-    AuditEvent,
-    ImportJob,
-    Invitation,
-    MailMessage,
-    MailStatus,
-    Membership,
-    School,
-    Section,
-    Student,
-    User,
-)
+from roster.models import AccountStatus, Invitation, Membership, School, Section, Student, User
+from roster.records import AuditEvent, ImportJob, MailMessage, MailStatus
 from roster.services import accounts
 from tests import factories
 from tests.agent import Agent, find_form, follow, row_form

@@ -12,7 +12,8 @@ from sqlalchemy import func, select, text
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent, Guardian, ImportJob, Program, School, Section, Student, Tag, User
+from roster.models import Guardian, Program, School, Section, Student, Tag, User
+from roster.records import AuditEvent, ImportJob
 from roster.services import importing, listing
 from tests.agent import Agent
 from tests.helpers import CELERY_BROKER, celery_worker, eventually

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import Guardian, ImportJob, Student, User
+from roster.models import Guardian, Student, User
+from roster.records import ImportJob
 from roster.services import importing
 from roster.text import split_full_name
 from tests.test_import import confirm, upload

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AuditEvent, Invitation, MailMessage, School, Student, User
+from roster.models import Invitation, School, Student, User
+from roster.records import AuditEvent, MailMessage
 from roster.services import invitations
 from tests.agent import Agent, find_form
 from tests.helpers import Browser, eventually, mail_config

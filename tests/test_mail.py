@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import MailMessage, MailStatus
+from roster.records import MailMessage, MailStatus
 from roster.services import mail
 from tests.agent import Agent
 from tests.factories import PASSWORD

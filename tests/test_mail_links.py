@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import MailMessage
+from roster.records import MailMessage
 from tests.agent import Agent, follow
 from tests.helpers import eventually, free_port, mail_config
 from tests.test_password_reset import ask

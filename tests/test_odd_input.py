@@ -9,7 +9,8 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from roster.extensions import db
-from roster.models import AuditEvent, ImportJob, Invitation, MailMessage, MailStatus, Membership, Student
+from roster.models import Invitation, Membership, Student
+from roster.records import AuditEvent, ImportJob, MailMessage, MailStatus
 from tests.agent import find_form, follow
 
 BIG = "99999999999999999999999"  # beyond 64 bits

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import MailMessage, PasswordReset, UserSession, utcnow
+from roster.models import PasswordReset, UserSession, utcnow
+from roster.records import MailMessage
 from tests.agent import Agent
 from tests.helpers import Browser, mail_config
 

@@ -8,18 +8,8 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import (
-    AuditEvent,
-    Guardian,
-    ImportJob,
-    Invitation,
-    MailMessage,
-    Membership,
-    School,
-    Section,
-    Student,
-    User,
-)
+from roster.models import Guardian, Invitation, Membership, School, Section, Student, User
+from roster.records import AuditEvent, ImportJob, MailMessage
 from roster.services import importing, invitations
 from tests.helpers import school_records
 

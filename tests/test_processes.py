@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import ImportJob, MailMessage, School, Student
+from roster.models import School, Student
+from roster.records import ImportJob, MailMessage
 from roster.services import importing
 from tests.agent import Agent
 from tests.helpers import (

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import AccountStatus, AuditEvent, ImportJob, Invitation, MailMessage, Student, UserSession, utcnow
+from roster.models import AccountStatus, Invitation, Student, UserSession, utcnow
+from roster.records import AuditEvent, ImportJob, MailMessage
 from roster.services import invitations, retention
 from tests import factories
 from tests.agent import Agent

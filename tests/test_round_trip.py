@@ -14,7 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import ImportJob, School, Student
+from roster.models import School, Student
+from roster.records import ImportJob
 from roster.services import demo
 from tests.agent import Agent, find_form
 

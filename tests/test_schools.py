@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from roster import tasks
 from roster.errors import Forbidden
 from roster.extensions import db
-from roster.models import AuditEvent, MailMessage, Membership, School, Section, User
+from roster.models import Membership, School, Section, User
+from roster.records import AuditEvent, MailMessage
 from roster.services import schools
 from tests.agent import Agent, follow, row_form
 from tests.helpers import Browser, mail_config

@@ -5,7 +5,8 @@ import re
 from sqlalchemy import select
 
 from roster.extensions import db
-from roster.models import AuditEvent, Section, Student, User
+from roster.models import Section, Student, User
+from roster.records import AuditEvent
 from roster.services import students
 from tests.agent import row_form
 

@@ -5,7 +5,8 @@ import re
 from sqlalchemy import select
 
 from roster.extensions import db
-from roster.models import AuditEvent, Guardian, Student
+from roster.models import Guardian, Student
+from roster.records import AuditEvent
 from tests.agent import row_form
 from tests.helpers import filter_arg
 
@@ -167,7 +168,7 @@ def test_audit_log_is_read_only_scoped_and_filterable(app, as_role, agent, world
     assert as_role("teacher_a").get("/admin/audit_log/").status_code == 403
     assert admin_a.get("/admin/audit_log/new/").status_code in (302, 403, 404)
     with app.app_context():
-        from roster.models import AuditEvent
+        from roster.records import AuditEvent
 
         b_event = db.session.scalar(select(AuditEvent.id).where(AuditEvent.school_id == world.school_b.id))
     assert admin_a.get(f"/admin/audit_log/details/?id={b_event}").status_code == 404

@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from roster.errors import Forbidden, NotFound, ValidationFailed
 from roster.extensions import db
-from roster.models import AuditEvent, Guardian, Student
+from roster.models import Guardian, Student
+from roster.records import AuditEvent
 from roster.services import erasure, students
 
 pytestmark = pytest.mark.usefixtures("ctx")

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from roster import tasks
 from roster.extensions import db
 from roster.i18n import LANGUAGES
-from roster.models import MailMessage, School, User
+from roster.models import School, User
+from roster.records import MailMessage
 from tests.agent import Agent, find_form
 from tests.factories import PASSWORD
 from tests.helpers import mail_config

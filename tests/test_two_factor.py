@@ -7,7 +7,8 @@ import pyotp
 from sqlalchemy import select
 
 from roster.extensions import db
-from roster.models import AuditEvent, RecoveryCode, User
+from roster.models import RecoveryCode, User
+from roster.records import AuditEvent
 from tests.agent import Agent
 from tests.factories import PASSWORD
 

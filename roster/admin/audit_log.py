@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 from roster import labels, permissions
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
-from roster.models import AuditEvent, User
+from roster.models import User
+from roster.records import AuditEvent
 from roster.sql import contains
 from roster.text import fold
 

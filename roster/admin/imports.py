@@ -15,7 +15,7 @@ from roster import i18n, tasks
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
 from roster.errors import Forbidden, NotFound, RosterError
-from roster.models import ImportJob, ImportStatus
+from roster.records import ImportJob, ImportStatus
 from roster.services import exporting, importing
 from roster.urls import attachment, record_id
 

@@ -12,7 +12,7 @@ from roster import i18n, labels, permissions
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
 from roster.errors import NotFound, RosterError
-from roster.models import MailMessage, MailStatus
+from roster.records import MailMessage, MailStatus
 from roster.services import accounts, mail
 
 

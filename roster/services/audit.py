@@ -3,7 +3,7 @@
 from contextvars import ContextVar
 
 from roster.extensions import db
-from roster.models import AuditEvent
+from roster.records import AuditEvent
 
 # The web layer sets the client's address once per request; CLI commands and tasks leave it empty.
 client_address: ContextVar[str | None] = ContextVar("client_address", default=None)

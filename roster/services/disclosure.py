@@ -15,7 +15,8 @@ from sqlalchemy import Text, and_, cast, func, or_, select
 
 from roster import fields, permissions
 from roster.extensions import db
-from roster.models import AuditEvent, ImportJob, Invitation, MailMessage, Student, User
+from roster.models import Invitation, Student, User
+from roster.records import AuditEvent, ImportJob, MailMessage
 from roster.services import audit
 from roster.services import students as student_service
 

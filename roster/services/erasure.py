@@ -21,17 +21,8 @@ from sqlalchemy import Text, cast, delete, or_, select, update
 from roster import permissions
 from roster.errors import NotFound
 from roster.extensions import db
-from roster.models import (
-    AuditEvent,
-    Guardian,
-    ImportJob,
-    ImportStatus,
-    Invitation,
-    MailMessage,
-    Membership,
-    Student,
-    User,
-)
+from roster.models import Guardian, Invitation, Membership, Student, User
+from roster.records import AuditEvent, ImportJob, ImportStatus, MailMessage
 from roster.services import audit
 
 ERASED = "[erased]"

@@ -25,7 +25,8 @@ from roster import i18n, permissions, sealing
 from roster.errors import NotFound, RosterError
 from roster.extensions import db
 from roster.i18n import N_
-from roster.models import LINK_PLACEHOLDER, SECRET_PLACEHOLDER, MailMessage, MailStatus, utcnow
+from roster.models import utcnow
+from roster.records import LINK_PLACEHOLDER, SECRET_PLACEHOLDER, MailMessage, MailStatus
 from roster.services import audit
 
 log = logging.getLogger(__name__)

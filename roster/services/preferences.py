@@ -6,7 +6,8 @@ from sqlalchemy import select
 from roster import i18n
 from roster.errors import ValidationFailed
 from roster.extensions import db
-from roster.models import ListPreference, User
+from roster.models import User
+from roster.records import ListPreference
 
 
 def visible_columns(user_id: int, school_id: int, view: str, *, available: list[str], default: list[str]) -> list[str]:

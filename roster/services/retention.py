@@ -14,17 +14,8 @@ from sqlalchemy import Text, cast, delete, func, not_, select, update
 
 from roster import permissions
 from roster.extensions import db
-from roster.models import (
-    AccountStatus,
-    AuditEvent,
-    ImportJob,
-    ImportStatus,
-    Invitation,
-    MailMessage,
-    Student,
-    UserSession,
-    utcnow,
-)
+from roster.models import AccountStatus, Invitation, Student, UserSession, utcnow
+from roster.records import AuditEvent, ImportJob, ImportStatus, MailMessage
 from roster.services import audit, erasure
 
 PURGED = "[removed after its retention period]"

@@ -19,11 +19,8 @@ from roster import i18n, permissions
 from roster.errors import NotFound, RosterError
 from roster.extensions import db
 from roster.i18n import N_
-from roster.models import (
-    ImportJob,
-    ImportStatus,
-    utcnow,
-)
+from roster.models import utcnow
+from roster.records import ImportJob, ImportStatus
 from roster.services.importing.columns import COLUMNS, ERROR_COLUMN, header_key
 from roster.services.importing.files import read_file
 from roster.services.importing.pipeline import check_file, import_students
