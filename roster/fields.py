@@ -140,6 +140,8 @@ STUDENT: dict[str, Field] = _catalog(
           aliases=("Sex", "Пол", "Жынысы")),
     Field("birth_date", N_("Date of birth"), DATE, form=("student", 5), listed=True, sort=True, details=True,
           imported=True, aliases=("Birth date", "Дата рождения", "Туған күні", "Туған күні мен жылы")),
+    Field("citizenship", N_("Citizenship"), form=("student", 7), listed=True, filter=(CONTAINS, 11), sort=True,
+          details=True, imported=True, aliases=("Гражданство", "Азаматтығы", "Азаматтық", "Nationality")),
     Field("is_inclusive", N_("Is inclusive"), FLAG, form=("education", 1), listed=True, filter=(YES_NO, 7),
           sort=True, details=True, imported=True,
           aliases=("Inclusive", "Инклюзивное", "Инклюзивное обучение", "Инклюзивті", "Инклюзивті оқыту")),

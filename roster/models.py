@@ -300,6 +300,7 @@ class Student(db.Model):
     personal_file_number: Mapped[str | None] = mapped_column(String(50))
     gender: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[date | None] = mapped_column(Date)
+    citizenship: Mapped[str] = mapped_column(String(100), default="")
     is_inclusive: Mapped[bool] = mapped_column(Boolean, default=False)
     is_individual: Mapped[bool] = mapped_column(Boolean, default=False)
 
