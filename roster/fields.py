@@ -42,11 +42,12 @@ EXACT = "exact"  # the whole value
 ANY_OF = "any of"  # any of the programs, tags or sections chosen
 YES_NO = "yes/no"
 EQUALS = "equals"  # one of the choices
+STATUS = "status"  # one of the statuses, or any; no filter: studying (today's list)
 
 # The Add/Edit form's groups, in the guide's order: (key, legend).
 GROUPS = (("student", N_("Student")), ("contact", N_("Contact information")),
-          ("guardians", N_("Parents information")), ("dropout", N_("Drop-out information")),
-          ("education", N_("Education")), ("links", N_("Programs, tags and sections")))
+          ("guardians", N_("Parents information")), ("education", N_("Education")),
+          ("links", N_("Programs, tags and sections")))
 
 
 @dataclass(frozen=True)
@@ -155,14 +156,18 @@ STUDENT: dict[str, Field] = _catalog(
     Field("extra_email", N_("Extra email"), EMAIL, form=("contact", 5), details=True, imported=True,
           aliases=("Дополнительная почта", "Доп. почта", "Қосымша пошта")),
     Field("guardians", N_("Parents information"), GUARDIANS, form=("guardians", 1), details=True),
-    Field("dropout_date", N_("Drop-out date"), DATE, private=True, form=("dropout", 1), details=True,
-          imported=True, aliases=("Дата выбытия", "Шыққан күні")),
-    Field("dropout_reason", N_("Drop-out reason"), private=True, form=("dropout", 2), details=True, imported=True,
+    # The last Leave's record (written by Leave, cleared by Return; the movements keep every one).
+    Field("dropout_date", N_("Drop-out date"), DATE, private=True, details=True, imported=True,
+          aliases=("Дата выбытия", "Шыққан күні")),
+    Field("dropout_reason", N_("Drop-out reason"), private=True, details=True, imported=True,
           aliases=("Причина выбытия", "Шығу себебі")),
-    Field("dropout_note", N_("Drop-out note"), LONG_TEXT, max_length=2000, private=True, form=("dropout", 3),
-          details=True, imported=True, aliases=("Примечание к выбытию", "Шығу туралы ескертпе")),
+    Field("dropout_note", N_("Drop-out note"), LONG_TEXT, max_length=2000, private=True, details=True,
+          imported=True, aliases=("Примечание к выбытию", "Шығу туралы ескертпе")),
     Field("account_status", N_("Account status"), KEPT, listed=True, shown=True, filter=(EQUALS, 9), sort=True,
           details=True, choices=tuple(labels.ACCOUNT_STATUSES.items())),
+    Field("status", N_("Status"), KEPT, listed=True, filter=(STATUS, 12), sort=True, details=True,
+          choices=(("studying", N_("Studying")), ("left", N_("Left")), ("graduated", N_("Graduated")),
+                   ("transferred", N_("Transferred out")))),
     Field("source", N_("Source"), KEPT, listed=True, filter=(EQUALS, 10), sort=True, details=True,
           choices=(("manual", N_("Manual")), ("import", N_("Import")), ("invite", N_("Invite")),
                    ("sign-up", N_("Sign-up")))),

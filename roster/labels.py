@@ -28,6 +28,8 @@ RETENTION_KINDS = {"pending sign-ups": N_("pending sign-ups"), "expired invitati
                    "mail bodies": N_("mail bodies"), "import reports": N_("import reports"),
                    "audit events": N_("audit events"), "idle sessions": N_("idle sessions")}
 
+MOVEMENT_KINDS = {"arrived": N_("arrived"), "left": N_("left the school"), "returned": N_("returned")}
+
 ITEM_KINDS = {"programs": N_("Programs"), "tags": N_("Tags"), "sections": N_("Sections")}
 
 ACTIONS = {action: action for action in (
@@ -43,7 +45,7 @@ ACTIONS = {action: action for action in (
     N_("students imported"), N_("students invited"), N_("two-factor passed"), N_("two-factor failed"),
     N_("two-factor recovery codes renewed"), N_("two-factor reset"), N_("two-factor turned on"),
     N_("two-factor turned off"), N_("retention purge"), N_("student data disclosed"),
-    N_("consent withdrawn"), N_("school notice changed"))}
+    N_("consent withdrawn"), N_("school notice changed"), N_("students left"), N_("student returned"))}
 
 
 def _reader(table: dict):
@@ -64,6 +66,7 @@ invitation_status = _reader(INVITATION_STATUSES)
 retention_kind = _reader(RETENTION_KINDS)
 mail_status = _reader(MAIL_STATUSES)
 action = _reader(ACTIONS)
+movement_kind = _reader(MOVEMENT_KINDS)
 
 
 def field(label) -> str:
@@ -74,5 +77,5 @@ def field(label) -> str:
 def init_app(app) -> None:
     """The readers pages use to show stored codes."""
     app.jinja_env.globals.update(roster_role_label=role, roster_action_label=action, roster_row_status=row_status,
-                                 roster_item_kind=item_kind)
+                                 roster_item_kind=item_kind, roster_movement_label=movement_kind)
     app.jinja_env.filters.update(roster_field_label=field)

@@ -61,6 +61,15 @@ class Gender(enum.StrEnum):
     FEMALE = "female"
 
 
+class Status(enum.StrEnum):
+    """Where a student of a school is on their way through it: only a studying student is on today's list."""
+
+    STUDYING = "studying"
+    LEFT = "left"
+    GRADUATED = "graduated"
+    TRANSFERRED = "transferred"
+
+
 class School(db.Model):
     __tablename__ = "school"
 
@@ -283,6 +292,7 @@ class Student(db.Model):
         Index("ix_student_school_id_search_key", "school_id", "search_key", "id", "phone_normalized", "email"),
         Index("ix_student_school_id_phone_normalized", "school_id", "phone_normalized"),
         Index("ix_student_school_id_account_status", "school_id", "account_status"),
+        Index("ix_student_school_id_status", "school_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -313,6 +323,7 @@ class Student(db.Model):
     dropout_note: Mapped[str] = mapped_column(Text, default="")
 
     account_status: Mapped[str] = mapped_column(String(20), default=AccountStatus.NO_ACCOUNT.value)
+    status: Mapped[str] = mapped_column(String(20), default=Status.STUDYING.value)
     source: Mapped[str] = mapped_column(String(20), default=Source.MANUAL.value)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -362,6 +373,49 @@ class Guardian(db.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class Order(db.Model):
+    """An order (приказ, бұйрық): a number and a date for one or many movements; a number is unique in a school
+    and the year of its date."""
+
+    __tablename__ = "school_order"
+    __table_args__ = (UniqueConstraint("school_id", "year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(50))
+    year: Mapped[int] = mapped_column(Integer)
+    date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MovementKind(enum.StrEnum):
+    ARRIVED = "arrived"
+    LEFT = "left"
+    RETURNED = "returned"
+
+
+class Movement(db.Model):
+    """One step of a child's way through a school: arrived, left (with its reason), returned. The movement book
+    counts these. An erased child's movements stay without them (student NULL, no note): closed periods keep
+    their numbers."""
+
+    __tablename__ = "movement"
+    __table_args__ = (Index("ix_movement_school_id_date", "school_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("school_order.id", ondelete="SET NULL"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    order: Mapped[Order | None] = relationship()
 
 
 class Invitation(db.Model):

@@ -104,3 +104,31 @@ def test_existing_schools_are_in_kazakhstan(empty_database_url):
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT country FROM school")).scalar_one() == "KZ"
         db.engine.dispose()
+
+
+def test_a_drop_out_with_a_date_becomes_a_left_movement(empty_database_url):
+    """a4d2e8f61b37: a student with a drop-out date left on that date (a Left movement with its reason and
+    note); one with a reason or note but no date stays studying, the text kept on the record."""
+    app = create_app(app_config(empty_database_url))
+    with app.app_context():
+        migrations = app.extensions["migrate"].directory
+        upgrade(directory=migrations, revision="f3c1d9e7a245")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO school (name, slug, signup_token, is_active, created_at, country, "
+                              "notice_version) VALUES ('S', 's', 't', true, '2026-01-01', 'KZ', 1)"))
+            for last_name, dropped, reason in (("Gone", "2025-05-20", "moved"), ("Stays", None, "maybe")):
+                conn.execute(text(
+                    "INSERT INTO student (school_id, last_name, first_name, middle_name, search_key, phone, "
+                    "phone_normalized, is_inclusive, is_individual, address, extra_phone, extra_email, dropout_date, "
+                    "dropout_reason, dropout_note, account_status, source, created_at, updated_at, citizenship) "
+                    "VALUES (1, :last, 'A', '', '', '', '', false, false, '', '', '', :dropped, :reason, 'note', "
+                    "'no_account', 'manual', '2026-01-01', '2026-01-01', '')"),
+                    {"last": last_name, "dropped": dropped, "reason": reason})
+        upgrade(directory=migrations)
+        with db.engine.connect() as conn:
+            statuses = dict(conn.execute(text("SELECT last_name, status FROM student")).all())
+            movements = conn.execute(text("SELECT kind, date, reason, note FROM movement")).all()
+        assert statuses == {"Gone": "left", "Stays": "studying"}
+        assert [(kind, str(day), reason, note) for kind, day, reason, note in movements] == [
+            ("left", "2025-05-20", "moved", "note")]
+        db.engine.dispose()

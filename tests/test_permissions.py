@@ -2,6 +2,7 @@
 
 import io
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -77,6 +78,19 @@ CASES = {
                                                                   OK_CHANGED]),
     "bulk export": ("POST", "/admin/students/action/", {"action": "export", "rowid": "{in_section}"},
                     [SIGN_IN, DENIED, DENIED, OK_CHANGED, OK_CHANGED, OK_CHANGED]),
+    # Leave and Return (a child's way through the school).
+    "leave form": ("GET", "/admin/students/leave?id={in_section}", None, [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "leave": ("POST", "/admin/students/leave", {"id": "{in_section}", "date": "{today}", "reason": "other"},
+              [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    "leave, other school": ("POST", "/admin/students/leave", {"id": "{b_student}", "date": "{today}",
+                                                              "reason": "other"},
+                            [SIGN_IN, DENIED, DENIED, MISSING, CHANGED, MISSING]),
+    "bulk leave": ("POST", "/admin/students/action/", {"action": "leave", "rowid": "{in_section}"},
+                   [SIGN_IN, DENIED, DENIED, FOUND, FOUND, FOUND]),  # to the Leave form: nothing changed yet
+    "return form": ("GET", "/admin/students/return?id={in_section}", None,
+                    [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "return": ("POST", "/admin/students/return", {"id": "{in_section}", "date": "{today}"},
+               [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),  # studying: refused with a message, nothing changed
     # A student's data on request (audited as a disclosure): school admins and the platform admin only.
     "data on request, JSON": ("GET", "/admin/students/data?id={in_section}&format=json", None,
                               [SIGN_IN, DENIED, DENIED, OK_CHANGED, MISSING, OK_CHANGED]),
@@ -155,7 +169,7 @@ def state(app, world):
 
 def prepare(app, world, case: str) -> dict:
     """The records the case's URL names; Alpha's student is pending, so that Activate has something to do."""
-    ids = {"in_section": world.in_section.id, "out_section": world.out_section.id,
+    ids = {"in_section": world.in_section.id, "out_section": world.out_section.id, "today": date.today().isoformat(),
            "b_student": world.b_student.id, "school_b": world.school_b.id,
            "section_a1": world.section_a1.id, "section_a2": world.section_a2.id}
     with app.app_context():

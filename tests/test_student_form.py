@@ -17,7 +17,7 @@ def full_form(**overrides):
         "last_name": "Петрова", "first_name": "Алёна", "middle_name": "Игоревна", "phone": "+7 (701) 222-33-44",
         "email": "Alena@Example.org", "personal_file_number": "PF-100", "gender": "female",
         "birth_date": "2013-09-01", "is_inclusive": True, "address": "Abay st. 1", "extra_phone": "8 702 111 22 33",
-        "extra_email": "home@example.org", "dropout_date": "", "dropout_reason": "", "dropout_note": "",
+        "extra_email": "home@example.org",
         "new_guardians": [{"full_name": "Петров Игорь", "relation": "father", "phone": "87015556677",
                            "email": "igor@example.org", "workplace": "KazTransOil", "position": "Engineer"}],
     }
@@ -45,8 +45,9 @@ def test_add_form_marks_required_fields_with_a_red_asterisk(agent, world):
     for field in ("last_name", "first_name"):
         assert re.search(rf'<label for="{field}"[^>]*>[^<]*<strong class="text-danger">&#42;</strong>', html)
     assert not re.search(r'<label for="middle_name"[^>]*>[^<]*<strong class="text-danger">', html)
-    for label in ("Drop-out information", "Parents information", "Contact information", "Personal file number"):
+    for label in ("Parents information", "Contact information", "Personal file number"):
         assert label in html
+    assert "Drop-out information" not in html  # a leaving is Leave's record now, not typed on the form
 
 
 def test_add_a_student_with_a_guardian(app, agent, world):
@@ -103,24 +104,26 @@ def test_edit_changes_fields_and_guardians(app, agent, world):
     page = admin.get(f"/admin/students/edit/?id={sid}").text
     assert 'value="KazTransOil"' in page
     response = save(admin, f"/admin/students/edit/?id={sid}", {
-        "first_name": "Алена", "dropout_date": "2025-06-01", "dropout_reason": "Moved",
+        "first_name": "Алена",
         "guardians-0-position": "Chief engineer",
         "new_guardians": [{"full_name": "Петрова Ирина", "relation": "mother"}]})
     assert response.status_int == 302
     with app.app_context():
         s = db.session.get(Student, sid)
-        assert s.first_name == "Алена" and s.dropout_reason == "Moved"
+        assert s.first_name == "Алена"
         assert [(g.full_name, g.position) for g in s.guardians] == [
             ("Петров Игорь", "Chief engineer"), ("Петрова Ирина", "")]
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "student updated"))
-        assert set(event.details["fields"]) == {"first_name", "dropout_date", "dropout_reason", "guardians"}
+        assert set(event.details["fields"]) == {"first_name", "guardians"}
 
 
 def test_teacher_details_hide_parents_jobs_and_dropout(app, agent, world):
     admin = agent("admin_a")
     save(admin, f"/admin/students/edit/?id={world.in_section.id}", full_form(
-        last_name="Inside", first_name="Ivan", personal_file_number="PF-1", email="inside@alpha.example",
-        dropout_reason="Moved away"), expect=(302,))
+        last_name="Inside", first_name="Ivan", personal_file_number="PF-1", email="inside@alpha.example"),
+        expect=(302,))
+    admin.submit(admin.get(f"/admin/students/leave?id={world.in_section.id}"), id="leave-form",
+                 reason="moved abroad", note="Moved away", expect=(302,))
     url = f"/admin/students/details/?id={world.in_section.id}"
     admin_view = admin.get(url).text
     assert "KazTransOil" in admin_view and "Moved away" in admin_view

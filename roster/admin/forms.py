@@ -93,3 +93,26 @@ class CredentialsForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)], filters=[_strip])
     # Shown in clear: the admin reads it, maybe copies it; it is mailed and never stored.
     password = StringField(_l("Password"), validators=[Length(max=128)])
+
+
+def _today():
+    from datetime import date
+
+    return date.today()
+
+
+class OrderFields:
+    """An order's number and date, where a movement may name one."""
+
+    order_number = StringField(_l("Order number"), validators=[Optional(), Length(max=50)], filters=[_strip])
+    order_date = DateField(_l("Order date"), validators=[Optional()])
+
+
+class LeaveForm(OrderFields, FlaskForm):
+    date = DateField(_l("Date of leaving"), validators=[DataRequired()], default=_today)
+    reason = SelectField(_l("Reason"), validators=[DataRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)], filters=[_strip])
+
+
+class ReturnForm(OrderFields, FlaskForm):
+    date = DateField(_l("Date of return"), validators=[DataRequired()], default=_today)

@@ -69,6 +69,8 @@ def login():
             g.sign_in_failed = True
             accounts.record_failed_sign_in(form.login.data)
             form.password.errors = [_("The email or login and password do not match an account.")]
+        elif refusal := accounts.refusal(user):
+            form.login.errors = [refusal]  # told why, kindly; the password was right, and the account is kept
         else:
             if current_user.is_authenticated:
                 accounts.sign_out(current_user.session_token)

@@ -17,7 +17,7 @@ from sqlalchemy import update as sql_update
 from roster.errors import RosterError, ValidationFailed
 from roster.extensions import db
 from roster.i18n import N_
-from roster.models import Membership, PasswordReset, Student, User, UserSession, utcnow
+from roster.models import Membership, PasswordReset, School, Status, Student, User, UserSession, utcnow
 from roster.services import audit, emails
 from roster.text import normalize_email, normalize_login
 
@@ -64,6 +64,20 @@ def authenticate(login_or_email: str, password: str) -> User | None:
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def refusal(user: User) -> str | None:
+    """Why this account may not sign in although its password is right, or None. An account that is only a
+    student's, of schools they no longer study at (left, graduated, transferred), is kept but signs in nowhere."""
+    if user.is_platform_admin or db.session.scalar(
+            select(Membership.id).where(Membership.user_id == user.id).limit(1)) is not None:
+        return None
+    records = db.session.execute(select(Student.status, School.name).join(School, School.id == Student.school_id)
+                                 .where(Student.user_id == user.id)).all()
+    if not records or any(status == Status.STUDYING.value for status, _name in records):
+        return None
+    return _("You no longer study at %(school)s, so you cannot sign in to it. Your account is kept: if this is a "
+             "mistake, please ask the school.", school=records[0][1])
 
 
 def record_failed_sign_in(login: str | None) -> None:

@@ -18,8 +18,8 @@ from roster import permissions
 from roster.errors import RosterError, ValidationFailed, too_long
 from roster.extensions import db
 from roster.i18n import N_
-from roster.models import AccountStatus, School, Student, UserSession, utcnow
-from roster.services import accounts, audit, emails, refusals_roll_back
+from roster.models import AccountStatus, School, Status, Student, UserSession, utcnow
+from roster.services import accounts, audit, emails, movements, refusals_roll_back
 from roster.services import students as student_service
 from roster.text import normalize_email, normalize_login
 
@@ -141,6 +141,7 @@ def issue(student_id: int, school_id: int, *, login: str, email: str, password: 
     """Give one student the login and password the form holds, and mail them."""
     role = permissions.require(actor, school_id, "students.credentials")
     student = student_service.get(student_id, school_id, actor=actor)
+    movements.require_studying(student)
     login, email = _checked_form(student, school_id, role, login=login, email=email, password=password)
     if not _claim([student.id]):
         db.session.rollback()
@@ -165,7 +166,9 @@ def issue_many(student_ids: list[int], school_id: int, *, actor) -> BulkResult:
     eligible = []
     theirs = accounts.changeable_accounts([s.user_id for s in chosen], school_id)
     for student in chosen:
-        if not student.email:
+        if student.status != Status.STUDYING.value:
+            result.skipped.append((student.full_name, _("not studying")))
+        elif not student.email:
             result.skipped.append((student.full_name, _("no email")))
         elif student.user_id is not None and student.user_id not in theirs:
             result.skipped.append((student.full_name, _("their address belongs to an account Roster cannot change "

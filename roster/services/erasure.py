@@ -23,7 +23,7 @@ from roster.errors import NotFound
 from roster.extensions import db
 from roster.models import Guardian, Invitation, Membership, Student, User
 from roster.records import AuditEvent, ImportJob, ImportStatus, MailMessage
-from roster.services import audit
+from roster.services import audit, movements
 
 ERASED = "[erased]"
 
@@ -63,6 +63,7 @@ def _erase_one(student: Student, school_id: int, actor) -> set[str]:
                                                     Invitation.email.in_(addresses)))
     student_id = student.id
     db.session.flush()
+    movements.forget([student_id])  # the book's counts stay; the child and any note go
     db.session.execute(delete(Guardian).where(Guardian.student_id == student_id))
     db.session.execute(delete(Student).where(Student.id == student_id))  # links and claims go by cascade
     if account_goes:  # its sessions, reset links and recovery codes go by cascade

@@ -17,7 +17,7 @@ from roster import fields, permissions
 from roster.extensions import db
 from roster.i18n import N_
 from roster.models import LINKS as MODEL_LINKS
-from roster.models import Student, student_name_part
+from roster.models import Status, Student, student_name_part
 from roster.services.students import school_country
 from roster.sql import contains
 from roster.text import fold, phone_search_digits, prefix_range, search_words, whole_phone
@@ -147,6 +147,7 @@ TEXT_FILTERS: dict[str, Callable[[str, int], list]] = {
     for name, how in fields.FILTERS if how in (fields.WORDS, fields.PHONE_MATCH, fields.CONTAINS, fields.EXACT)}
 FLAGS = tuple(name for name, how in fields.FILTERS if how == fields.YES_NO)  # "1" or "0"
 EQUALS = tuple(name for name, how in fields.FILTERS if how == fields.EQUALS)
+STATUS = "status"  # no Status filter: the students studying (today's list); "all": every status
 
 
 @dataclass
@@ -181,6 +182,9 @@ def _narrow(found: Found, name: str, value: str, school_id: int) -> None:
         found.conditions.append(getattr(Student, name) == (value == "1"))
     elif name in EQUALS:
         found.conditions.append(getattr(Student, name) == value)
+    elif name == STATUS:
+        if value != "all":
+            found.conditions.append(Student.status == value)
     else:
         raise ValueError(f"No filter named {name!r}.")
 
@@ -190,8 +194,12 @@ def find(school_id: int, filters: Iterable[tuple[str, str]], *, actor) -> Found:
     role = permissions.require(actor, school_id, "students.view")
     found = Found(conditions=list(permissions.visible_students(school_id, actor, role)))
     found.only_links = role != permissions.TEACHER  # a teacher's count must go through their sections
+    filters = list(filters)
     for name, value in filters:
         _narrow(found, name, value, school_id)
+    if not any(name == STATUS for name, _value in filters):
+        found.conditions.append(Student.status == Status.STUDYING.value)
+        found.only_links = False  # the link tables alone cannot tell who is studying
     return found
 
 

@@ -19,11 +19,12 @@ from roster.models import (
     Guardian,
     School,
     Source,
+    Status,
     Student,
     student_name_part,
     utcnow,
 )
-from roster.services import accounts, audit, emails, refusals_roll_back
+from roster.services import accounts, audit, emails, movements, refusals_roll_back
 from roster.text import (
     DEFAULT_COUNTRY,
     name_parts,
@@ -277,6 +278,7 @@ def create(school_id: int, data: dict, *, actor, source: str = Source.MANUAL.val
     db.session.add(student)
     db.session.flush()
     index_names([(student.id, school_id, student.search_key)])
+    movements.arrived(school_id, [student.id], actor=actor)
     audit.record("student created", actor=actor, school_id=school_id, target=student,
                  details={"name": student.full_name})
     _commit_or_explain()
@@ -299,6 +301,7 @@ def update(student_id: int, school_id: int, data: dict, *, actor) -> list[str]:
     """Change a student's fields; return the names of the fields that changed."""
     permissions.require(actor, school_id, "students.edit")
     student = get(student_id, school_id, actor=actor)
+    movements.require_studying(student)
     cleaned = clean(school_id, data, student_id=student.id)
     changed = _apply(student, cleaned)
     if NAME_FIELDS & set(changed):
@@ -321,12 +324,14 @@ def activate(student_ids: list[int], school_id: int, *, actor) -> list[int]:
                                        *permissions.visible_students(school_id, actor, role))
     activated = db.session.scalars(
         sql_update(Student)
-        .where(Student.id.in_(visible), Student.account_status == AccountStatus.PENDING.value)
+        .where(Student.id.in_(visible), Student.account_status == AccountStatus.PENDING.value,
+               Student.status == Status.STUDYING.value)
         .values(account_status=AccountStatus.ACTIVE.value, updated_at=utcnow())
         .returning(Student.id)
         .execution_options(synchronize_session=False)
     ).all()
     if activated:
+        movements.arrived(school_id, list(activated), actor=actor)
         school = db.session.get(School, school_id)
         for student in db.session.scalars(select(Student).where(Student.id.in_(activated))):
             audit.record("student activated", actor=actor, school_id=school_id, target=student)
@@ -341,6 +346,7 @@ def change_email(student_id: int, school_id: int, new: str, confirm: str, *, act
     """Give a student a new email; their login follows when it was their email. Both addresses are told."""
     permissions.require(actor, school_id, "students.change_email")
     student = get(student_id, school_id, actor=actor)
+    movements.require_studying(student)
     if student.user_id is not None and not accounts.changeable_accounts([student.user_id], school_id):
         raise ValidationFailed({"new_email": [_(accounts.NOT_THEIRS)]})
     errors: dict[str, list[str]] = {}

@@ -50,8 +50,10 @@ def _filter(key: str, how: str) -> ListFilter:
         return LinkFilter(key)
     if how == fields.YES_NO:
         return FlagFilter(key)
-    if how == fields.EQUALS:
-        return ListFilter(key, _l("equals"), options=[(value, _l(text)) for value, text in fields.STUDENT[key].choices])
+    if how in (fields.EQUALS, fields.STATUS):
+        options = [(value, _l(text)) for value, text in fields.STUDENT[key].choices]
+        return ListFilter(key, _l("equals"), options=options + ([("all", _l("any status"))] if how == fields.STATUS
+                                                                else []))
     return ListFilter(key, OPERATIONS[how])
 
 

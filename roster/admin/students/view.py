@@ -27,14 +27,26 @@ from roster.admin.forms import (
 from roster.admin.students.columns import COLUMNS, DEFAULT_COLUMNS, LABELS, LIST_VIEW, PRIVATE_COLUMNS
 from roster.admin.students.export import StudentExport
 from roster.admin.students.filters import FILTERS, LinkFilter
+from roster.admin.students.movements import StudentMovements
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import (
     AccountStatus,
     Guardian,
+    Status,
     Student,
 )
-from roster.services import audit, consent, credentials, disclosure, erasure, listing, preferences, students
+from roster.services import (
+    audit,
+    consent,
+    credentials,
+    disclosure,
+    erasure,
+    listing,
+    movements,
+    preferences,
+    students,
+)
 from roster.text import format_phone
 from roster.urls import attachment, record_id, safe_next
 
@@ -98,11 +110,19 @@ def _choice(view, context_, model, name):
 
 # How a field's value reads on the list and the details page: by its kind, or a field's own way.
 KIND_FORMATTERS = {fields.DATE: _date, fields.FLAG: _flag, fields.CHOICE: _choice, fields.LINK: _names}
+def _status(view, context_, model, name):
+    if model.status == Status.STUDYING.value:
+        return fields.choice_label(model.status)
+    return Markup('<span class="badge badge-secondary status-{}">{}</span>').format(
+        model.status, fields.choice_label(model.status))
+
+
 OWN_FORMATTERS = {"full_name": _full_name, "account_status": _account_status, "phone": _phone,
-                  "source": _choice, "created_at": _date, "guardians": _guardians}
+                  "source": _choice, "created_at": _date, "guardians": _guardians, "status": _status,
+                  "dropout_reason": lambda v, c, m, n: movements.reason_label(m.dropout_reason)}
 
 
-class StudentView(StudentExport, SecuredModelView):
+class StudentView(StudentExport, StudentMovements, SecuredModelView):
     list_template = "admin/roster/students_list.html"
     details_template = "admin/roster/student_details.html"
 
@@ -156,7 +176,7 @@ class StudentView(StudentExport, SecuredModelView):
         return context.allowed("students.edit")
 
     def is_action_allowed(self, name):
-        if name == "delete":
+        if name in ("delete", "leave"):
             return context.allowed("students.edit")
         if name == "activate":
             return context.allowed("students.activate")
@@ -259,7 +279,10 @@ class StudentView(StudentExport, SecuredModelView):
     def edit_view(self):
         if not self.can_edit:
             abort(403)
-        self._require_record(get_mdict_item_or_list(request.args, "id"))
+        student = self._require_record(get_mdict_item_or_list(request.args, "id"))
+        if student.status != Status.STUDYING.value:  # read-only: the page says why, and offers Return
+            flash(_(movements.NOT_STUDYING[student.status]), "warning")
+            return redirect(url_for(".details_view", id=student.id))
         return super().edit_view()
 
     @expose("/details/")
@@ -430,4 +453,7 @@ class StudentView(StudentExport, SecuredModelView):
             kwargs["disclosures"] = (disclosure.disclosures(kwargs["model"], context.school_id())
                                      if context.allowed("students.data") else None)
             kwargs["guardian_consent_needed"] = consent.needs_guardian(kwargs["model"])
+            kwargs["movements"] = movements.history(kwargs["model"].id)
+            kwargs["reason_label"] = movements.reason_label
+            kwargs["show_reasons"] = can_see_private()  # drop-out details are private (design.md)
         return super().render(template, **kwargs)

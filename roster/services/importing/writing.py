@@ -13,11 +13,15 @@ from roster.models import (
     LINKS,
     AccountStatus,
     Guardian,
+    Movement,
+    MovementKind,
     Source,
+    Status,
     Student,
     student_name_part,
     utcnow,
 )
+from roster.services import movements
 from roster.services import students as student_service
 from roster.services.importing.columns import LABELS, chunks
 from roster.services.importing.results import RowResult
@@ -52,7 +56,7 @@ def _insert_new(new: list[RowResult], school_id: int, now) -> None:
     for row in new:
         record = {**NEW_STUDENT, **row.values}
         record.update(school_id=school_id, source=Source.IMPORT.value, created_at=now, updated_at=now,
-                      account_status=AccountStatus.NO_ACCOUNT.value,
+                      account_status=AccountStatus.NO_ACCOUNT.value, status=Status.STUDYING.value,
                       search_key=name_search_key(record["last_name"], record["first_name"], record["middle_name"]))
         records.append(record)
     ids = _insert_returning_ids(records)
@@ -61,6 +65,9 @@ def _insert_new(new: list[RowResult], school_id: int, now) -> None:
     _insert_plain(student_name_part, ("student_id", "school_id", "part"), [
         (sid, school_id, part) for record, sid in zip(records, ids, strict=True)
         for part in name_parts(record["search_key"])])
+    # Each new student arrived today (an order for the whole job comes with the movement issue's next slice).
+    _insert_plain(Movement.__table__, movements.MOVEMENT_COLUMNS,
+                  movements.rows(school_id, ids, MovementKind.ARRIVED, now.date(), None, None))
 
 
 def _insert_returning_ids(records: list[dict]) -> list[int]:

@@ -1,0 +1,71 @@
+"""Leave and Return on the Students view (a mixin of StudentView): forms over roster.services.movements."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from roster import form_errors
+from roster.admin import context
+from roster.admin.forms import LeaveForm, ReturnForm
+from roster.errors import ValidationFailed
+from roster.services import movements
+from roster.urls import record_ids
+
+
+class StudentMovements:
+    @action("leave", _l("Leave"))
+    def action_leave(self, ids):
+        """With selected → Leave: the Leave form for those students."""
+        return redirect(url_for(".leave_view", id=record_ids(ids)[0]))
+
+    @expose("/leave", methods=("GET", "POST"))
+    def leave_view(self):
+        """The students leave: a date (today unless changed), a reason, an order, a note."""
+        if not context.allowed("students.edit"):
+            abort(403)
+        ids = dict.fromkeys(request.form.getlist("id") if request.method == "POST" else request.args.getlist("id"))
+        chosen = [self._require_record(i) for i in list(ids)[:1000]]
+        if not chosen:
+            abort(404)
+        form = LeaveForm()
+        form.reason.choices = [("", "—")] + [(code, _(text)) for code, text in movements.REASONS.items()]
+        if form.validate_on_submit():
+            try:
+                left, skipped = movements.leave(
+                    [s.id for s in chosen], context.school_id(), on=form.date.data, reason=form.reason.data,
+                    order=movements.OrderGiven(form.order_number.data or "", form.order_date.data),
+                    note=form.note.data or "", actor=context.actor())
+            except ValidationFailed as exc:
+                form_errors.attach(form, exc)
+            else:
+                if left:
+                    flash(ngettext("%(num)s student left the school; find them with the Status filter (Left).",
+                                   "%(num)s students left the school; find them with the Status filter (Left).",
+                                   len(left)), "success")
+                if skipped:
+                    flash(_("Skipped: %(names)s", names="; ".join(f"{name} ({why})" for name, why in skipped)),
+                          "warning")
+                return redirect(url_for(".index_view"))
+        return self.render("admin/roster/leave.html", form=form, chosen=chosen)
+
+    @expose("/return", methods=("GET", "POST"))
+    def return_view(self):
+        """A student who left comes back: a date and an order."""
+        if not context.allowed("students.edit"):
+            abort(403)
+        student = self._require_record(request.values.get("id"))
+        form = ReturnForm()
+        if form.validate_on_submit():
+            try:
+                movements.return_(student.id, context.school_id(), on=form.date.data,
+                                  order=movements.OrderGiven(form.order_number.data or "", form.order_date.data),
+                                  actor=context.actor())
+            except ValidationFailed as exc:
+                form_errors.attach(form, exc)
+            else:
+                flash(_("%(name)s is studying again.", name=student.full_name), "success")
+                return redirect(url_for(".details_view", id=student.id))
+        return self.render("admin/roster/return.html", form=form, student=student)

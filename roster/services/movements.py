@@ -1,0 +1,231 @@
+"""A child's way through the school: Leave and Return, arrivals, each a movement with its order.
+
+A student who leaves stays in the school's archive (status Left), with the movement that says when, why and by
+which order; only Delete erases. Every way in (Add, an import's new rows, an activated sign-up, Return) writes an
+"arrived" or "returned" movement, so that the movement book can count from movements alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, insert, select, update
+
+from roster import permissions
+from roster.errors import NotFound, ValidationFailed, too_long
+from roster.extensions import db
+from roster.i18n import N_
+from roster.models import Movement, MovementKind, Order, Status, Student, UserSession, utcnow
+from roster.services import accounts, audit, refusals_roll_back
+
+# The reasons a school gives for a leaving, as codes with their words (translated where shown).
+REASONS = {
+    "moved in the country": N_("moved to another school in the country"),
+    "moved abroad": N_("moved abroad"),
+    "graduated": N_("graduated"),
+    "expelled": N_("expelled"),
+    "health": N_("health"),
+    "other": N_("other"),
+}
+# A status's words, where a page says it of a student ("has left").
+NOT_STUDYING = {
+    Status.LEFT.value: N_("This student has left the school: their record is kept read-only. Return them to change "
+                          "it."),
+    Status.GRADUATED.value: N_("This student has graduated: their record is kept read-only."),
+    Status.TRANSFERRED.value: N_("This student was transferred to another school: their record is kept read-only."),
+}
+
+
+def reason_label(code: str) -> str:
+    return _(REASONS[code]) if code in REASONS else code
+
+
+@dataclass(frozen=True)
+class OrderGiven:
+    """An order as a form gives it: a number and a date, both or neither."""
+
+    number: str = ""
+    on: date | None = None
+
+
+def _order(school_id: int, given: OrderGiven | None, errors: dict, *, on: date | None = None) -> Order | None:
+    """The school's order of that number and year, made when new; a number already used that year for another
+    date is a typo to fix, not a second order. A number without a date is dated `on` (the movement's date)."""
+    if given is not None and given.number and given.on is None and isinstance(on, date):
+        given = OrderGiven(given.number, on)
+    number = " ".join((given.number if given else "").split())
+    if not number and (given is None or given.on is None):
+        return None
+    if not number:
+        errors.setdefault("order_number", []).append(_("Enter the order's number, or clear its date."))
+        return None
+    if len(number) > 50:
+        errors.setdefault("order_number", []).append(too_long(50))
+        return None
+    if given.on is None:
+        errors.setdefault("order_date", []).append(_("Enter the order's date."))
+        return None
+    existing = db.session.scalar(select(Order).where(Order.school_id == school_id, Order.year == given.on.year,
+                                                     Order.number == number))
+    if existing is not None and existing.date != given.on:
+        errors.setdefault("order_number", []).append(_(
+            "Order %(number)s of %(year)s is dated %(date)s: check the number or the date.", number=number,
+            year=given.on.year, date=existing.date.isoformat()))
+        return None
+    if existing is not None:
+        return existing
+    order = Order(school_id=school_id, number=number, year=given.on.year, date=given.on)
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def _check_date(on, errors: dict, field: str = "date") -> None:
+    if not isinstance(on, date):
+        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
+    elif on > date.today():
+        errors.setdefault(field, []).append(_("The date cannot be in the future."))
+    elif on.year < 1900:
+        errors.setdefault(field, []).append(_("Enter a date after 1900."))
+
+
+def _students(ids, school_id: int, actor, role) -> list[Student]:
+    return list(db.session.scalars(select(Student).where(
+        Student.id.in_([int(i) for i in ids]), *permissions.visible_students(school_id, actor, role))
+        .order_by(Student.id)))
+
+
+@refusals_roll_back
+def leave(student_ids, school_id: int, *, on, reason: str, order: OrderGiven | None = None, note: str = "",
+          actor) -> tuple[list[int], list[tuple[str, str]]]:
+    """The students leave the school on that date, for that reason, by that order: each keeps their record (read
+    only), no longer on today's list nor able to sign in here. Returns (who left, (name, why not) of the rest)."""
+    role = permissions.require(actor, school_id, "students.edit")
+    errors: dict[str, list[str]] = {}
+    _check_date(on, errors)
+    reason = (reason or "").strip()
+    if reason not in REASONS:
+        errors["reason"] = [_("Choose a reason from the list.")]
+    note = (note or "").strip()
+    if len(note) > 2000:
+        errors["note"] = [too_long(2000)]
+    the_order = _order(school_id, order, errors, on=on)
+    if errors:
+        raise ValidationFailed(errors)
+    students = _students(student_ids, school_id, actor, role)
+    if not students:
+        raise NotFound(_("No such student in this school."))
+    left, skipped = [], []
+    last = _last_dates([s.id for s in students])
+    for student in students:
+        if student.status != Status.STUDYING.value:
+            skipped.append((student.full_name, _("not studying")))
+            continue
+        if student.id in last and last[student.id] > on:
+            skipped.append((student.full_name, _("arrived after that date (%(date)s)",
+                                                 date=last[student.id].isoformat())))
+            continue
+        student.status = Status.LEFT.value
+        student.dropout_date, student.dropout_reason, student.dropout_note = on, reason, note
+        left.append(student.id)
+    _record(school_id, left, MovementKind.LEFT, on, the_order, actor, reason=reason, note=note)
+    db.session.flush()
+    _end_sessions([s.user for s in students if s.id in left and s.user is not None])
+    if left:
+        audit.record("students left", actor=actor, school_id=school_id,
+                     details={"count": len(left), "reason": reason, "order": the_order.number if the_order else ""})
+    db.session.commit()
+    return left, skipped
+
+
+@refusals_roll_back
+def return_(student_id: int, school_id: int, *, on, order: OrderGiven | None = None, actor) -> None:
+    """A student who left comes back on that date: studying again, with a Returned movement (the Left one stays)."""
+    role = permissions.require(actor, school_id, "students.edit")
+    [student] = _students([student_id], school_id, actor, role) or [None]
+    if student is None:
+        raise NotFound(_("No such student in this school."))
+    errors: dict[str, list[str]] = {}
+    if student.status != Status.LEFT.value:
+        errors["date"] = [_("Only a student who has left can return.")]
+    _check_date(on, errors)
+    since = _last_dates([student.id]).get(student.id)
+    if not errors and since is not None and on < since:
+        errors["date"] = [_("The student left on %(date)s: they return on that day or later.", date=since.isoformat())]
+    the_order = _order(school_id, order, errors, on=on)
+    if errors:
+        raise ValidationFailed(errors)
+    student.status = Status.STUDYING.value
+    student.dropout_date, student.dropout_reason, student.dropout_note = None, "", ""
+    _record(school_id, [student.id], MovementKind.RETURNED, on, the_order, actor)
+    audit.record("student returned", actor=actor, school_id=school_id, target=student,
+                 details={"order": the_order.number if the_order else ""})
+    db.session.commit()
+
+
+def _end_sessions(users) -> None:
+    """A student who may no longer sign in anywhere is signed out now, not at their session's end."""
+    gone = [user.id for user in users if accounts.refusal(user)]
+    if gone:
+        db.session.execute(delete(UserSession).where(UserSession.user_id.in_(gone)))
+
+
+def arrived(school_id: int, student_ids: list[int], *, on: date | None = None, order: Order | None = None,
+            actor=None) -> None:
+    """Arrivals (Add, an import's new rows, an activated sign-up): one movement each, in the caller's
+    transaction, in bulk."""
+    _record(school_id, student_ids, MovementKind.ARRIVED, on or date.today(), order, actor)
+
+
+def order_for(school_id: int, given: OrderGiven | None) -> Order | None:
+    """The order a form or an import names (made when new); ValidationFailed when it cannot be."""
+    errors: dict[str, list[str]] = {}
+    the_order = _order(school_id, given, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return the_order
+
+
+MOVEMENT_COLUMNS = ("school_id", "student_id", "kind", "date", "reason", "note", "order_id", "actor_id", "created_at")
+
+
+def rows(school_id: int, student_ids: list[int], kind: MovementKind, on: date, order: Order | None, actor, *,
+         reason: str = "", note: str = "") -> list[tuple]:
+    """Movements as plain rows of MOVEMENT_COLUMNS: what every writer of movements writes (an import in bulk)."""
+    actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
+    order_id, now = (order.id if order else None), utcnow()
+    return [(school_id, sid, kind.value, on, reason, note, order_id, actor_id, now) for sid in student_ids]
+
+
+def _record(school_id: int, student_ids: list[int], kind: MovementKind, on: date, order: Order | None, actor,
+            *, reason: str = "", note: str = "") -> None:
+    if student_ids:
+        db.session.execute(insert(Movement), [dict(zip(MOVEMENT_COLUMNS, row, strict=True)) for row in rows(
+            school_id, student_ids, kind, on, order, actor, reason=reason, note=note)])
+
+
+def _last_dates(student_ids: list[int]) -> dict[int, date]:
+    """Each student's latest movement date: nobody leaves before they came, nor returns before they left."""
+    return dict(db.session.execute(select(Movement.student_id, func.max(Movement.date))
+                                   .where(Movement.student_id.in_(student_ids)).group_by(Movement.student_id)).all())
+
+
+def history(student_id: int) -> list[Movement]:
+    """A student's movements, oldest first."""
+    return list(db.session.scalars(select(Movement).where(Movement.student_id == student_id)
+                                   .order_by(Movement.date, Movement.id)))
+
+
+def forget(student_ids: list[int]) -> None:
+    """An erased child's movements stay for the book's counts, without them: no student, no note."""
+    if student_ids:
+        db.session.execute(update(Movement).where(Movement.student_id.in_(student_ids))
+                           .values(student_id=None, note="").execution_options(synchronize_session=False))
+
+
+def require_studying(student: Student) -> None:
+    """The one rule for a record that is not on today's list: read-only (Edit, Change email, Credentials)."""
+    if student.status != Status.STUDYING.value:
+        raise ValidationFailed({"status": [_(NOT_STUDYING[student.status])]})

@@ -1,0 +1,49 @@
+"""Leave and Return in a real browser: from the row's menu, gone from today's list, found under Left, the
+student's sign-in refused with the reason, then Return from their page."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD
+from tests.helpers import row_action
+from tests.test_browser_invite import sign_in
+from tests.test_browser_students import add_filter
+
+pytestmark = pytest.mark.browser
+
+
+def test_leave_from_the_row_menu_then_sign_in_refused_then_return(page, mail_site, world):
+    app, base = mail_site
+    sign_in(page, base, "admin@alpha.example", PASSWORD)
+    row_action(page, "Inside Ivan", "Leave")
+    expect(page.locator("#leaving")).to_contain_text("Inside Ivan")
+    page.select_option("#reason", "moved abroad")
+    page.fill("#order_number", "12-у")
+    page.click("#submit-leave")
+    expect(page.locator(".alert-success")).to_contain_text("1 student left the school")
+    expect(page.locator("td.col-full_name", has_text="Inside Ivan")).to_have_count(0)
+    expect(page.locator("td.col-full_name", has_text="Outside Olga")).to_have_count(1)
+
+    row = add_filter(page, "Status")
+    row.locator("select.filter-val").select_option("left", force=True)  # select2 draws its own box over it
+    page.click("button:has-text('Apply')")
+    expect(page.locator("td.col-full_name", has_text="Inside Ivan")).to_have_count(1)
+    expect(page.locator("td.col-full_name", has_text="Outside Olga")).to_have_count(0)
+
+    pupil = page.context.browser.new_context().new_page()
+    pupil.goto(base + "/login")
+    pupil.fill("#login", world.student_user.email)
+    pupil.fill("#password", PASSWORD)
+    pupil.click("button[type=submit]")
+    expect(pupil.locator("body")).to_contain_text("You no longer study at Alpha School, so you cannot sign in to it.")
+
+    page.click("text=Inside Ivan")
+    expect(page.locator("#movements-table")).to_contain_text("moved abroad")
+    page.click("#return-link")
+    page.click("#submit-return")
+    expect(page.locator(".alert-success")).to_contain_text("Inside Ivan is studying again.")
+    expect(page.locator("#movements-table tr")).to_have_count(4)  # header, arrived, left, returned
+    pupil.fill("#password", PASSWORD)  # the same form, again: now it lets them in
+    pupil.click("button[type=submit]")
+    expect(pupil.locator("body")).to_contain_text("Alpha School")
+    expect(pupil.locator("#password")).to_have_count(0)

@@ -1,0 +1,168 @@
+"""A child's way through the school, first slice: Leave and Return with their orders, the status that follows
+(today's list, the Status filter, read-only records, sign-in refused), and arrivals written as movements."""
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from roster import tasks
+from roster.extensions import db
+from roster.models import Movement, Order, Student, User
+from tests.agent import Agent, find_form
+from tests.factories import PASSWORD
+from tests.helpers import filter_arg
+
+
+def listed(page) -> list[str]:
+    return [a.get_text() for a in page.html.select("td.col-full_name .row-name a")]
+
+
+def movements_of(app, student_id) -> list[tuple]:
+    with app.app_context():
+        return [(m.kind, m.date, m.reason, m.order.number if m.order else None) for m in db.session.scalars(
+            select(Movement).where(Movement.student_id == student_id).order_by(Movement.id))]
+
+
+def leave_from_row_menu(admin, student_name, **values):
+    page = admin.get("/admin/students/")
+    row = page.html.find("a", string=student_name).find_parent("tr")
+    form_page = admin.get(row.select_one("a.dropdown-item.leave")["href"])
+    assert student_name in form_page.html.select_one("#leaving").get_text()
+    assert find_form(form_page, id="leave-form")["date"].value == dt.date.today().isoformat()  # today by default
+    return admin.submit(form_page, id="leave-form", **values)
+
+
+def test_leave_from_the_row_menu_then_find_under_left_then_return(app, agent, world):
+    admin = agent("admin_a")
+    today = dt.date.today()
+    response = leave_from_row_menu(admin, "Inside Ivan", date=today.isoformat(), reason="moved abroad",
+                                   order_number="45-у", order_date=today.isoformat(), note="to Tashkent",
+                                   expect=(302,))
+    page = response.follow()
+    assert "1 student left the school" in page.text
+    assert "Inside Ivan" not in listed(page) and "Outside Olga" in listed(page)  # today's list: studying only
+    status = filter_arg(page.text, "Status")
+    left = admin.get(f"/admin/students/?{status}=left")
+    assert listed(left) == ["Inside Ivan"]
+    by_name = admin.get(f"/admin/students/?{status}=left&{filter_arg(page.text, 'Full name', 1)}=insi")
+    assert listed(by_name) == ["Inside Ivan"]  # a left student is found by name as easily as before
+    assert listed(admin.get(f"/admin/students/?{status}=all")) == ["Inside Ivan", "Outside Olga"]
+    with app.app_context():
+        student = db.session.get(Student, world.in_section.id)
+        assert (student.status, student.dropout_date, student.dropout_reason, student.dropout_note) == (
+            "left", today, "moved abroad", "to Tashkent")
+        order = db.session.scalar(select(Order))
+        assert (order.number, order.year, order.date) == ("45-у", today.year, today)
+    # Added (by the fixture) today, left today.
+    assert movements_of(app, world.in_section.id) == [("arrived", today, "", None),
+                                                      ("left", today, "moved abroad", "45-у")]
+
+    # The record is read-only: its page says so, offers Return, and Edit sends back to it.
+    details = admin.get(f"/admin/students/details/?id={world.in_section.id}")
+    assert details.html.select_one("#edit-link") is None and details.html.select_one("#return-link")
+    assert "moved abroad" in details.html.select_one("#movements-table").get_text()
+    refused = admin.get(f"/admin/students/edit/?id={world.in_section.id}").follow()
+    assert "has left the school" in refused.text
+
+    # Return: a date and an order; studying again, the history keeps both.
+    page = admin.get(details.html.select_one("#return-link")["href"])
+    admin.submit(page, id="return-form", date=today.isoformat(), order_number="50-у", order_date=today.isoformat(),
+                 expect=(302,))
+    with app.app_context():
+        student = db.session.get(Student, world.in_section.id)
+        assert (student.status, student.dropout_date) == ("studying", None)
+    assert [m[0] for m in movements_of(app, world.in_section.id)] == ["arrived", "left", "returned"]
+    assert "Inside Ivan" in listed(admin.get("/admin/students/"))
+
+
+def test_a_student_who_left_cannot_sign_in_and_is_told_why_and_their_account_is_kept(app, agent, world):
+    pupil = Agent(app)
+    pupil.sign_in(world.student_user.email, PASSWORD)
+    admin = agent("admin_a")
+    admin.submit(admin.get(f"/admin/students/leave?id={world.in_section.id}"), id="leave-form",
+                 reason="expelled", expect=(302,))
+    assert pupil.get("/account").status_int == 302  # signed out at once
+    page = pupil.get("/login")
+    form = find_form(page, field="password")
+    form["login"], form["password"] = world.student_user.email, PASSWORD
+    refused = form.submit()
+    assert refused.status_int == 200
+    assert "You no longer study at Alpha School, so you cannot sign in to it. Your account is kept" in refused.text
+    with app.app_context():
+        assert db.session.get(User, world.student_user.id) is not None
+
+
+def test_bulk_leave_skips_who_is_not_studying_and_credentials_follow_the_status(app, agent, world):
+    admin = agent("admin_a")
+    page = admin.get("/admin/students/")
+    form_page = admin.bulk_action(page, "leave", [world.in_section.id, world.out_section.id]).follow()
+    assert "2 students leave the school" in form_page.text
+    admin.submit(form_page, id="leave-form", reason="health", expect=(302,))
+    with app.app_context():
+        assert {s.status for s in db.session.scalars(select(Student).where(Student.school_id == world.school_a.id))} \
+            == {"left"}
+    again = admin.submit(admin.get(f"/admin/students/leave?id={world.in_section.id}"), id="leave-form",
+                         reason="health", expect=(302,)).follow()
+    assert "Skipped: Inside Ivan (not studying)" in again.text
+    credentials = admin.get(f"/admin/students/credentials?id={world.in_section.id}")
+    response = admin.submit(credentials, id="credentials-form", password="Correct-Horse-Battery-9")
+    assert "has left the school" in response.text
+    tasks.wait_for_background_work(app)
+
+
+def test_an_order_number_used_this_year_for_another_date_is_a_clear_error(app, agent, world):
+    admin = agent("admin_a")
+    admin.submit(admin.get(f"/admin/students/leave?id={world.in_section.id}"), id="leave-form", reason="other",
+                 order_number="7", order_date="2026-09-01", expect=(302,))
+    page = admin.submit(admin.get(f"/admin/students/leave?id={world.out_section.id}"), id="leave-form",
+                        reason="other", order_number="7", order_date="2026-09-02")
+    assert "Order 7 of 2026 is dated 2026-09-01: check the number or the date." in page.text
+    admin.submit(page, id="leave-form", reason="other", order_number="7", order_date="2026-09-01", expect=(302,))
+    with app.app_context():
+        assert db.session.scalar(select(Order).where(Order.number == "7")).date == dt.date(2026, 9, 1)
+        assert len(db.session.scalars(select(Movement).where(Movement.order_id.is_not(None))).all()) == 2
+    future = admin.submit(admin.get(f"/admin/students/return?id={world.in_section.id}"), id="return-form",
+                          date=(dt.date.today() + dt.timedelta(days=3)).isoformat())
+    assert "The date cannot be in the future." in future.text
+
+
+def test_add_import_and_activation_write_arrivals(app, agent, world):
+    admin = agent("admin_a")
+    admin.submit(admin.get("/admin/students/new/"), field="last_name", last_name="New", first_name="Nina",
+                 expect=(302,))
+    job = admin.upload_import("list.csv", b"Last name,First name\nImported,Ivan\n")
+    admin.confirm_import(job)
+    with app.app_context():
+        new = {s.last_name: s.id for s in db.session.scalars(select(Student).where(
+            Student.last_name.in_(["New", "Imported"])))}
+        db.session.get(Student, world.out_section.id).account_status = "pending"
+        db.session.commit()
+    admin.bulk_action(admin.get("/admin/students/"), "activate", [world.out_section.id])
+    for student_id in (new["New"], new["Imported"]):
+        assert [(m[0], m[1]) for m in movements_of(app, student_id)] == [("arrived", dt.date.today())]
+    # Added by the school, then its sign-up activated: arrived once more (activation is when a sign-up comes).
+    assert [m[0] for m in movements_of(app, world.out_section.id)] == ["arrived", "arrived"]
+
+
+def test_erasing_a_child_keeps_their_movements_for_the_counts_without_them(app, agent, world):
+    admin = agent("admin_a")
+    admin.submit(admin.get(f"/admin/students/leave?id={world.in_section.id}"), id="leave-form", reason="other",
+                 note="Inside Ivan moved in with his aunt", expect=(302,))
+    admin.bulk_action(admin.get(f"/admin/students/?{filter_arg(admin.get('/admin/students/').text, 'Status')}=all"),
+                      "delete", [world.in_section.id])
+    with app.app_context():
+        kept = db.session.scalars(select(Movement).where(Movement.kind == "left")).all()
+        assert [(m.student_id, m.reason, m.note) for m in kept] == [(None, "other", "")]
+
+
+def test_teachers_see_statuses_and_movements_but_change_nothing(app, agent, world):
+    admin = agent("admin_a")
+    admin.submit(admin.get(f"/admin/students/leave?id={world.in_section.id}"), id="leave-form",
+                 reason="moved abroad", expect=(302,))
+    teacher = agent("teacher_a")
+    details = teacher.get(f"/admin/students/details/?id={world.in_section.id}")
+    assert details.html.select_one("#movements-table") is not None
+    assert "moved abroad" not in details.text  # the reason, as drop-out details, is not a teacher's to see
+    assert details.html.select_one("#return-link") is None
+    assert teacher.get(f"/admin/students/leave?id={world.in_section.id}").status_int == 403
+    assert teacher.get(f"/admin/students/return?id={world.in_section.id}").status_int == 403
