@@ -45,7 +45,8 @@ ACTIONS = {action: action for action in (
     N_("students imported"), N_("students invited"), N_("two-factor passed"), N_("two-factor failed"),
     N_("two-factor recovery codes renewed"), N_("two-factor reset"), N_("two-factor turned on"),
     N_("two-factor turned off"), N_("retention purge"), N_("student data disclosed"),
-    N_("consent withdrawn"), N_("school notice changed"), N_("students left"), N_("student returned"))}
+    N_("consent withdrawn"), N_("school notice changed"), N_("students left"), N_("student returned"),
+    N_("movement book exported"))}
 
 
 def _reader(table: dict):

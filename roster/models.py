@@ -398,7 +398,7 @@ class MovementKind(enum.StrEnum):
 
 class Movement(db.Model):
     """One step of a child's way through a school: arrived, left (with its reason), returned. The movement book
-    counts these. An erased child's movements stay without them (student NULL, no note): closed periods keep
+    counts these. An erased child's movements stay without them (no student, no note): closed periods keep
     their numbers."""
 
     __tablename__ = "movement"
@@ -407,6 +407,9 @@ class Movement(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
     student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id", ondelete="SET NULL"), index=True)
+    # An erased child's movements keep only the number their record had, which names no one once it is gone:
+    # enough for the book to count each child once.
+    former_student: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     date: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(200), default="")

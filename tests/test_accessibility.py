@@ -95,6 +95,8 @@ def test_pages_of_a_school_admin(page, mail_site, world, tmp_path):
     page.fill("#confirm_email", "other")
     page.click("main button[type=submit]")
     audit.check("Change email with errors")
+    audit.visit(base, f"/admin/students/leave?id={world.in_section.id}", "Leave")
+    audit.visit(base, "/admin/movement-book/?period=year", "Movement book")
     audit.visit(base, "/admin/invite/", "Invite")
     page.fill("#emails", "new.one@example.org, not-an-address")
     page.click("button:has-text('Send Invitation')")

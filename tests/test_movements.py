@@ -136,12 +136,16 @@ def test_add_import_and_activation_write_arrivals(app, agent, world):
         new = {s.last_name: s.id for s in db.session.scalars(select(Student).where(
             Student.last_name.in_(["New", "Imported"])))}
         db.session.get(Student, world.out_section.id).account_status = "pending"
+        signed_up = Student(school_id=world.school_a.id, last_name="Signed", first_name="Sara", source="sign-up",
+                            account_status="pending")  # as the public sign-up makes one: no movement yet
+        db.session.add(signed_up)
         db.session.commit()
-    admin.bulk_action(admin.get("/admin/students/"), "activate", [world.out_section.id])
-    for student_id in (new["New"], new["Imported"]):
+        new["Signed"] = signed_up.id
+    admin.bulk_action(admin.get("/admin/students/"), "activate", [world.out_section.id, new["Signed"]])
+    for student_id in (new["New"], new["Imported"], new["Signed"]):
         assert [(m[0], m[1]) for m in movements_of(app, student_id)] == [("arrived", dt.date.today())]
-    # Added by the school, then its sign-up activated: arrived once more (activation is when a sign-up comes).
-    assert [m[0] for m in movements_of(app, world.out_section.id)] == ["arrived", "arrived"]
+    # Added by the school, then its sign-up activated: a child arrives once.
+    assert [m[0] for m in movements_of(app, world.out_section.id)] == ["arrived"]
 
 
 def test_erasing_a_child_keeps_their_movements_for_the_counts_without_them(app, agent, world):

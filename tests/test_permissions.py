@@ -91,6 +91,9 @@ CASES = {
                     [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
     "return": ("POST", "/admin/students/return", {"id": "{in_section}", "date": "{today}"},
                [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),  # studying: refused with a message, nothing changed
+    "movement book": ("GET", "/admin/movement-book/?period=year", None, [SIGN_IN, DENIED, OK, OK, OK, OK]),
+    "movement book export": ("GET", "/admin/movement-book/export?format=csv&period=year", None,
+                             [SIGN_IN, DENIED, OK_CHANGED, OK_CHANGED, OK_CHANGED, OK_CHANGED]),  # audited
     # A student's data on request (audited as a disclosure): school admins and the platform admin only.
     "data on request, JSON": ("GET", "/admin/students/data?id={in_section}&format=json", None,
                               [SIGN_IN, DENIED, DENIED, OK_CHANGED, MISSING, OK_CHANGED]),

@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=True),
+    sa.Column('former_student', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=False),

@@ -175,8 +175,11 @@ def _end_sessions(users) -> None:
 def arrived(school_id: int, student_ids: list[int], *, on: date | None = None, order: Order | None = None,
             actor=None) -> None:
     """Arrivals (Add, an import's new rows, an activated sign-up): one movement each, in the caller's
-    transaction, in bulk."""
-    _record(school_id, student_ids, MovementKind.ARRIVED, on or date.today(), order, actor)
+    transaction, in bulk. A child arrives once: one with a movement already (added by the school, then their
+    sign-up activated) is not arriving again."""
+    known = set(db.session.scalars(select(Movement.student_id).where(Movement.student_id.in_(student_ids))))
+    _record(school_id, [i for i in student_ids if i not in known], MovementKind.ARRIVED, on or date.today(), order,
+            actor)
 
 
 def order_for(school_id: int, given: OrderGiven | None) -> Order | None:
@@ -222,7 +225,8 @@ def forget(student_ids: list[int]) -> None:
     """An erased child's movements stay for the book's counts, without them: no student, no note."""
     if student_ids:
         db.session.execute(update(Movement).where(Movement.student_id.in_(student_ids))
-                           .values(student_id=None, note="").execution_options(synchronize_session=False))
+                           .values(former_student=Movement.student_id, student_id=None, note="")
+                           .execution_options(synchronize_session=False))
 
 
 def require_studying(student: Student) -> None:
