@@ -26,7 +26,8 @@ MAIL_STATUSES = {"queued": N_("queued"), "sending": N_("sending"), "sent": N_("s
 
 RETENTION_KINDS = {"pending sign-ups": N_("pending sign-ups"), "expired invitations": N_("expired invitations"),
                    "mail bodies": N_("mail bodies"), "import reports": N_("import reports"),
-                   "audit events": N_("audit events"), "idle sessions": N_("idle sessions")}
+                   "audit events": N_("audit events"), "idle sessions": N_("idle sessions"),
+                   "children who left": N_("children who left")}
 
 MOVEMENT_KINDS = {"arrived": N_("arrived"), "left": N_("left the school"), "returned": N_("returned")}
 

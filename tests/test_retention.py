@@ -46,7 +46,7 @@ def count(app, model, *where) -> int:
 
 def test_each_kind_goes_when_its_time_is_up_and_not_before(app, world, story, agent, monkeypatch):
     output = purge(app, monkeypatch, 29)
-    assert output.count(": 0") == 5 and "idle sessions: 1" in output  # nothing is due yet but the admin's session
+    assert output.count(": 0") == 6 and "idle sessions: 1" in output  # nothing is due yet but the admin's session
     output = purge(app, monkeypatch, 31, dry_run=True)
     assert "Would remove (dry run: nothing removed):" in output and "import reports: 1" in output
     with app.app_context():
@@ -116,3 +116,24 @@ def test_a_session_idle_past_its_timeout_goes_with_its_client_address(app, world
     assert "idle sessions: 1" in purge(app, monkeypatch, 1)  # 24 hours on: past the 12 hours' timeout
     assert count(app, UserSession) == 0
     assert admin.get("/admin/students/").status_int == 302  # signed out, as the timeout had already done
+
+
+def test_children_who_left_are_kept_unless_the_school_sets_a_period(make_app, world, monkeypatch):
+    """Off by default (the school's archive); with RETENTION_LEFT_DAYS set, a child who left longer ago than that
+    is erased, as Delete erases, and their movements stay counted without them."""
+    from datetime import date
+
+    from roster.models import Movement, User
+    from roster.services import movements
+
+    app = make_app()
+    with app.app_context():
+        movements.leave([world.out_section.id], world.school_a.id, on=date.today(), reason="other",
+                        actor=db.session.get(User, world.admin_a.id))
+    assert "children who left: 0" in purge(app, monkeypatch, 400)  # kept: no period set
+    assert count(app, Student, Student.id == world.out_section.id) == 1
+    app = make_app(RETENTION_LEFT_DAYS=30)
+    assert "children who left: 0" in purge(app, monkeypatch, 29)
+    assert "children who left: 1" in purge(app, monkeypatch, 31)
+    assert count(app, Student, Student.id == world.out_section.id) == 0
+    assert count(app, Movement, Movement.kind == "left", Movement.student_id.is_(None)) == 1

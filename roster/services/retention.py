@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Text, cast, delete, func, not_, select, update
+from sqlalchemy import Text, cast, delete, false, func, not_, select, update
 
 from roster import permissions
 from roster.extensions import db
-from roster.models import AccountStatus, Invitation, Student, UserSession, utcnow
+from roster.models import AccountStatus, Invitation, Status, Student, UserSession, utcnow
 from roster.records import AuditEvent, ImportJob, ImportStatus, MailMessage
 from roster.services import audit, erasure
 
@@ -25,6 +25,7 @@ FINISHED = (ImportStatus.COMPLETED.value, ImportStatus.COMPLETED_WITH_ERRORS.val
 # What goes, in the order a run takes it: (its name in the report and the audit event, its setting).
 KINDS = (
     ("pending sign-ups", "RETENTION_PENDING_SIGN_UP_DAYS"),
+    ("children who left", "RETENTION_LEFT_DAYS"),
     ("expired invitations", "RETENTION_INVITATION_DAYS"),
     ("mail bodies", "RETENTION_MAIL_BODY_DAYS"),
     ("import reports", "RETENTION_IMPORT_REPORT_DAYS"),
@@ -42,6 +43,7 @@ def _conditions(now) -> dict:
     return {
         "pending sign-ups": (Student, [Student.account_status == AccountStatus.PENDING.value,
                                        Student.created_at < _before("RETENTION_PENDING_SIGN_UP_DAYS", now)]),
+        "children who left": (Student, _left_before(now)),
         "expired invitations": (Invitation, [Invitation.expires_at < _before("RETENTION_INVITATION_DAYS", now)]),
         "mail bodies": (MailMessage, [MailMessage.created_at < _before("RETENTION_MAIL_BODY_DAYS", now),
                                       MailMessage.body_text != PURGED, MailMessage.body_text != erasure.ERASED]),
@@ -53,6 +55,14 @@ def _conditions(now) -> dict:
     }
 
 
+def _left_before(now) -> list:
+    """Children who left more than RETENTION_LEFT_DAYS ago (by their last leaving's date); none when unset."""
+    days = current_app.config.get("RETENTION_LEFT_DAYS")
+    if not days:
+        return [false()]
+    return [Student.status == Status.LEFT.value, Student.dropout_date < (now - timedelta(days=int(days))).date()]
+
+
 def purge(*, dry_run: bool = False, now=None) -> dict[str, int]:
     """Remove what is past its retention period; return how many of each kind went (or would go)."""
     now = now or utcnow()
@@ -61,9 +71,10 @@ def purge(*, dry_run: bool = False, now=None) -> dict[str, int]:
               for kind, (model, where) in due.items()}
     if dry_run:
         return counts
-    model, where = due["pending sign-ups"]
-    for school_id, ids in _by_school(db.session.execute(select(Student.school_id, Student.id).where(*where))):
-        erasure.erase(ids, school_id, actor=permissions.SYSTEM)  # a child's data goes the one way it goes
+    for kind in ("pending sign-ups", "children who left"):
+        _model, where = due[kind]
+        for school_id, ids in _by_school(db.session.execute(select(Student.school_id, Student.id).where(*where))):
+            erasure.erase(ids, school_id, actor=permissions.SYSTEM)  # a child's data goes the one way it goes
     _, where = due["expired invitations"]
     db.session.execute(delete(Invitation).where(*where))
     _, where = due["mail bodies"]
