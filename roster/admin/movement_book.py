@@ -12,7 +12,7 @@ from roster.admin.base import SecuredView
 from roster.admin.forms import can_see_private
 from roster.errors import ValidationFailed
 from roster.extensions import db
-from roster.models import Section, Student
+from roster.models import Section
 from roster.services import exporting, movement_book, movements
 from roster.urls import attachment, record_id
 
@@ -22,6 +22,9 @@ def _date(name: str):
         return date.fromisoformat(request.args.get(name, "").strip()) if request.args.get(name) else None
     except ValueError:
         return None
+
+
+CHILDREN_SHOWN = 1000  # a figure's children on the page; the book's download holds every one
 
 
 class MovementBookView(SecuredView):
@@ -45,16 +48,23 @@ class MovementBookView(SecuredView):
     def index(self):
         book, sections, section_id, problem = self._book()
         figure = request.args.get("figure")
-        children = None
+        children, children_total = None, 0
         if book is not None and figure in ("at_start", "arrived", "returned", "left", "at_end"):
             ids = book.children(figure, request.args.get("reason"))
-            names = {e.student_id: e.name for e in book.entries}
-            children = sorted((names.get(i) or _name(i), i) for i in ids)
+            order = {sid: n for n, sid in enumerate(e.student_id for e in book.entries)}  # the book's name order
+            ids.sort(key=lambda i: order.get(i, len(order)))
+            shown = ids[:CHILDREN_SHOWN]
+            names = movement_book.names_of(shown)
+            children = [(names.get(i, movement_book.ERASED), i) for i in shown]
+            children_total = len(ids)
         args = {k: v for k, v in request.args.items() if k in ("period", "start", "end", "section")}
+        number = max(0, min(record_id(request.args.get("page")) or 0, 10_000))
+        pages = (len(book.entries) + movement_book.PAGE_SIZE - 1) // movement_book.PAGE_SIZE if book else 0
         return self.render("admin/roster/movement_book.html", book=book, sections=sections, section_id=section_id,
                            problem=problem, children=children, figure=figure, args=args,
                            reason_label=movements.reason_label, chart=_chart(book) if book else None,
-                           show_reasons=can_see_private(),
+                           show_reasons=can_see_private(), entries=book.page(number) if book else [],
+                           page_number=number, pages=pages, children_total=children_total,
                            link=lambda **more: url_for(".index", **args, **more))
 
     @expose("/export")
@@ -69,15 +79,10 @@ class MovementBookView(SecuredView):
         rows = ([e.name, "; ".join(d.isoformat() for d, _n in e.arrived), "; ".join(n for _d, n in e.arrived if n),
                  "; ".join(d.isoformat() for d, _r, _n in e.left),
                  "; ".join(movements.reason_label(r) for _d, r, _n in e.left if r and private),
-                 "; ".join(n for _d, _r, n in e.left if n)] for e in book.entries)
+                 "; ".join(n for _d, _r, n in e.left if n)] for e in book.rows())
         name = f"movement-book-{book.start.isoformat()}-{book.end.isoformat()}.{fmt}"
         return Response(stream_with_context(exporting.stream(fmt, header, rows)), mimetype=exporting.MIMETYPES[fmt],
                         headers=attachment(name))
-
-
-def _name(student_id: int) -> str:
-    student = db.session.get(Student, student_id) if student_id > 0 else None
-    return student.full_name if student else movement_book.ERASED
 
 
 def _chart(book) -> dict:

@@ -176,6 +176,9 @@ def xlsx_stream(header: list[str], values: Iterator[list]) -> Iterator[bytes]:
     for row in values:
         cells = []
         for value in row:
+            if value is None or value == "":  # an empty cell is no cell: less to write, the same sheet
+                cells.append(None)
+                continue
             if isinstance(value, date):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"

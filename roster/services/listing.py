@@ -148,6 +148,7 @@ TEXT_FILTERS: dict[str, Callable[[str, int], list]] = {
 FLAGS = tuple(name for name, how in fields.FILTERS if how == fields.YES_NO)  # "1" or "0"
 EQUALS = tuple(name for name, how in fields.FILTERS if how == fields.EQUALS)
 STATUS = "status"  # no Status filter: the students studying (today's list); "all": every status
+NOT_STUDYING = [s.value for s in Status if s != Status.STUDYING]  # IN, not !=: an index range for each
 
 
 @dataclass
@@ -159,6 +160,7 @@ class Found:
     messages: list[str] = field(default_factory=list)
     link_sets: list = field(default_factory=list)
     only_links: bool = True
+    studying_only: int | None = None  # the school whose studying students alone are listed (no Status filter)
 
 
 def _narrow(found: Found, name: str, value: str, school_id: int) -> None:
@@ -199,7 +201,7 @@ def find(school_id: int, filters: Iterable[tuple[str, str]], *, actor) -> Found:
         _narrow(found, name, value, school_id)
     if not any(name == STATUS for name, _value in filters):
         found.conditions.append(Student.status == Status.STUDYING.value)
-        found.only_links = False  # the link tables alone cannot tell who is studying
+        found.studying_only = school_id
     return found
 
 
@@ -239,10 +241,16 @@ def count(found: Found, cap: int) -> int | None:
     """How many students were found, stopping at cap + 1 (the caller shows "cap+").
 
     Programs, tags and sections alone are counted in their link tables (every linked student is of the item's
-    school), without reading the students; anything else counts the filtered list.
+    school), without reading the students, less the few linked students who are not studying (the list's
+    default); anything else counts the filtered list.
     """
-    if found.link_sets and found.only_links:
-        ids = found.link_sets[0].distinct() if len(found.link_sets) == 1 else intersect(*found.link_sets)
-    else:
+    if not (found.link_sets and found.only_links):
         ids = select(Student.id).where(*found.conditions)
-    return db.session.scalar(select(func.count()).select_from(ids.limit(cap + 1).subquery()))
+        return db.session.scalar(select(func.count()).select_from(ids.limit(cap + 1).subquery()))
+    ids = found.link_sets[0].distinct() if len(found.link_sets) == 1 else intersect(*found.link_sets)
+    gone = 0
+    if found.studying_only is not None:
+        linked = ids.subquery()
+        gone = db.session.scalar(select(func.count()).select_from(linked).where(linked.c.student_id.in_(
+            select(Student.id).where(Student.school_id == found.studying_only, Student.status.in_(NOT_STUDYING)))))
+    return db.session.scalar(select(func.count()).select_from(ids.limit(cap + 1 + gone).subquery())) - gone

@@ -23,6 +23,7 @@ from roster.models import Movement, MovementKind, Order, Status, Student, studen
 from roster.services import audit
 
 ERASED = "[erased]"
+PAGE_SIZE = 100  # the book's rows a page shows; the export holds them all
 PRESENT_AFTER = {MovementKind.ARRIVED.value: True, MovementKind.RETURNED.value: True, MovementKind.LEFT.value: False}
 
 
@@ -53,6 +54,15 @@ class Book:
     def left_total(self) -> int:
         return sum(len(ids) for ids in self.left.values())
 
+    def page(self, number: int, size: int = PAGE_SIZE) -> list[Entry]:
+        """One page of the alphabetical book, its names read now."""
+        return _named(self.entries[number * size:(number + 1) * size])
+
+    def rows(self):
+        """Every entry of the book with its name, a chunk at a time (for the export)."""
+        for start in range(0, len(self.entries), 1000):
+            yield from _named(self.entries[start:start + 1000])
+
     def children(self, figure: str, reason: str | None = None) -> list[int]:
         """The ids behind one number of the book (as many as the number)."""
         if figure == "left":
@@ -80,18 +90,20 @@ def period(preset: str | None, start: date | None, end: date | None, *, today: d
 
 
 def compute(school_id: int, start: date, end: date, *, actor, section_id: int | None = None) -> Book:
-    """The book of the school (or one of its sections) for the period; teachers, of their sections only."""
+    """The book of the school (or one of its sections) for the period; teachers, of their sections only.
+
+    At 100,000 students it reads the ids in name order from the name index, the statuses of the few who are not
+    studying, and the movements; names are read only for the book's rows shown (`Book.page`, `Book.rows`).
+    """
     role = permissions.require(actor, school_id, "students.view")
     scope = [Student.school_id == school_id, *permissions.visible_students(school_id, actor, role)]
     if section_id is not None:
         scope.append(Student.id.in_(select(student_section.c.student_id)
                                     .where(student_section.c.section_id == section_id)))
-    students, names = {}, {}
-    for sid, status, last_name, first_name, middle_name in db.session.execute(
-            select(Student.id, Student.status, Student.last_name, Student.first_name, Student.middle_name)
-            .where(*scope)):
-        students[sid] = status
-        names[sid] = " ".join(p for p in (last_name, first_name, middle_name) if p)
+    ordered = db.session.scalars(select(Student.id).where(*scope).order_by(Student.search_key, Student.id)).all()
+    in_scope = set(ordered)
+    away = set(db.session.scalars(select(Student.id).where(*scope, Student.status.in_(
+        [s.value for s in Status if s != Status.STUDYING]))))
     by_student: dict[int, list[tuple]] = defaultdict(list)
     rows = db.session.execute(
         select(Movement.student_id, Movement.former_student, Movement.kind, Movement.date, Movement.reason,
@@ -100,18 +112,25 @@ def compute(school_id: int, start: date, end: date, *, actor, section_id: int | 
         .where(Movement.school_id == school_id).order_by(Movement.date, Movement.id))
     whole_school = section_id is None and role != permissions.TEACHER
     for student_id, former, kind, day, reason, number in rows:
-        if student_id in students:
+        if student_id in in_scope:
             by_student[student_id].append((kind, day, reason, number or ""))
         elif student_id is None and former is not None and whole_school:  # an erased child: counted, unnamed
+            if -former not in by_student:
+                ordered.append(-former)
+                away.add(-former)
             by_student[-former].append((kind, day, reason, number or ""))
-            students.setdefault(-former, "erased")
-            names[-former] = ERASED
     book = Book(start, end)
     monthly: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    for student_id, status in students.items():
-        history = by_student.get(student_id, [])
-        present = _present_before(history, start, status)
-        entry = Entry(student_id, names[student_id])
+    for student_id in ordered:
+        history = by_student.get(student_id)
+        if not history:  # most of a school: no movement, on the list throughout if studying
+            if student_id not in away:
+                book.at_start.append(student_id)
+                book.at_end.append(student_id)
+                book.entries.append(Entry(student_id, ""))
+            continue
+        present = _present_before(history, start, Status.LEFT.value if student_id in away else Status.STUDYING.value)
+        entry = Entry(student_id, "")
         if present:
             book.at_start.append(student_id)
         ever = present
@@ -133,7 +152,6 @@ def compute(school_id: int, start: date, end: date, *, actor, section_id: int | 
             book.at_end.append(student_id)
         if ever:
             book.entries.append(entry)
-    book.entries.sort(key=lambda e: (e.name.casefold(), e.student_id))
     month = start.replace(day=1)
     while month <= end:
         book.months.append((month, *monthly.get(month, [0, 0])))
@@ -155,3 +173,22 @@ def record_export(school_id: int, book: Book, fmt: str, *, actor) -> None:
     audit.record("movement book exported", actor=actor, school_id=school_id, details={
         "format": fmt, "start": book.start.isoformat(), "end": book.end.isoformat(), "rows": len(book.entries)})
     db.session.commit()
+
+
+def names_of(ids) -> dict[int, str]:
+    """Full names of some students (an erased child, by the negative number they are kept under: "[erased]")."""
+    ids = [i for i in ids if i > 0]
+    names = {i: ERASED for i in ids}
+    for start in range(0, len(ids), 1000):
+        for sid, last_name, first_name, middle_name in db.session.execute(
+                select(Student.id, Student.last_name, Student.first_name, Student.middle_name)
+                .where(Student.id.in_(ids[start:start + 1000]))):
+            names[sid] = " ".join(p for p in (last_name, first_name, middle_name) if p)
+    return names
+
+
+def _named(entries: list[Entry]) -> list[Entry]:
+    names = names_of([e.student_id for e in entries])
+    for entry in entries:
+        entry.name = names.get(entry.student_id, ERASED)
+    return entries
