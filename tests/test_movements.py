@@ -170,3 +170,24 @@ def test_teachers_see_statuses_and_movements_but_change_nothing(app, agent, worl
     assert details.html.select_one("#return-link") is None
     assert teacher.get(f"/admin/students/leave?id={world.in_section.id}").status_int == 403
     assert teacher.get(f"/admin/students/return?id={world.in_section.id}").status_int == 403
+
+
+def test_orders_page_lists_the_schools_orders_and_prints_each(app, agent, world):
+    admin = agent("admin_a")
+    today = dt.date.today()
+    page = admin.get("/admin/students/")
+    form_page = admin.bulk_action(page, "leave", [world.in_section.id, world.out_section.id]).follow()
+    admin.submit(form_page, id="leave-form", reason="moved abroad", order_number="101", expect=(302,))
+    listing = admin.get("/admin/orders/")
+    [row] = listing.html.select("#orders-table tbody tr")
+    cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+    assert cells[0] == "101" and cells[2] == "2" and cells[3] == "left the school"
+    printable = admin.get(row.select_one("a")["href"])
+    assert printable.html.select_one("#order-school").get_text() == "Alpha School"
+    assert "Order № 101 of" in printable.html.select_one("#order-title").get_text()
+    names = [tr.select("td")[1].get_text() for tr in printable.html.select("#order-movements tbody tr")]
+    assert names == ["Inside Ivan", "Outside Olga"]
+    assert "moved abroad" in printable.text and today.year
+    order_id = printable.request.path.rsplit("/", 1)[1]
+    assert agent("admin_b").get(f"/admin/orders/{order_id}").status_int == 404  # another school's order
+    assert agent("teacher_a").get("/admin/orders/").status_int == 403

@@ -91,6 +91,7 @@ CASES = {
                     [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
     "return": ("POST", "/admin/students/return", {"id": "{in_section}", "date": "{today}"},
                [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),  # studying: refused with a message, nothing changed
+    "orders": ("GET", "/admin/orders/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "movement book": ("GET", "/admin/movement-book/?period=year", None, [SIGN_IN, DENIED, OK, OK, OK, OK]),
     "movement book export": ("GET", "/admin/movement-book/export?format=csv&period=year", None,
                              [SIGN_IN, DENIED, OK_CHANGED, OK_CHANGED, OK_CHANGED, OK_CHANGED]),  # audited

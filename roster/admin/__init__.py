@@ -11,6 +11,7 @@ from roster.admin.invitations import InvitationView
 from roster.admin.invite import InviteView
 from roster.admin.mail_log import MailLogView
 from roster.admin.movement_book import MovementBookView
+from roster.admin.orders import OrderView
 from roster.admin.schools import SchoolView, StaffView
 from roster.admin.sections import SectionView
 from roster.admin.students import StudentView
@@ -32,6 +33,7 @@ def init_admin(app) -> Admin:
     admin.add_view(InvitationView(name=_l("Invitations"), endpoint="invitations"))
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/admin/imports"))
     admin.add_view(MovementBookView(name=_l("Movement book"), endpoint="movement_book", url="/admin/movement-book"))
+    admin.add_view(OrderView(name=_l("Orders"), endpoint="orders", url="/admin/orders"))
     admin.add_view(SectionView(name=_l("Sections"), endpoint="sections"))
     admin.add_view(StaffView(name=_l("Staff"), endpoint="staff", url="/admin/staff"))
     admin.add_view(SchoolView(name=_l("Schools"), endpoint="schools", url="/admin/schools"))

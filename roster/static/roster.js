@@ -11,7 +11,7 @@
   "use strict";
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-confirm], [data-model-action], [data-inline-add], [data-copy-from], " +
-                                  "[data-no-navigation]");
+                                  "[data-no-navigation], [data-print]");
     if (!el) { return; }
     if (el.hasAttribute("data-confirm") && !window.confirm(el.getAttribute("data-confirm"))) {
       event.preventDefault();
@@ -31,6 +31,9 @@
       el.textContent = text("copied");
     } else if (el.hasAttribute("data-no-navigation")) {
       event.preventDefault();
+    } else if (el.hasAttribute("data-print")) {
+      event.preventDefault();
+      window.print();
     }
   }, true);
   document.addEventListener("change", function (event) {
