@@ -29,7 +29,8 @@ RETENTION_KINDS = {"pending sign-ups": N_("pending sign-ups"), "expired invitati
                    "audit events": N_("audit events"), "idle sessions": N_("idle sessions"),
                    "children who left": N_("children who left")}
 
-MOVEMENT_KINDS = {"arrived": N_("arrived"), "left": N_("left the school"), "returned": N_("returned")}
+MOVEMENT_KINDS = {"arrived": N_("arrived"), "left": N_("left the school"), "returned": N_("returned"),
+                  "moved": N_("moved to another section")}
 
 ITEM_KINDS = {"programs": N_("Programs"), "tags": N_("Tags"), "sections": N_("Sections")}
 
@@ -47,7 +48,7 @@ ACTIONS = {action: action for action in (
     N_("two-factor recovery codes renewed"), N_("two-factor reset"), N_("two-factor turned on"),
     N_("two-factor turned off"), N_("retention purge"), N_("student data disclosed"),
     N_("consent withdrawn"), N_("school notice changed"), N_("students left"), N_("student returned"),
-    N_("movement book exported"))}
+    N_("movement book exported"), N_("students moved"))}
 
 
 def _reader(table: dict):

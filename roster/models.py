@@ -394,6 +394,7 @@ class MovementKind(enum.StrEnum):
     ARRIVED = "arrived"
     LEFT = "left"
     RETURNED = "returned"
+    MOVED = "moved"  # between sections of the school: the book's counts do not change
 
 
 class Movement(db.Model):
@@ -414,6 +415,9 @@ class Movement(db.Model):
     date: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    # A move's sections, as they were named then: "5А" -> "6А".
+    from_sections: Mapped[str] = mapped_column(String(500), default="")
+    to_sections: Mapped[str] = mapped_column(String(500), default="")
     order_id: Mapped[int | None] = mapped_column(ForeignKey("school_order.id", ondelete="SET NULL"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

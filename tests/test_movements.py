@@ -191,3 +191,33 @@ def test_orders_page_lists_the_schools_orders_and_prints_each(app, agent, world)
     order_id = printable.request.path.rsplit("/", 1)[1]
     assert agent("admin_b").get(f"/admin/orders/{order_id}").status_int == 404  # another school's order
     assert agent("teacher_a").get("/admin/orders/").status_int == 403
+
+
+def test_moving_between_sections_is_a_movement_from_the_form_and_in_bulk(app, agent, world):
+    admin = agent("admin_a")
+    # The form: Inside Ivan's section 1A becomes 2A.
+    edit = admin.get(f"/admin/students/edit/?id={world.in_section.id}")
+    admin.submit(edit, field="last_name", sections=[str(world.section_a2.id)], expect=(302,))
+    assert [(m[0]) for m in movements_of(app, world.in_section.id)] == ["arrived", "moved"]
+    details = admin.get(f"/admin/students/details/?id={world.in_section.id}")
+    assert "moved to another section: 1A → 2A" in details.html.select_one("#movements-table").get_text()
+    # Bulk: both to 1A, by an order; one who left is skipped with the reason.
+    admin.submit(admin.get(f"/admin/students/leave?id={world.out_section.id}"), id="leave-form", reason="other",
+                 expect=(302,))
+    status = filter_arg(admin.get("/admin/students/").text, "Status")
+    page = admin.get(f"/admin/students/?{status}=all")
+    form_page = admin.bulk_action(page, "move", [world.in_section.id, world.out_section.id]).follow()
+    assert "2 students move to another section" in form_page.text
+    response = admin.submit(form_page, id="move-form", section=str(world.section_a1.id), order_number="15",
+                            expect=(302,)).follow()
+    assert "1 student moved." in response.text and "Skipped: Outside Olga (not studying)" in response.text
+    with app.app_context():
+        assert [s.name for s in db.session.get(Student, world.in_section.id).sections] == ["1A"]
+    assert movements_of(app, world.in_section.id)[-1] == ("moved", dt.date.today(), "", "15")
+    # Moves change none of the book's counts.
+    book = admin.get("/admin/movement-book/?period=year")
+    figures = {a["id"]: a.get_text() for a in book.html.select("#book-figures a[id]")}
+    assert figures["figure-arrived"] == "2" and figures["figure-left"] == "1" and figures["figure-at_end"] == "1"
+    refused = admin.submit(admin.get(f"/admin/students/move?id={world.in_section.id}"), id="move-form",
+                           section="")
+    assert "This field is required." in refused.text

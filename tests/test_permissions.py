@@ -87,6 +87,11 @@ CASES = {
                             [SIGN_IN, DENIED, DENIED, MISSING, CHANGED, MISSING]),
     "bulk leave": ("POST", "/admin/students/action/", {"action": "leave", "rowid": "{in_section}"},
                    [SIGN_IN, DENIED, DENIED, FOUND, FOUND, FOUND]),  # to the Leave form: nothing changed yet
+    "move form": ("GET", "/admin/students/move?id={in_section}", None, [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "move": ("POST", "/admin/students/move", {"id": "{in_section}", "date": "{today}", "section": "{section_a2}"},
+             [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    "bulk move": ("POST", "/admin/students/action/", {"action": "move", "rowid": "{in_section}"},
+                  [SIGN_IN, DENIED, DENIED, FOUND, FOUND, FOUND]),  # to the Move form: nothing changed yet
     "return form": ("GET", "/admin/students/return?id={in_section}", None,
                     [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
     "return": ("POST", "/admin/students/return", {"id": "{in_section}", "date": "{today}"},

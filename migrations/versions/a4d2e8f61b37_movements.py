@@ -37,6 +37,8 @@ def upgrade():
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('from_sections', sa.String(length=500), server_default='', nullable=False),
+    sa.Column('to_sections', sa.String(length=500), server_default='', nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),

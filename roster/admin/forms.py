@@ -116,3 +116,8 @@ class LeaveForm(OrderFields, FlaskForm):
 
 class ReturnForm(OrderFields, FlaskForm):
     date = DateField(_l("Date of return"), validators=[DataRequired()], default=_today)
+
+
+class MoveForm(OrderFields, FlaskForm):
+    section = SelectField(_l("Section"), validators=[DataRequired()], coerce=str)
+    date = DateField(_l("Date of the move"), validators=[DataRequired()], default=_today)

@@ -109,7 +109,8 @@ def compute(school_id: int, start: date, end: date, *, actor, section_id: int | 
         select(Movement.student_id, Movement.former_student, Movement.kind, Movement.date, Movement.reason,
                Order.number)
         .outerjoin(Order, Order.id == Movement.order_id)
-        .where(Movement.school_id == school_id).order_by(Movement.date, Movement.id))
+        .where(Movement.school_id == school_id, Movement.kind.in_(list(PRESENT_AFTER)))  # moves count no one
+        .order_by(Movement.date, Movement.id))
     whole_school = section_id is None and role != permissions.TEACHER
     for student_id, former, kind, day, reason, number in rows:
         if student_id in in_scope:

@@ -17,7 +17,7 @@ from roster import permissions
 from roster.errors import NotFound, ValidationFailed, too_long
 from roster.extensions import db
 from roster.i18n import N_
-from roster.models import Movement, MovementKind, Order, Status, Student, UserSession, utcnow
+from roster.models import Movement, MovementKind, Order, Section, Status, Student, UserSession, utcnow
 from roster.services import accounts, audit, refusals_roll_back
 
 # The reasons a school gives for a leaving, as codes with their words (translated where shown).
@@ -191,22 +191,72 @@ def order_for(school_id: int, given: OrderGiven | None) -> Order | None:
     return the_order
 
 
-MOVEMENT_COLUMNS = ("school_id", "student_id", "kind", "date", "reason", "note", "order_id", "actor_id", "created_at")
+MOVEMENT_COLUMNS = ("school_id", "student_id", "kind", "date", "reason", "note", "order_id", "actor_id", "created_at",
+                    "from_sections", "to_sections")
 
 
 def rows(school_id: int, student_ids: list[int], kind: MovementKind, on: date, order: Order | None, actor, *,
-         reason: str = "", note: str = "") -> list[tuple]:
+         reason: str = "", note: str = "", moves: dict[int, tuple[str, str]] | None = None) -> list[tuple]:
     """Movements as plain rows of MOVEMENT_COLUMNS: what every writer of movements writes (an import in bulk)."""
     actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
     order_id, now = (order.id if order else None), utcnow()
-    return [(school_id, sid, kind.value, on, reason, note, order_id, actor_id, now) for sid in student_ids]
+    moves = moves or {}
+    return [(school_id, sid, kind.value, on, reason, note, order_id, actor_id, now, *moves.get(sid, ("", "")))
+            for sid in student_ids]
 
 
 def _record(school_id: int, student_ids: list[int], kind: MovementKind, on: date, order: Order | None, actor,
-            *, reason: str = "", note: str = "") -> None:
+            *, reason: str = "", note: str = "", moves: dict[int, tuple[str, str]] | None = None) -> None:
     if student_ids:
         db.session.execute(insert(Movement), [dict(zip(MOVEMENT_COLUMNS, row, strict=True)) for row in rows(
-            school_id, student_ids, kind, on, order, actor, reason=reason, note=note)])
+            school_id, student_ids, kind, on, order, actor, reason=reason, note=note, moves=moves)])
+
+
+def moved(school_id: int, changes: dict[int, tuple[list[str], list[str]]], *, on: date | None = None,
+          order: Order | None = None, actor=None) -> None:
+    """Students whose sections changed (the form, an import, Move to section): a Moved movement each, with the
+    sections' names before and after, in the caller's transaction."""
+    moves = {sid: (", ".join(sorted(before))[:500], ", ".join(sorted(after))[:500])
+             for sid, (before, after) in changes.items() if sorted(before) != sorted(after)}
+    _record(school_id, list(moves), MovementKind.MOVED, on or date.today(), order, actor, moves=moves)
+
+
+@refusals_roll_back
+def move_to_section(student_ids, school_id: int, section_id, *, on, order: OrderGiven | None = None,
+                    actor) -> tuple[list[int], list[tuple[str, str]]]:
+    """Move To section: each student's sections become that one (their class); a Moved movement each. Returns
+    (who moved, (name, why not) of the rest)."""
+    role = permissions.require(actor, school_id, "students.edit")
+    errors: dict[str, list[str]] = {}
+    _check_date(on, errors)
+    section = db.session.scalar(select(Section).where(Section.id == section_id, Section.school_id == school_id)) \
+        if isinstance(section_id, int) else None
+    if section is None:
+        errors["section"] = [_("Choose from this school's list.")]
+    the_order = _order(school_id, order, errors, on=on)
+    if errors:
+        raise ValidationFailed(errors)
+    students = _students(student_ids, school_id, actor, role)
+    if not students:
+        raise NotFound(_("No such student in this school."))
+    done, skipped, changes = [], [], {}
+    for student in students:
+        before = [s.name for s in student.sections]
+        if student.status != Status.STUDYING.value:
+            skipped.append((student.full_name, _("not studying")))
+        elif before == [section.name]:
+            skipped.append((student.full_name, _("already in %(section)s", section=section.name)))
+        else:
+            student.sections = [section]
+            changes[student.id] = (before, [section.name])
+            done.append(student.id)
+    moved(school_id, changes, on=on, order=the_order, actor=actor)
+    if done:
+        audit.record("students moved", actor=actor, school_id=school_id,
+                     details={"count": len(done), "section": section.name,
+                              "order": the_order.number if the_order else ""})
+    db.session.commit()
+    return done, skipped
 
 
 def _last_dates(student_ids: list[int]) -> dict[int, date]:

@@ -303,7 +303,10 @@ def update(student_id: int, school_id: int, data: dict, *, actor) -> list[str]:
     student = get(student_id, school_id, actor=actor)
     movements.require_studying(student)
     cleaned = clean(school_id, data, student_id=student.id)
+    sections_before = [s.name for s in student.sections]
     changed = _apply(student, cleaned)
+    if "sections" in changed:  # a move between sections is a movement too
+        movements.moved(school_id, {student.id: (sections_before, [s.name for s in student.sections])}, actor=actor)
     if NAME_FIELDS & set(changed):
         index_names([(student.id, school_id, student.search_key)])
     if changed:

@@ -9,10 +9,12 @@ from flask_babel import ngettext
 
 from roster import form_errors
 from roster.admin import context
-from roster.admin.forms import LeaveForm, ReturnForm
+from roster.admin.forms import LeaveForm, MoveForm, ReturnForm
 from roster.errors import ValidationFailed
+from roster.extensions import db
+from roster.models import Section
 from roster.services import movements
-from roster.urls import record_ids
+from roster.urls import record_id, record_ids
 
 
 class StudentMovements:
@@ -69,3 +71,38 @@ class StudentMovements:
                 flash(_("%(name)s is studying again.", name=student.full_name), "success")
                 return redirect(url_for(".details_view", id=student.id))
         return self.render("admin/roster/return.html", form=form, student=student)
+
+    @action("move", _l("Move to section"))
+    def action_move(self, ids):
+        """With selected → Move to section: the Move form for those students."""
+        return redirect(url_for(".move_view", id=record_ids(ids)[0]))
+
+    @expose("/move", methods=("GET", "POST"))
+    def move_view(self):
+        """The students move to one section (their class): a date and an order; each move is a movement."""
+        if not context.allowed("students.edit"):
+            abort(403)
+        ids = dict.fromkeys(request.form.getlist("id") if request.method == "POST" else request.args.getlist("id"))
+        chosen = [self._require_record(i) for i in list(ids)[:1000]]
+        if not chosen:
+            abort(404)
+        form = MoveForm()
+        form.section.choices = [("", "—")] + [(str(i), n) for i, n in db.session.execute(
+            db.select(Section.id, Section.name).where(Section.school_id == context.school_id())
+            .order_by(Section.name))]
+        if form.validate_on_submit():
+            try:
+                done, skipped = movements.move_to_section(
+                    [s.id for s in chosen], context.school_id(), record_id(form.section.data), on=form.date.data,
+                    order=movements.OrderGiven(form.order_number.data or "", form.order_date.data),
+                    actor=context.actor())
+            except ValidationFailed as exc:
+                form_errors.attach(form, exc)
+            else:
+                if done:
+                    flash(ngettext("%(num)s student moved.", "%(num)s students moved.", len(done)), "success")
+                if skipped:
+                    flash(_("Skipped: %(names)s", names="; ".join(f"{name} ({why})" for name, why in skipped)),
+                          "warning")
+                return redirect(url_for(".index_view"))
+        return self.render("admin/roster/move.html", form=form, chosen=chosen)

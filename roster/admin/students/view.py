@@ -176,7 +176,7 @@ class StudentView(StudentExport, StudentMovements, SecuredModelView):
         return context.allowed("students.edit")
 
     def is_action_allowed(self, name):
-        if name in ("delete", "leave"):
+        if name in ("delete", "leave", "move"):
             return context.allowed("students.edit")
         if name == "activate":
             return context.allowed("students.activate")
