@@ -59,7 +59,8 @@ def test_the_students_page_offers_the_guides_buttons_and_row_menu_by_role(app, a
 def test_the_add_form_reads_in_the_guides_groups_with_a_legend_for_the_asterisk(as_role):
     html = as_role("admin_a").get("/admin/students/new/").get_data(as_text=True)
     assert re.findall(r"<legend>([^<]+)</legend>", html) == [
-        "Student", "Contact information", "Parents information", "Education", "Programs, tags and sections"]
+        "Student", "Contact information", "Parents information", "Education", "Programs, tags and sections",
+        "Order of arrival"]
     assert 'id="required-legend"><strong class="text-danger">*</strong> required' in html
     assert 'class="roster-form"' in html
     assert re.search(r'<input[^>]*id="last_name"[^>]*required', html)

@@ -221,3 +221,19 @@ def test_moving_between_sections_is_a_movement_from_the_form_and_in_bulk(app, ag
     refused = admin.submit(admin.get(f"/admin/students/move?id={world.in_section.id}"), id="move-form",
                            section="")
     assert "This field is required." in refused.text
+
+
+def test_add_takes_the_order_of_arrival(app, agent, world):
+    admin = agent("admin_a")
+    page = admin.get("/admin/students/new/")
+    legends = [legend.get_text() for legend in page.html.select("fieldset legend")]
+    assert legends[-1] == "Order of arrival"
+    today = dt.date.today().isoformat()
+    refused = admin.submit(page, field="last_name", last_name="", first_name="Nora", order_number="x" * 51)
+    assert "This field is required." in refused.text
+    admin.submit(admin.get("/admin/students/new/"), field="last_name", last_name="Ordered", first_name="Nora",
+                 order_number="3-к", order_date=today, expect=(302,))
+    with app.app_context():
+        nora = db.session.scalar(select(Student).where(Student.last_name == "Ordered"))
+    assert movements_of(app, nora.id) == [("arrived", dt.date.today(), "", "3-к")]
+    assert agent("admin_a").get(f"/admin/students/edit/?id={nora.id}").html.select_one("#order_number") is None

@@ -269,16 +269,27 @@ def index_names(rows) -> None:
         db.session.execute(insert(student_name_part), parts)
 
 
-def create(school_id: int, data: dict, *, actor, source: str = Source.MANUAL.value) -> int:
-    """Add a student to the school's roster and return its id."""
+def create(school_id: int, data: dict, *, actor, source: str = Source.MANUAL.value, order=None) -> int:
+    """Add a student to the school's roster (arrived today, by the order given) and return its id."""
     permissions.require(actor, school_id, "students.edit")
-    cleaned = clean(school_id, data)
+    errors, cleaned, the_order = {}, {}, None
+    try:
+        cleaned = clean(school_id, data)
+    except ValidationFailed as exc:
+        errors = dict(exc.field_errors)
+    try:
+        the_order = movements.order_for(school_id, order)
+    except ValidationFailed as exc:
+        errors |= exc.field_errors
+    if errors:  # the fields' and the order's messages at once; nothing stays (an order made new is undone)
+        db.session.rollback()
+        raise ValidationFailed(errors)
     student = Student(school_id=school_id, source=source, account_status=AccountStatus.NO_ACCOUNT.value)
     _apply(student, cleaned)
     db.session.add(student)
     db.session.flush()
     index_names([(student.id, school_id, student.search_key)])
-    movements.arrived(school_id, [student.id], actor=actor)
+    movements.arrived(school_id, [student.id], order=the_order, actor=actor)
     audit.record("student created", actor=actor, school_id=school_id, target=student,
                  details={"name": student.full_name})
     _commit_or_explain()

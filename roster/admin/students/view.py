@@ -19,6 +19,7 @@ from roster.admin.base import Group, HiddenFields, SecuredModelView
 from roster.admin.forms import (
     ChangeEmailForm,
     CredentialsForm,
+    OrderFields,
     build_student_form,
     can_see_private,
     scoped_loaders,
@@ -155,6 +156,8 @@ class StudentView(StudentExport, StudentMovements, SecuredModelView):
     ]
     # The guide's groups, in its order (roster.fields places each field).
     form_rules = [HiddenFields(), *(Group(names, _l(legend)) for legend, names in fields.form_groups())]
+    # Add also takes the order of the child's arrival (приказ о зачислении), where there is one.
+    form_create_rules = [*form_rules, Group(("order_number", "order_date"), _l("Order of arrival"))]
     create_template = "admin/roster/student_create.html"
     edit_template = "admin/roster/student_edit.html"
 
@@ -248,9 +251,13 @@ class StudentView(StudentExport, StudentMovements, SecuredModelView):
     def scaffold_form(self):
         return self.scaffold_inline_form_models(build_student_form(self._form_ajax_refs))
 
+    def get_create_form(self):
+        return type("StudentCreateForm", (OrderFields, self.get_form()), {})
+
     def create_model(self, form):
         try:
-            student_id = students.create(context.school_id(), student_data(form), actor=context.actor())
+            student_id = students.create(context.school_id(), student_data(form), actor=context.actor(),
+                                         order=movements.OrderGiven(form.order_number.data or "", form.order_date.data))
         except ValidationFailed as exc:
             form_errors.attach(form, exc)
             return False
