@@ -4,9 +4,9 @@ user's list columns. Tables like those of roster.models, kept apart from the sch
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from roster.extensions import db
@@ -104,6 +104,9 @@ class ImportJob(db.Model):
     language: Mapped[str | None] = mapped_column(String(5))
     # The process that has it ("host:pid"): a restarted process fails its own unfinished jobs at once.
     runner: Mapped[str | None] = mapped_column(String(120))
+    # The order of the new students' arrival, for the whole file (none: the arrivals name no order).
+    order_number: Mapped[str] = mapped_column(String(50), default="")
+    order_date: Mapped[date | None] = mapped_column(Date)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     school: Mapped[School] = relationship()

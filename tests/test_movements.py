@@ -237,3 +237,26 @@ def test_add_takes_the_order_of_arrival(app, agent, world):
         nora = db.session.scalar(select(Student).where(Student.last_name == "Ordered"))
     assert movements_of(app, nora.id) == [("arrived", dt.date.today(), "", "3-к")]
     assert agent("admin_a").get(f"/admin/students/edit/?id={nora.id}").html.select_one("#order_number") is None
+
+
+def test_an_import_takes_one_order_of_arrival_for_the_whole_file(app, agent, world):
+    admin = agent("admin_a")
+    page = admin.get("/admin/imports/").click(href="/admin/imports/new")
+    refused = admin.submit(page, id="upload-form", upload=("file", "list.csv", b"Last name,First name\nA,B\n"),
+                           order_number="x" * 51)
+    assert "Field cannot be longer than 50 characters." in refused.text
+    page = admin.get("/admin/imports/").click(href="/admin/imports/new")
+    response = admin.submit(page, id="upload-form", order_number="77-к", expect=(302,), upload=(
+        "file", "list.csv", b"Last name,First name,Personal file number\nNew,One,N-1\nNew,Two,N-2\nInside,Ivan,\n"))
+    tasks.wait_for_background_work(app)
+    job = admin.get(response.location)
+    assert "New students arrive by order № 77-к" in job.html.select_one("#job-order").get_text()
+    with app.app_context():
+        assert db.session.scalar(select(Order)) is None  # the preview made nothing
+    admin.confirm_import(job)
+    with app.app_context():
+        new = db.session.scalars(select(Student.id).where(Student.last_name == "New")).all()
+        order = db.session.scalar(select(Order))
+        assert (order.number, order.date) == ("77-к", dt.date.today())
+    for student_id in new:
+        assert movements_of(app, student_id) == [("arrived", dt.date.today(), "", "77-к")]

@@ -55,6 +55,9 @@ def upgrade():
     with op.batch_alter_table('student') as batch_op:
         batch_op.add_column(sa.Column('status', sa.String(length=20), server_default='studying', nullable=False))
         batch_op.create_index('ix_student_school_id_status', ['school_id', 'status'], unique=False)
+    with op.batch_alter_table('import_job') as batch_op:
+        batch_op.add_column(sa.Column('order_number', sa.String(length=50), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('order_date', sa.Date(), nullable=True))
     op.execute("INSERT INTO movement (school_id, student_id, kind, date, reason, note, created_at) "
                "SELECT school_id, id, 'left', dropout_date, dropout_reason, dropout_note, CURRENT_TIMESTAMP "
                "FROM student WHERE dropout_date IS NOT NULL")
@@ -62,6 +65,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('import_job') as batch_op:
+        batch_op.drop_column('order_date')
+        batch_op.drop_column('order_number')
     with op.batch_alter_table('student') as batch_op:
         batch_op.drop_index('ix_student_school_id_status')
         batch_op.drop_column('status')

@@ -11,19 +11,20 @@ from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
 from sqlalchemy.orm import defer, selectinload
 
-from roster import i18n, tasks
+from roster import form_errors, i18n, tasks
 from roster.admin import context
 from roster.admin.base import ScopedReadOnlyView
-from roster.errors import Forbidden, NotFound, RosterError
+from roster.admin.forms import OrderFields
+from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.records import ImportJob, ImportStatus
-from roster.services import exporting, importing
+from roster.services import exporting, importing, movements
 from roster.urls import attachment, record_id
 
 STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "failed": "danger",
                  "validated": "info", "uploaded": "secondary", "running": "primary"}
 
 
-class UploadForm(FlaskForm):
+class UploadForm(OrderFields, FlaskForm):
     file = FileField(_l("File"), validators=[FileRequired(_l("Choose a CSV, XLSX or ODS file."))])
 
 
@@ -91,8 +92,11 @@ class ImportView(ScopedReadOnlyView):
             try:
                 with upload.stream:  # a large upload is a temporary file: close it at once
                     data = upload.read()
-                job_id = importing.create_job(context.school_id(), upload.filename or "upload", data,
-                                              actor=context.actor())
+                job_id = importing.create_job(
+                    context.school_id(), upload.filename or "upload", data, actor=context.actor(),
+                    order=movements.OrderGiven(form.order_number.data or "", form.order_date.data))
+            except ValidationFailed as exc:  # the order's number or date
+                form_errors.attach(form, exc)
             except RosterError as exc:
                 form.file.errors = [str(exc)]
             else:

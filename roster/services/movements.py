@@ -182,10 +182,20 @@ def arrived(school_id: int, student_ids: list[int], *, on: date | None = None, o
             actor)
 
 
-def order_for(school_id: int, given: OrderGiven | None) -> Order | None:
+def check_order(school_id: int, given: OrderGiven | None, *, on: date | None = None) -> None:
+    """Raise ValidationFailed now for an order that could not be made later (an import's, at its run)."""
+    errors: dict[str, list[str]] = {}
+    with db.session.no_autoflush:
+        _order(school_id, given, errors, on=on)
+    db.session.rollback()  # an order made new here is made again, for real, when the job runs
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def order_for(school_id: int, given: OrderGiven | None, *, on: date | None = None) -> Order | None:
     """The order a form or an import names (made when new); ValidationFailed when it cannot be."""
     errors: dict[str, list[str]] = {}
-    the_order = _order(school_id, given, errors)
+    the_order = _order(school_id, given, errors, on=on)
     if errors:
         raise ValidationFailed(errors)
     return the_order

@@ -7,7 +7,7 @@ import io
 import itertools
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -21,22 +21,29 @@ from roster.extensions import db
 from roster.i18n import N_
 from roster.models import utcnow
 from roster.records import ImportJob, ImportStatus
+from roster.services import movements
 from roster.services.importing.columns import COLUMNS, ERROR_COLUMN, header_key
 from roster.services.importing.files import read_file
 from roster.services.importing.pipeline import check_file, import_students
 from roster.services.importing.results import ImportResult, RowResult
 from roster.services.importing.values import cell_value
+from roster.services.movements import OrderGiven
 from roster.urls import clean_file_name
 
 log = logging.getLogger(__name__)
 
-def create_job(school_id: int, file_name: str, data: bytes, *, actor) -> int:
-    """Store an upload as a job, once it reads as a student list; its preview is made next (run_job, dry run)."""
+def create_job(school_id: int, file_name: str, data: bytes, *, actor, order: OrderGiven | None = None) -> int:
+    """Store an upload as a job, once it reads as a student list; its preview is made next (run_job, dry run).
+    `order` is the new students' order of arrival, for the whole file (checked now, made when the job runs)."""
     permissions.require(actor, school_id, "students.import")
     file_name = clean_file_name(file_name, default="upload.csv")
+    order = OrderGiven(" ".join((order.number or "").split()), order.on or (date.today() if order.number else None)) \
+        if order else OrderGiven()
+    movements.check_order(school_id, order)
     check_file(data, file_name)
     job = ImportJob(school_id=school_id, uploaded_by_id=getattr(actor, "id", None), file_name=file_name,
-                    content=data, status=ImportStatus.UPLOADED.value, language=i18n.current())
+                    content=data, status=ImportStatus.UPLOADED.value, language=i18n.current(),
+                    order_number=order.number, order_date=order.on)
     db.session.add(job)
     db.session.commit()
     return job.id
@@ -183,16 +190,18 @@ def run_job(job_id: int, *, dry_run: bool, runner: str | None = None) -> None:
     if job is None or job.status != expected or job.content is None:
         return
     school_id, file_name, data = job.school_id, job.file_name, job.content
+    order = OrderGiven(job.order_number, job.order_date) if job.order_number else None
     actor = job.uploaded_by or permissions.SYSTEM
     job.progress_at = utcnow()
     job.runner = runner or job.runner
     language = job.language
     db.session.commit()  # hold no transaction open while the file is read
     with i18n.speaking(language):  # its report and messages in the language of the page it was uploaded from
-        _run(job_id, school_id, file_name, data, actor, dry_run=dry_run)
+        _run(job_id, school_id, file_name, data, actor, dry_run=dry_run, order=order)
 
 
-def _run(job_id: int, school_id: int, file_name: str, data: bytes, actor, *, dry_run: bool) -> None:
+def _run(job_id: int, school_id: int, file_name: str, data: bytes, actor, *, dry_run: bool,
+         order: OrderGiven | None = None) -> None:
 
     def progress(done: int, total: int) -> None:
         _report_progress(job_id, done, total)
@@ -203,7 +212,7 @@ def _run(job_id: int, school_id: int, file_name: str, data: bytes, actor, *, dry
 
     try:
         result = import_students(read_file(data, file_name), school_id, dry_run=dry_run, actor=actor,
-                                 file_name=file_name, progress=progress,
+                                 file_name=file_name, progress=progress, order=order,
                                  before_commit=None if dry_run else record_end)
     except RosterError as exc:
         _fail(job_id, str(exc))

@@ -28,7 +28,7 @@ Progress = Callable[[int, int], None]
 
 
 def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, actor, file_name: str = "",
-                    progress: Progress | None = None,
+                    progress: Progress | None = None, order=None,
                     before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
     """Check, match and write every row of the file in one transaction; roll it back when dry_run.
 
@@ -39,11 +39,11 @@ def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, a
     mapping, unknown = match_headers(dataset.headers)
     with without_gc():
         return _import(dataset, school_id, mapping, unknown, dry_run=dry_run, actor=actor, file_name=file_name,
-                       progress=progress, before_commit=before_commit)
+                       progress=progress, before_commit=before_commit, order=order)
 
 
 def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, progress,
-            before_commit) -> ImportResult:
+            before_commit, order=None) -> ImportResult:
     fields = set(mapping.values())
     rows: list[RowResult] = []
     total = len(dataset)
@@ -68,7 +68,7 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
         progress(total, total)
     result = ImportResult(list(dataset.headers), rows, unknown, {})
     try:
-        result.new_names = write_rows(rows, fields, school_id)
+        result.new_names = write_rows(rows, fields, school_id, order=order)
         if not dry_run:
             totals = result.totals
             audit.record("students imported", actor=actor, school_id=school_id, details={

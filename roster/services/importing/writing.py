@@ -37,19 +37,21 @@ NEW_STUDENT = {"phone_normalized": "", **{name: fields.STUDENT[name].empty for n
 WRITE_CHUNK = 5000  # rows per round of statements: memory stays flat however long the file is
 
 
-def write_rows(rows: list[RowResult], in_file: set[str], school_id: int) -> dict[str, list[str]]:
-    """Write the new and changed rows in bulk: a few statements per 5,000 rows, never one per row."""
+def write_rows(rows: list[RowResult], in_file: set[str], school_id: int, *, order=None) -> dict[str, list[str]]:
+    """Write the new and changed rows in bulk: a few statements per 5,000 rows, never one per row. `order`: the
+    new students' order of arrival (movements.OrderGiven), made now where new."""
     written = [row for row in rows if row.status in ("new", "update")]
     link_ids, new_names = _ensure_names(written, in_file, school_id)
     now = utcnow()
+    the_order = movements.order_for(school_id, order) if any(row.status == "new" for row in written) else None
     for chunk in chunks(written, WRITE_CHUNK):
-        _insert_new([row for row in chunk if row.status == "new"], school_id, now)
+        _insert_new([row for row in chunk if row.status == "new"], school_id, now, the_order)
         _update_changed([row for row in chunk if row.status == "update"], school_id, now)
         _write_links_and_guardians(chunk, link_ids)
     return new_names
 
 
-def _insert_new(new: list[RowResult], school_id: int, now) -> None:
+def _insert_new(new: list[RowResult], school_id: int, now, order=None) -> None:
     if not new:
         return
     records = []
@@ -65,9 +67,9 @@ def _insert_new(new: list[RowResult], school_id: int, now) -> None:
     _insert_plain(student_name_part, ("student_id", "school_id", "part"), [
         (sid, school_id, part) for record, sid in zip(records, ids, strict=True)
         for part in name_parts(record["search_key"])])
-    # Each new student arrived today (an order for the whole job comes with the movement issue's next slice).
+    # Each new student arrived today, by the job's order where it names one.
     _insert_plain(Movement.__table__, movements.MOVEMENT_COLUMNS,
-                  movements.rows(school_id, ids, MovementKind.ARRIVED, now.date(), None, None))
+                  movements.rows(school_id, ids, MovementKind.ARRIVED, now.date(), order, None))
 
 
 def _insert_returning_ids(records: list[dict]) -> list[int]:
