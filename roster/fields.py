@@ -170,7 +170,7 @@ STUDENT: dict[str, Field] = _catalog(
                    ("transferred", N_("Transferred out")))),
     Field("source", N_("Source"), KEPT, listed=True, filter=(EQUALS, 10), sort=True, details=True,
           choices=(("manual", N_("Manual")), ("import", N_("Import")), ("invite", N_("Invite")),
-                   ("sign-up", N_("Sign-up")))),
+                   ("sign-up", N_("Sign-up")), ("transfer", N_("Transfer")))),
     Field("created_at", N_("Created"), KEPT, listed=True, sort=True, details=True),
 )
 

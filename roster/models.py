@@ -425,6 +425,31 @@ class Movement(db.Model):
     order: Mapped[Order | None] = relationship()
 
 
+class Transfer(db.Model):
+    """A child's transfer between two schools of the platform: asked by one school, accepted or declined by the
+    other (or withdrawn by its asker). A child has one open transfer at most."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (Index("ix_transfer_to_school_id_state", "to_school_id", "state"),
+                      Index("ix_transfer_from_school_id_state", "from_school_id", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id", ondelete="SET NULL"), index=True)
+    from_school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    to_school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    asked_by_school_id: Mapped[int] = mapped_column(Integer)  # the sending or the receiving school
+    asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open, accepted, declined, withdrawn
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    new_student_id: Mapped[int | None] = mapped_column(ForeignKey("student.id", ondelete="SET NULL"))
+
+    student: Mapped[Student | None] = relationship(foreign_keys=[student_id])
+    from_school: Mapped[School] = relationship(foreign_keys=[from_school_id])
+    to_school: Mapped[School] = relationship(foreign_keys=[to_school_id])
+
+
 class Invitation(db.Model):
     """An emailed invitation to sign up as a student of one school; only a digest of its token is kept."""
 

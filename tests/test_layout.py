@@ -12,7 +12,8 @@ from roster.models import Student
 
 pytestmark = pytest.mark.markup
 
-MENU = ["Students", "Invitations", "Imports", "Movement book", "Orders", "Sections", "Staff", "Mail log", "Audit log"]
+MENU = ["Students", "Invitations", "Imports", "Movement book", "Orders", "Transfers", "Sections", "Staff", "Mail log",
+        "Audit log"]
 ROLES = {"admin_a": permissions.ADMIN, "teacher_a": permissions.TEACHER, "platform": permissions.PLATFORM}
 
 

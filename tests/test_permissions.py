@@ -97,6 +97,11 @@ CASES = {
     "return": ("POST", "/admin/students/return", {"id": "{in_section}", "date": "{today}"},
                [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),  # studying: refused with a message, nothing changed
     "orders": ("GET", "/admin/orders/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
+    "transfers": ("GET", "/admin/transfers/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
+    "transfer form": ("GET", "/admin/students/transfer?id={in_section}", None,
+                      [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "transfer": ("POST", "/admin/students/transfer", {"id": "{in_section}", "to_school": "{school_b}"},
+                 [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
     "movement book": ("GET", "/admin/movement-book/?period=year", None, [SIGN_IN, DENIED, OK, OK, OK, OK]),
     "movement book export": ("GET", "/admin/movement-book/export?format=csv&period=year", None,
                              [SIGN_IN, DENIED, OK_CHANGED, OK_CHANGED, OK_CHANGED, OK_CHANGED]),  # audited

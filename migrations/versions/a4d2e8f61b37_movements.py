@@ -55,6 +55,29 @@ def upgrade():
     with op.batch_alter_table('student') as batch_op:
         batch_op.add_column(sa.Column('status', sa.String(length=20), server_default='studying', nullable=False))
         batch_op.create_index('ix_student_school_id_status', ['school_id', 'status'], unique=False)
+    op.create_table('transfer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=True),
+    sa.Column('from_school_id', sa.Integer(), nullable=False),
+    sa.Column('to_school_id', sa.Integer(), nullable=False),
+    sa.Column('asked_by_school_id', sa.Integer(), nullable=False),
+    sa.Column('asked_by_id', sa.Integer(), nullable=True),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('new_student_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['asked_by_id'], ['user_account.id'], name=op.f('fk_transfer_asked_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['from_school_id'], ['school.id'], name=op.f('fk_transfer_from_school_id_school'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['new_student_id'], ['student.id'], name=op.f('fk_transfer_new_student_id_student'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_transfer_student_id_student'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['to_school_id'], ['school.id'], name=op.f('fk_transfer_to_school_id_school'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transfer'))
+    )
+    with op.batch_alter_table('transfer') as batch_op:
+        batch_op.create_index('ix_transfer_to_school_id_state', ['to_school_id', 'state'], unique=False)
+        batch_op.create_index('ix_transfer_from_school_id_state', ['from_school_id', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transfer_student_id'), ['student_id'], unique=False)
     with op.batch_alter_table('import_job') as batch_op:
         batch_op.add_column(sa.Column('order_number', sa.String(length=50), server_default='', nullable=False))
         batch_op.add_column(sa.Column('order_date', sa.Date(), nullable=True))
@@ -65,6 +88,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('transfer')
     with op.batch_alter_table('import_job') as batch_op:
         batch_op.drop_column('order_date')
         batch_op.drop_column('order_number')

@@ -121,3 +121,8 @@ class ReturnForm(OrderFields, FlaskForm):
 class MoveForm(OrderFields, FlaskForm):
     section = SelectField(_l("Section"), validators=[DataRequired()], coerce=str)
     date = DateField(_l("Date of the move"), validators=[DataRequired()], default=_today)
+
+
+class TransferForm(FlaskForm):
+    to_school = SelectField(_l("Receiving school"), validators=[DataRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)], filters=[_strip])

@@ -143,3 +143,16 @@ def staff_role_given(school, user, role: str) -> None:
         language=i18n.for_recipient(user, school), school_id=school.id, school=school, user=user, role=role,
         sign_in_url=public_url("/login"),
     )
+
+
+def transfer_asked(school, transfer, student, admins) -> None:
+    """The other school's admins: a transfer waits for them on the Transfers page."""
+    sending = transfer.from_school_id == transfer.asked_by_school_id
+    for admin in admins:
+        language = i18n.for_recipient(admin, school)
+        mail.queue(
+            "transfer asked", admin.email, _l("A transfer waits for %(school)s on Roster", school=school.name),
+            "transfer_asked", language=language, school_id=school.id, school=school, user=admin,
+            name=student.full_name, other=(transfer.from_school if sending else transfer.to_school).name,
+            sending=sending, note=transfer.note, transfers_url=public_url("/admin/transfers/"),
+        )

@@ -46,6 +46,7 @@ class Book:
     arrived: list[int] = field(default_factory=list)
     returned: list[int] = field(default_factory=list)
     left: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # by reason
+    arrived_by: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # by where from
     at_end: list[int] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)  # every child on the list at some day of the period
     months: list[tuple[date, int, int]] = field(default_factory=list)  # (month, arrivals and returns, leavings)
@@ -67,6 +68,8 @@ class Book:
         """The ids behind one number of the book (as many as the number)."""
         if figure == "left":
             return list(self.left.get(reason, [])) if reason else [i for ids in self.left.values() for i in ids]
+        if figure == "arrived" and reason is not None:
+            return list(self.arrived_by.get(reason, []))
         return list({"at_start": self.at_start, "arrived": self.arrived, "returned": self.returned,
                      "at_end": self.at_end}[figure])
 
@@ -145,7 +148,11 @@ def compute(school_id: int, start: date, end: date, *, actor, section_id: int | 
                 monthly[month][1] += 1
                 present = False
             else:
-                (book.returned if kind == MovementKind.RETURNED.value else book.arrived).append(student_id)
+                if kind == MovementKind.RETURNED.value:
+                    book.returned.append(student_id)
+                else:
+                    book.arrived.append(student_id)
+                    book.arrived_by[reason or ""].append(student_id)
                 entry.arrived.append((day, number))
                 monthly[month][0] += 1
                 present = ever = True

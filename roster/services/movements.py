@@ -38,8 +38,15 @@ NOT_STUDYING = {
 }
 
 
+# Reasons Roster writes itself: a transfer between the platform's schools (its leaving, its arrival).
+TRANSFERRED, FROM_PLATFORM = "transferred", "from a school of the platform"
+OWN_REASONS = {TRANSFERRED: N_("transferred to a school of the platform"),
+               FROM_PLATFORM: N_("from a school of the platform")}
+
+
 def reason_label(code: str) -> str:
-    return _(REASONS[code]) if code in REASONS else code
+    text = REASONS.get(code) or OWN_REASONS.get(code)
+    return _(text) if text else code
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,12 @@ def _record(school_id: int, student_ids: list[int], kind: MovementKind, on: date
     if student_ids:
         db.session.execute(insert(Movement), [dict(zip(MOVEMENT_COLUMNS, row, strict=True)) for row in rows(
             school_id, student_ids, kind, on, order, actor, reason=reason, note=note, moves=moves)])
+
+
+def record(school_id: int, student_ids: list[int], kind: MovementKind, on: date, actor, *, reason: str = "",
+           note: str = "") -> None:
+    """Movements another service makes (a transfer's two ends), in its transaction."""
+    _record(school_id, student_ids, kind, on, None, actor, reason=reason, note=note)
 
 
 def moved(school_id: int, changes: dict[int, tuple[list[str], list[str]]], *, on: date | None = None,

@@ -9,11 +9,11 @@ from flask_babel import ngettext
 
 from roster import form_errors
 from roster.admin import context
-from roster.admin.forms import LeaveForm, MoveForm, ReturnForm
+from roster.admin.forms import LeaveForm, MoveForm, ReturnForm, TransferForm
 from roster.errors import ValidationFailed
 from roster.extensions import db
 from roster.models import Section
-from roster.services import movements
+from roster.services import movements, transfers
 from roster.urls import record_id, record_ids
 
 
@@ -106,3 +106,22 @@ class StudentMovements:
                           "warning")
                 return redirect(url_for(".index_view"))
         return self.render("admin/roster/move.html", form=form, chosen=chosen)
+
+    @expose("/transfer", methods=("GET", "POST"))
+    def transfer_view(self):
+        """Transfer to another school of the platform: that school's admins accept or decline."""
+        if not context.allowed("students.edit"):
+            abort(403)
+        student = self._require_record(request.values.get("id"))
+        form = TransferForm()
+        form.to_school.choices = [("", "—")] + [(str(s.id), s.name) for s in transfers.schools_to(context.school_id())]
+        if form.validate_on_submit():
+            try:
+                transfers.send(student.id, context.school_id(), record_id(form.to_school.data),
+                               note=form.note.data or "", actor=context.actor())
+            except ValidationFailed as exc:
+                form_errors.attach(form, exc)
+            else:
+                flash(_("Asked: the receiving school's admins decide on the transfer (they were mailed)."), "success")
+                return redirect(url_for(".details_view", id=student.id))
+        return self.render("admin/roster/transfer.html", form=form, student=student)
