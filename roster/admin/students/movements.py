@@ -17,7 +17,26 @@ from roster.services import movements, transfers
 from roster.urls import record_id, record_ids
 
 
+def _order_given(form) -> movements.OrderGiven:
+    return movements.OrderGiven(form.order_number.data or "", form.order_date.data)
+
+
+def _skipped(skipped) -> None:
+    if skipped:
+        flash(_("Skipped: %(names)s", names="; ".join(f"{name} ({why})" for name, why in skipped)), "warning")
+
+
 class StudentMovements:
+    def _chosen(self):
+        """The students a Leave or Move form is for (its ids, each one of the school's), once a school admin's."""
+        if not context.allowed("students.edit"):
+            abort(403)
+        ids = dict.fromkeys(request.form.getlist("id") if request.method == "POST" else request.args.getlist("id"))
+        chosen = [self._require_record(i) for i in list(ids)[:1000]]
+        if not chosen:
+            abort(404)
+        return chosen
+
     @action("leave", _l("Leave"))
     def action_leave(self, ids):
         """With selected → Leave: the Leave form for those students."""
@@ -26,19 +45,14 @@ class StudentMovements:
     @expose("/leave", methods=("GET", "POST"))
     def leave_view(self):
         """The students leave: a date (today unless changed), a reason, an order, a note."""
-        if not context.allowed("students.edit"):
-            abort(403)
-        ids = dict.fromkeys(request.form.getlist("id") if request.method == "POST" else request.args.getlist("id"))
-        chosen = [self._require_record(i) for i in list(ids)[:1000]]
-        if not chosen:
-            abort(404)
+        chosen = self._chosen()
         form = LeaveForm()
         form.reason.choices = [("", "—")] + [(code, _(text)) for code, text in movements.REASONS.items()]
         if form.validate_on_submit():
             try:
                 left, skipped = movements.leave(
                     [s.id for s in chosen], context.school_id(), on=form.date.data, reason=form.reason.data,
-                    order=movements.OrderGiven(form.order_number.data or "", form.order_date.data),
+                    order=_order_given(form),
                     note=form.note.data or "", actor=context.actor())
             except ValidationFailed as exc:
                 form_errors.attach(form, exc)
@@ -47,9 +61,7 @@ class StudentMovements:
                     flash(ngettext("%(num)s student left the school; find them with the Status filter (Left).",
                                    "%(num)s students left the school; find them with the Status filter (Left).",
                                    len(left)), "success")
-                if skipped:
-                    flash(_("Skipped: %(names)s", names="; ".join(f"{name} ({why})" for name, why in skipped)),
-                          "warning")
+                _skipped(skipped)
                 return redirect(url_for(".index_view"))
         return self.render("admin/roster/leave.html", form=form, chosen=chosen)
 
@@ -63,7 +75,7 @@ class StudentMovements:
         if form.validate_on_submit():
             try:
                 movements.return_(student.id, context.school_id(), on=form.date.data,
-                                  order=movements.OrderGiven(form.order_number.data or "", form.order_date.data),
+                                  order=_order_given(form),
                                   actor=context.actor())
             except ValidationFailed as exc:
                 form_errors.attach(form, exc)
@@ -80,12 +92,7 @@ class StudentMovements:
     @expose("/move", methods=("GET", "POST"))
     def move_view(self):
         """The students move to one section (their class): a date and an order; each move is a movement."""
-        if not context.allowed("students.edit"):
-            abort(403)
-        ids = dict.fromkeys(request.form.getlist("id") if request.method == "POST" else request.args.getlist("id"))
-        chosen = [self._require_record(i) for i in list(ids)[:1000]]
-        if not chosen:
-            abort(404)
+        chosen = self._chosen()
         form = MoveForm()
         form.section.choices = [("", "—")] + [(str(i), n) for i, n in db.session.execute(
             db.select(Section.id, Section.name).where(Section.school_id == context.school_id())
@@ -94,16 +101,14 @@ class StudentMovements:
             try:
                 done, skipped = movements.move_to_section(
                     [s.id for s in chosen], context.school_id(), record_id(form.section.data), on=form.date.data,
-                    order=movements.OrderGiven(form.order_number.data or "", form.order_date.data),
+                    order=_order_given(form),
                     actor=context.actor())
             except ValidationFailed as exc:
                 form_errors.attach(form, exc)
             else:
                 if done:
                     flash(ngettext("%(num)s student moved.", "%(num)s students moved.", len(done)), "success")
-                if skipped:
-                    flash(_("Skipped: %(names)s", names="; ".join(f"{name} ({why})" for name, why in skipped)),
-                          "warning")
+                _skipped(skipped)
                 return redirect(url_for(".index_view"))
         return self.render("admin/roster/move.html", form=form, chosen=chosen)
 
