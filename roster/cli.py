@@ -24,7 +24,7 @@ def roster_cli():
 @click.option("--students", default=300, show_default=True, help="Students per school.")
 def demo_command(students):
     """Load the demo platform (once), and print how to sign in."""
-    created = demo.load(students)
+    created = demo.load(students, history=True)
     click.echo(_("Demo data loaded.") if created else _("Demo data is already there; nothing changed."))
     click.echo("")
     click.echo(_("Sign in at %(url)s with password: %(password)s", url="http://127.0.0.1:5000/login",

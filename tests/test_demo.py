@@ -28,7 +28,10 @@ def test_demo_loads_once_and_prints_the_sign_ins(app, runner):
 def test_demo_school_admin_can_sign_in_and_see_the_list(app, runner, web):
     runner.invoke(args=["roster", "demo", "--students", "30"])
     web.sign_in("admin@gv.roster.example", demo.DEMO_PASSWORD)
-    assert 'id="student-count">(30)' in web.get("/admin/students/").get_data(as_text=True)
+    # Four of the 30 left this school year (the demo's history, for the movement book): 26 are on today's list.
+    assert 'id="student-count">(26)' in web.get("/admin/students/").get_data(as_text=True)
+    book = web.get("/admin/movement-book/?period=year").get_data(as_text=True)
+    assert 'id="figure-left" href="' in book and '">4</a>' in book.split('id="figure-left"', 1)[1][:300]
     web2 = type(web)(app)
     web2.sign_in("teacher1@gv.roster.example", demo.DEMO_PASSWORD)
     assert 'id="student-count">(10)' in web2.get("/admin/students/").get_data(as_text=True)  # sections 1A and 1B of six

@@ -1,12 +1,15 @@
 """Demo data: a platform of two schools that shows every flow at once."""
 
 import random
+from datetime import date, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from roster.extensions import db
 from roster.models import (
     AccountStatus,
+    Movement,
+    Order,
     Program,
     School,
     Section,
@@ -87,8 +90,9 @@ def _students(school_id: int, short: str, count: int, rng: random.Random) -> lis
     return rows
 
 
-def load(students_per_school: int = 300) -> bool:
-    """Create the demo platform once; return False (and change nothing) when it is already there."""
+def load(students_per_school: int = 300, *, history: bool = False) -> bool:
+    """Create the demo platform once; return False (and change nothing) when it is already there. With history,
+    this school year's arrivals and a few leavings, for the movement book to show (`flask roster demo`)."""
     if db.session.scalar(select(School.id).where(School.slug == SCHOOLS[0][1])) is not None:
         return False
     rng = random.Random(2026)
@@ -129,5 +133,29 @@ def load(students_per_school: int = 300) -> bool:
         for table, rows in links.items():
             if rows:
                 db.session.execute(insert(table), rows)
+        if history:
+            _history(school.id, ids, rng)
     db.session.commit()
     return True
+
+
+def _history(school_id: int, ids: list[int], rng: random.Random) -> None:
+    """This school year's way for the movement book to count: a tenth of the students arrived on days of the
+    year so far, four left (each with a reason, by one order)."""
+    today = date.today()
+    year_start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+    days = max(1, (today - year_start).days)
+    on = lambda: year_start + timedelta(days=rng.randrange(days))  # noqa: E731
+    order = Order(school_id=school_id, number="12-у", year=today.year, date=today)
+    db.session.add(order)
+    db.session.flush()
+    rows = [{"school_id": school_id, "student_id": sid, "kind": "arrived", "date": on(), "reason": "", "note": "",
+             "order_id": None} for sid in ids[: len(ids) // 10]]
+    leavers = zip(ids[-4:], ("moved in the country", "moved abroad", "health", "other"), strict=True)
+    for student_id, reason in leavers:
+        when = on()
+        rows.append({"school_id": school_id, "student_id": student_id, "kind": "left", "date": when,
+                     "reason": reason, "note": "", "order_id": order.id})
+        db.session.execute(update(Student).where(Student.id == student_id).values(
+            status="left", dropout_date=when, dropout_reason=reason))
+    db.session.execute(insert(Movement), rows)
