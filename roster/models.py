@@ -248,6 +248,14 @@ class Section(_Named, db.Model):
     teachers: Mapped[list[User]] = relationship(secondary=section_teacher)
 
 
+class LeaveReason(_Named, db.Model):
+    """A school's own reason for a leaving, beside Roster's (roster.services.movements.REASONS)."""
+
+    __tablename__ = "leave_reason"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+
+
 def _link_table(name: str, other: str) -> Table:
     # The reverse index (other_id, student_id) serves "students with tag X" filters.
     return Table(

@@ -260,3 +260,21 @@ def test_an_import_takes_one_order_of_arrival_for_the_whole_file(app, agent, wor
         assert (order.number, order.date) == ("77-к", dt.date.today())
     for student_id in new:
         assert movements_of(app, student_id) == [("arrived", dt.date.today(), "", "77-к")]
+
+
+def test_a_school_adds_its_own_leave_reason_and_a_leaving_gives_it(app, agent, world):
+    admin = agent("admin_a")
+    leave = admin.get(f"/admin/students/leave?id={world.in_section.id}")
+    reasons = admin.get(leave.html.select_one("#edit-reasons")["href"])
+    form_page = admin.get("/admin/leave-reasons/new/")
+    admin.submit(form_page, field="name", name="  family   reasons ", expect=(302,))
+    refused = admin.submit(admin.get("/admin/leave-reasons/new/"), field="name", name="Family Reasons")
+    assert "The list already has this reason." in refused.text
+    assert "family reasons" in admin.get("/admin/leave-reasons/").text and reasons.status_int == 200
+    leave = admin.get(f"/admin/students/leave?id={world.in_section.id}")
+    options = [o[0] for o in find_form(leave, id="leave-form")["reason"].options]
+    assert "family reasons" in options and "moved abroad" in options
+    admin.submit(leave, id="leave-form", reason="family reasons", expect=(302,))
+    assert movements_of(app, world.in_section.id)[-1][2] == "family reasons"
+    assert agent("admin_b").get("/admin/leave-reasons/").text.count("family reasons") == 0  # Alpha's own
+    assert agent("teacher_a").get("/admin/leave-reasons/").status_int == 403

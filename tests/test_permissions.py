@@ -97,6 +97,9 @@ CASES = {
     "return": ("POST", "/admin/students/return", {"id": "{in_section}", "date": "{today}"},
                [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),  # studying: refused with a message, nothing changed
     "orders": ("GET", "/admin/orders/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
+    "leave reasons": ("GET", "/admin/leave-reasons/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
+    "add leave reason": ("POST", "/admin/leave-reasons/new/", {"name": "Family reasons"},
+                         [SIGN_IN, DENIED, DENIED, CHANGED, CHANGED, CHANGED]),
     "transfers": ("GET", "/admin/transfers/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "transfer form": ("GET", "/admin/students/transfer?id={in_section}", None,
                       [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),

@@ -55,6 +55,14 @@ def upgrade():
     with op.batch_alter_table('student') as batch_op:
         batch_op.add_column(sa.Column('status', sa.String(length=20), server_default='studying', nullable=False))
         batch_op.create_index('ix_student_school_id_status', ['school_id', 'status'], unique=False)
+    op.create_table('leave_reason',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_leave_reason_school_id_school'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_leave_reason')),
+    sa.UniqueConstraint('school_id', 'name', name=op.f('uq_leave_reason_school_id_name'))
+    )
     op.create_table('transfer',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=True),
@@ -89,6 +97,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('transfer')
+    op.drop_table('leave_reason')
     with op.batch_alter_table('import_job') as batch_op:
         batch_op.drop_column('order_date')
         batch_op.drop_column('order_number')

@@ -9,6 +9,7 @@ from roster.admin.base import HomeView
 from roster.admin.imports import ImportView
 from roster.admin.invitations import InvitationView
 from roster.admin.invite import InviteView
+from roster.admin.leave_reasons import LeaveReasonView
 from roster.admin.mail_log import MailLogView
 from roster.admin.movement_book import MovementBookView
 from roster.admin.orders import OrderView
@@ -34,6 +35,7 @@ def init_admin(app) -> Admin:
     admin.add_view(InvitationView(name=_l("Invitations"), endpoint="invitations"))
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/admin/imports"))
     admin.add_view(MovementBookView(name=_l("Movement book"), endpoint="movement_book", url="/admin/movement-book"))
+    admin.add_view(LeaveReasonView(name=_l("Leave reasons"), endpoint="leave_reasons", url="/admin/leave-reasons"))
     admin.add_view(OrderView(name=_l("Orders"), endpoint="orders", url="/admin/orders"))
     admin.add_view(TransferView(name=_l("Transfers"), endpoint="transfers", url="/admin/transfers"))
     admin.add_view(SectionView(name=_l("Sections"), endpoint="sections"))

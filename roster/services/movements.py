@@ -17,7 +17,7 @@ from roster import permissions
 from roster.errors import NotFound, ValidationFailed, too_long
 from roster.extensions import db
 from roster.i18n import N_
-from roster.models import Movement, MovementKind, Order, Section, Status, Student, UserSession, utcnow
+from roster.models import LeaveReason, Movement, MovementKind, Order, Section, Status, Student, UserSession, utcnow
 from roster.services import accounts, audit, refusals_roll_back
 
 # The reasons a school gives for a leaving, as codes with their words (translated where shown).
@@ -42,6 +42,50 @@ NOT_STUDYING = {
 TRANSFERRED, FROM_PLATFORM = "transferred", "from a school of the platform"
 OWN_REASONS = {TRANSFERRED: N_("transferred to a school of the platform"),
                FROM_PLATFORM: N_("from a school of the platform")}
+
+
+def reasons(school_id: int) -> list[tuple[str, str]]:
+    """The reasons a leaving may give in this school: Roster's (translated) and the school's own."""
+    own = db.session.scalars(select(LeaveReason.name).where(LeaveReason.school_id == school_id)
+                             .order_by(LeaveReason.name))
+    return [(code, _(text)) for code, text in REASONS.items()] + [(name, name) for name in own]
+
+
+@refusals_roll_back
+def save_reason(school_id: int, reason_id: int | None, name: str, *, actor) -> int:
+    """Add or rename one of the school's own reasons; its name is what the leavings it is given keep."""
+    permissions.require(actor, school_id, "students.edit")
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed({"name": [_("Enter the reason.")]})
+    if len(name) > 120:
+        raise ValidationFailed({"name": [too_long(120)]})
+    taken = db.session.scalar(select(LeaveReason.id).where(LeaveReason.school_id == school_id,
+                                                           func.lower(LeaveReason.name) == name.lower()))
+    if (taken and taken != reason_id) or name in REASONS or name.lower() in {_(t).lower() for t in REASONS.values()}:
+        raise ValidationFailed({"name": [_("The list already has this reason.")]})
+    reason = LeaveReason(school_id=school_id) if reason_id is None else db.session.scalar(
+        select(LeaveReason).where(LeaveReason.id == reason_id, LeaveReason.school_id == school_id))
+    if reason is None:
+        raise NotFound(_("No such reason in this school."))
+    reason.name = name
+    db.session.add(reason)
+    db.session.flush()
+    audit.record("leave reason saved", actor=actor, school_id=school_id, details={"name": name})
+    db.session.commit()
+    return reason.id
+
+
+def delete_reason(school_id: int, reason_id: int, *, actor) -> None:
+    """Take one of the school's own reasons off the list; the leavings that gave it keep it."""
+    permissions.require(actor, school_id, "students.edit")
+    reason = db.session.scalar(select(LeaveReason).where(LeaveReason.id == reason_id,
+                                                         LeaveReason.school_id == school_id))
+    if reason is None:
+        raise NotFound(_("No such reason in this school."))
+    audit.record("leave reason deleted", actor=actor, school_id=school_id, details={"name": reason.name})
+    db.session.delete(reason)
+    db.session.commit()
 
 
 def reason_label(code: str) -> str:
@@ -113,7 +157,7 @@ def leave(student_ids, school_id: int, *, on, reason: str, order: OrderGiven | N
     errors: dict[str, list[str]] = {}
     _check_date(on, errors)
     reason = (reason or "").strip()
-    if reason not in REASONS:
+    if reason not in dict(reasons(school_id)):
         errors["reason"] = [_("Choose a reason from the list.")]
     note = (note or "").strip()
     if len(note) > 2000:

@@ -47,7 +47,7 @@ class StudentMovements:
         """The students leave: a date (today unless changed), a reason, an order, a note."""
         chosen = self._chosen()
         form = LeaveForm()
-        form.reason.choices = [("", "—")] + [(code, _(text)) for code, text in movements.REASONS.items()]
+        form.reason.choices = [("", "—")] + movements.reasons(context.school_id())
         if form.validate_on_submit():
             try:
                 left, skipped = movements.leave(
