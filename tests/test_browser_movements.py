@@ -1,6 +1,8 @@
 """Leave and Return in a real browser: from the row's menu, gone from today's list, found under Left, the
 student's sign-in refused with the reason, then Return from their page."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -47,3 +49,34 @@ def test_leave_from_the_row_menu_then_sign_in_refused_then_return(page, mail_sit
     pupil.click("button[type=submit]")
     expect(pupil.locator("body")).to_contain_text("Alpha School")
     expect(pupil.locator("#password")).to_have_count(0)
+
+
+def test_a_transfer_asked_by_school_a_accepted_from_the_mail_by_school_b(page, mail_site, world, outbox):
+    app, base = mail_site
+    sign_in(page, base, "admin@alpha.example", PASSWORD)
+    page.goto(f"{base}/admin/students/details/?id={world.in_section.id}")
+    page.click("#transfer-link")
+    page.select_option("#to_school", label="Beta School")
+    page.fill("#note", "the family moved")
+    page.click("#submit-transfer")
+    expect(page.locator(".alert-success")).to_contain_text("the receiving school's admins decide")
+
+    [mail] = outbox.wait_for(1)
+    assert mail["To"] == "admin@beta.example"
+    link = re.search(r"(http://\S+/admin/transfers/)", mail.get_body(("plain",)).get_content()).group(1)
+    admin_b = page.context.browser.new_context().new_page()
+    admin_b.goto(link)  # signed out: the sign-in page first, then the Transfers page
+    admin_b.fill("#login", "admin@beta.example")
+    admin_b.fill("#password", PASSWORD)
+    admin_b.click("button[type=submit]")
+    row = admin_b.locator("#transfers-table tr.transfer-open")
+    expect(row).to_contain_text("Inside Ivan")
+    expect(row).to_contain_text("the family moved")
+    row.locator(".accept-button").click()
+    expect(admin_b.locator(".alert-success")).to_contain_text("The transfer is accepted")
+
+    pupil = page.context.browser.new_context().new_page()
+    sign_in(pupil, base, world.student_user.email, PASSWORD)
+    expect(pupil.locator("body")).to_contain_text("Beta School")
+    page.goto(f"{base}/admin/students/details/?id={world.in_section.id}")
+    expect(page.locator("td", has_text="Transferred out")).to_have_count(1)
