@@ -100,15 +100,19 @@ class Agent:
         assert response.status_int == 302
         return response
 
-    def bulk_action(self, page, name, ids, *, expect=(200, 302)):
+    def bulk_action(self, page, name, ids, *, expect=(200, 302), matching=False):
         """Run a list's bulk action the way its JavaScript does: the action form the page rendered, the action
-        named in its With selected menu, the rows ticked among the checkboxes the page shows."""
+        named in its With selected menu, the rows ticked among the checkboxes the page shows; with matching,
+        after "Select all N matching" (the page offers it), which puts the page's filters in the form."""
         assert f'data-model-action="{name}"' in page.text, f"the page offers no action {name!r}"
         offered = set(re.findall(r'name="rowid" class="action-checkbox" value="([^"]+)"', page.text))
         missing = {str(i) for i in ids} - offered
         assert not missing, f"the page shows no rows {missing}"
         form = page.forms["action_form"]
-        fields = [(k, v) for k, v in form.submit_fields() if k not in ("action", "rowid")]
+        fields = [(k, v) for k, v in form.submit_fields() if k not in ("action", "rowid", "matching")]
+        if matching:
+            assert page.html.select_one("[data-select-matching]"), "the page offers no Select all matching"
+            fields.append(("matching", page.request.query_string or "all=1"))
         fields += [("action", name)] + [("rowid", str(i)) for i in ids]
         response = self.web.post(form.action or page.request.path, params=fields, expect_errors=True)
         assert response.status_int in expect, f"{response.status}: {response.text[:2000]}"

@@ -80,3 +80,34 @@ def test_a_transfer_asked_by_school_a_accepted_from_the_mail_by_school_b(page, m
     expect(pupil.locator("body")).to_contain_text("Beta School")
     page.goto(f"{base}/admin/students/details/?id={world.in_section.id}")
     expect(page.locator("td", has_text="Transferred out")).to_have_count(1)
+
+
+def test_move_every_student_a_filter_matches_from_its_second_page(page, mail_site, world):
+    from roster.extensions import db
+    from roster.models import User
+    from roster.services import students
+
+    app, base = mail_site
+    with app.app_context():
+        admin = db.session.get(User, world.admin_a.id)
+        for n in range(25):
+            students.create(world.school_a.id, {"last_name": f"Many{n:02}", "first_name": "M",
+                                                "section_ids": [world.section_a2.id]}, actor=admin)
+    sign_in(page, base, "admin@alpha.example", PASSWORD)
+    row = add_filter(page, "Sections")
+    row.locator(".select2-container-multi input.select2-input").click()
+    page.keyboard.type("2A")
+    page.locator(".select2-drop-active .select2-result-label", has_text=re.compile("^2A$")).first.click()
+    page.click("button:has-text('Apply')")
+    expect(page.locator("#student-count")).to_contain_text("26")
+    page.goto(page.url + "&page=1")  # the second page: 6 of the 26
+    expect(page.locator("input.action-checkbox")).to_have_count(6)
+    page.check("input.action-rowtoggle")
+    page.click("#select-matching-button")
+    expect(page.locator("#matching-selected")).to_be_visible()
+    page.click("text=With selected")
+    page.click("a[data-model-action=move]")
+    expect(page.locator("h1.h5")).to_contain_text("26 students move to another section")
+    page.select_option("#section", label="1A")
+    page.click("#submit-move")
+    expect(page.locator(".alert-success")).to_contain_text("26 students moved.")

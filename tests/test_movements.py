@@ -3,11 +3,11 @@
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import Movement, Order, Student, User
+from roster.models import Movement, Order, Student, User, student_section
 from tests.agent import Agent, find_form
 from tests.factories import PASSWORD
 from tests.helpers import filter_arg
@@ -278,3 +278,31 @@ def test_a_school_adds_its_own_leave_reason_and_a_leaving_gives_it(app, agent, w
     assert movements_of(app, world.in_section.id)[-1][2] == "family reasons"
     assert agent("admin_b").get("/admin/leave-reasons/").text.count("family reasons") == 0  # Alpha's own
     assert agent("teacher_a").get("/admin/leave-reasons/").status_int == 403
+
+
+def test_leave_and_move_all_the_students_a_filter_matches_not_only_the_page(app, agent, world):
+    from roster.services import students as student_service
+
+    with app.app_context():
+        admin_user = db.session.get(User, world.admin_a.id)
+        for n in range(30):
+            student_service.create(world.school_a.id, {"last_name": f"Many{n:02}", "first_name": "M",
+                                                       "section_ids": [world.section_a2.id]}, actor=admin_user)
+    admin = agent("admin_a")
+    sections = filter_arg(admin.get("/admin/students/").text, "Sections")
+    page = admin.get(f"/admin/students/?{sections}={world.section_a2.id}")  # 31 match (Outside Olga too), 20 shown
+    assert "Select all 31 matching" in page.html.select_one("#select-matching").get_text()
+    first = int(page.html.select_one("input.action-checkbox")["value"])
+    form_page = admin.bulk_action(page, "move", [first], matching=True).follow()
+    assert "31 students move to another section" in form_page.text
+    assert form_page.html.select_one("#all-matching-note") and "and 11 more" in form_page.text
+    done = admin.submit(form_page, id="move-form", section=str(world.section_a1.id), expect=(302,)).follow()
+    assert "31 students moved." in done.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(student_section).where(
+            student_section.c.section_id == world.section_a2.id)) == 0
+    page = admin.get(f"/admin/students/?{sections}={world.section_a1.id}")
+    form_page = admin.bulk_action(page, "leave", [world.in_section.id], matching=True).follow()
+    admin.submit(form_page, id="leave-form", reason="other", expect=(302,))
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Student.id)).where(Student.status == "left")) == 32

@@ -12,6 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from roster import permissions
 from roster.errors import NotFound, ValidationFailed, too_long
@@ -142,10 +143,23 @@ def _check_date(on, errors: dict, field: str = "date") -> None:
         errors.setdefault(field, []).append(_("Enter a date after 1900."))
 
 
+CHUNK = 1000  # ids per IN (...): SQLite takes at most 32,766 parameters, and a bulk action may name 100,000
+
+
+def _chunks(ids):
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
 def _students(ids, school_id: int, actor, role) -> list[Student]:
-    return list(db.session.scalars(select(Student).where(
-        Student.id.in_([int(i) for i in ids]), *permissions.visible_students(school_id, actor, role))
-        .order_by(Student.id)))
+    """The students of these ids the actor may change in the school, with their sections (one query a chunk)."""
+    found = []
+    for chunk in _chunks(sorted({int(i) for i in ids})):
+        found += db.session.scalars(select(Student).where(
+            Student.id.in_(chunk), *permissions.visible_students(school_id, actor, role))
+            .options(selectinload(Student.sections)).order_by(Student.id))
+    return found
 
 
 @refusals_roll_back
@@ -183,7 +197,8 @@ def leave(student_ids, school_id: int, *, on, reason: str, order: OrderGiven | N
         left.append(student.id)
     _record(school_id, left, MovementKind.LEFT, on, the_order, actor, reason=reason, note=note)
     db.session.flush()
-    _end_sessions([s.user for s in students if s.id in left and s.user is not None])
+    leaving = set(left)
+    _end_sessions([s.user for s in students if s.id in leaving and s.user_id is not None])
     if left:
         audit.record("students left", actor=actor, school_id=school_id,
                      details={"count": len(left), "reason": reason, "order": the_order.number if the_order else ""})
@@ -219,8 +234,8 @@ def return_(student_id: int, school_id: int, *, on, order: OrderGiven | None = N
 def _end_sessions(users) -> None:
     """A student who may no longer sign in anywhere is signed out now, not at their session's end."""
     gone = [user.id for user in users if accounts.refusal(user)]
-    if gone:
-        db.session.execute(delete(UserSession).where(UserSession.user_id.in_(gone)))
+    for chunk in _chunks(gone):
+        db.session.execute(delete(UserSession).where(UserSession.user_id.in_(chunk)))
 
 
 def arrived(school_id: int, student_ids: list[int], *, on: date | None = None, order: Order | None = None,
@@ -228,7 +243,8 @@ def arrived(school_id: int, student_ids: list[int], *, on: date | None = None, o
     """Arrivals (Add, an import's new rows, an activated sign-up): one movement each, in the caller's
     transaction, in bulk. A child arrives once: one with a movement already (added by the school, then their
     sign-up activated) is not arriving again."""
-    known = set(db.session.scalars(select(Movement.student_id).where(Movement.student_id.in_(student_ids))))
+    known = {sid for chunk in _chunks(student_ids) for sid in db.session.scalars(
+        select(Movement.student_id).where(Movement.student_id.in_(chunk)))}
     _record(school_id, [i for i in student_ids if i not in known], MovementKind.ARRIVED, on or date.today(), order,
             actor)
 
@@ -328,8 +344,9 @@ def move_to_section(student_ids, school_id: int, section_id, *, on, order: Order
 
 def _last_dates(student_ids: list[int]) -> dict[int, date]:
     """Each student's latest movement date: nobody leaves before they came, nor returns before they left."""
-    return dict(db.session.execute(select(Movement.student_id, func.max(Movement.date))
-                                   .where(Movement.student_id.in_(student_ids)).group_by(Movement.student_id)).all())
+    return {sid: day for chunk in _chunks(student_ids) for sid, day in db.session.execute(
+        select(Movement.student_id, func.max(Movement.date)).where(Movement.student_id.in_(chunk))
+        .group_by(Movement.student_id))}
 
 
 def history(student_id: int) -> list[Movement]:

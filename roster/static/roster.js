@@ -11,7 +11,7 @@
   "use strict";
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-confirm], [data-model-action], [data-inline-add], [data-copy-from], " +
-                                  "[data-no-navigation], [data-print]");
+                                  "[data-no-navigation], [data-print], [data-select-matching]");
     if (!el) { return; }
     if (el.hasAttribute("data-confirm") && !window.confirm(el.getAttribute("data-confirm"))) {
       event.preventDefault();
@@ -34,9 +34,26 @@
     } else if (el.hasAttribute("data-print")) {
       event.preventDefault();
       window.print();
+    } else if (el.hasAttribute("data-select-matching")) {
+      // Every student the list's filters match: the action form carries the filters, not the ticked ids.
+      document.querySelector("#action_form input[name=matching]").value = window.location.search.slice(1) || "all=1";
+      el.classList.add("d-none");
+      document.getElementById("page-selected").classList.add("d-none");
+      document.getElementById("matching-selected").classList.remove("d-none");
     }
   }, true);
   document.addEventListener("change", function (event) {
+    if (event.target.classList && event.target.classList.contains("action-rowtoggle")) {
+      var offer = document.getElementById("select-matching");
+      var matching = document.querySelector("#action_form input[name=matching]");
+      if (offer) { offer.classList.toggle("d-none", !event.target.checked); }
+      if (matching && !event.target.checked) {
+        matching.value = "";
+        document.getElementById("select-matching-button").classList.remove("d-none");
+        document.getElementById("page-selected").classList.remove("d-none");
+        document.getElementById("matching-selected").classList.add("d-none");
+      }
+    }
     if (event.target.hasAttribute && event.target.hasAttribute("data-submit-on-change")) {
       event.target.form.submit();
     }

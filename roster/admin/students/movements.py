@@ -1,5 +1,7 @@
 """Leave and Return on the Students view (a mixin of StudentView): forms over roster.services.movements."""
 
+import urllib.parse
+
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
@@ -13,8 +15,10 @@ from roster.admin.forms import LeaveForm, MoveForm, ReturnForm, TransferForm
 from roster.errors import ValidationFailed
 from roster.extensions import db
 from roster.models import Section
-from roster.services import movements, transfers
+from roster.services import listing, movements, transfers
 from roster.urls import record_id, record_ids
+
+MATCHING_LIMIT = 100_000  # "all matching" at most: a school's whole list
 
 
 def _order_given(form) -> movements.OrderGiven:
@@ -28,19 +32,35 @@ def _skipped(skipped) -> None:
 
 class StudentMovements:
     def _chosen(self):
-        """The students a Leave or Move form is for (its ids, each one of the school's), once a school admin's."""
+        """The students a Leave or Move form is for, once a school admin's: the rows ticked (their ids, each one
+        of the school's), or every student the list's filters match ("Select all N matching": the filters ride
+        in the form's URL)."""
         if not context.allowed("students.edit"):
             abort(403)
-        ids = dict.fromkeys(request.form.getlist("id") if request.method == "POST" else request.args.getlist("id"))
-        chosen = [self._require_record(i) for i in list(ids)[:1000]]
+        if request.args.get("matching"):
+            filters = self.plain_filters(self._get_list_extra_args().filters)
+            found = listing.find(context.school_id(), filters, actor=context.actor())
+            chosen = list(db.session.scalars(listing.statement(found).limit(MATCHING_LIMIT)))
+        else:
+            ids = dict.fromkeys(request.form.getlist("id") if request.method == "POST"
+                                else request.args.getlist("id"))
+            chosen = [self._require_record(i) for i in list(ids)[:1000]]
         if not chosen:
             abort(404)
         return chosen
 
+    def _to_form(self, endpoint: str, ids):
+        """With selected → a bulk form: for the rows ticked, or for all the list's filters match."""
+        matching = request.form.get("matching")
+        if matching is not None and matching != "":
+            kept = [(k, v) for k, v in urllib.parse.parse_qsl(matching) if k.startswith("flt")]
+            return redirect(url_for(endpoint) + "?" + urllib.parse.urlencode([("matching", "1"), *kept]))
+        return redirect(url_for(endpoint, id=record_ids(ids)[0]))
+
     @action("leave", _l("Leave"))
     def action_leave(self, ids):
         """With selected → Leave: the Leave form for those students."""
-        return redirect(url_for(".leave_view", id=record_ids(ids)[0]))
+        return self._to_form(".leave_view", ids)
 
     @expose("/leave", methods=("GET", "POST"))
     def leave_view(self):
@@ -87,7 +107,7 @@ class StudentMovements:
     @action("move", _l("Move to section"))
     def action_move(self, ids):
         """With selected → Move to section: the Move form for those students."""
-        return redirect(url_for(".move_view", id=record_ids(ids)[0]))
+        return self._to_form(".move_view", ids)
 
     @expose("/move", methods=("GET", "POST"))
     def move_view(self):
