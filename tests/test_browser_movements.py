@@ -111,3 +111,28 @@ def test_move_every_student_a_filter_matches_from_its_second_page(page, mail_sit
     page.select_option("#section", label="1A")
     page.click("#submit-move")
     expect(page.locator(".alert-success")).to_contain_text("26 students moved.")
+
+
+def test_the_movement_book_of_a_scripted_quarter_in_russian(browser, mail_site, world):
+    """The third quarter of 2026 as tests/test_movement_book.py scripts it, read in a Russian browser: the figures
+    worked out by hand, the chart's table, and a figure's children."""
+    from tests.test_movement_book import script_quarter
+
+    app, base = mail_site
+    script_quarter(app, world)
+    page = browser.new_context(locale="ru-RU").new_page()
+    sign_in(page, base, "admin@alpha.example", PASSWORD)
+    page.click("#roster-menu >> text=Книга движения")
+    page.fill("#start", "2026-07-01")
+    page.fill("#end", "2026-09-30")
+    page.click("button:has-text('Показать')")
+    figures = page.locator("#book-figures")
+    expect(figures).to_contain_text("На начало")
+    for figure, number in (("at_start", "3"), ("arrived", "2"), ("returned", "1"), ("left", "2"), ("at_end", "4")):
+        expect(page.locator(f"#figure-{figure}")).to_have_text(number)
+    expect(page.locator("#book-months tbody tr")).to_have_count(3)
+    expect(page.locator("svg#book-chart rect.chart-came")).to_have_count(3)
+    page.click("#figure-left")
+    expect(page.locator("#figure-children li")).to_have_text(["Аманова A", "Гусева A"])
+    expect(page.locator("#book-figures")).to_contain_text("выехал за рубеж")
+

@@ -71,6 +71,10 @@ def test_random_histories_add_up_and_each_number_is_its_children(app, world, see
 
 @pytest.fixture
 def quarter(app, world):
+    script_quarter(app, world)
+
+
+def script_quarter(app, world):
     """The third quarter of 2026 worked out by hand: at the start A, B, E (3); arrived C, D (2); returned D (1);
     left A (moved abroad), D (expelled) (2); at the end B, C, D, E (4)."""
     with app.app_context():
