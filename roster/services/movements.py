@@ -20,6 +20,7 @@ from roster.extensions import db
 from roster.i18n import N_
 from roster.models import LeaveReason, Movement, MovementKind, Order, Section, Status, Student, UserSession, utcnow
 from roster.services import accounts, audit, refusals_roll_back
+from roster.sql import id_in
 
 # The reasons a school gives for a leaving, as codes with their words (translated where shown).
 REASONS = {
@@ -143,7 +144,10 @@ def _check_date(on, errors: dict, field: str = "date") -> None:
         errors.setdefault(field, []).append(_("Enter a date after 1900."))
 
 
-CHUNK = 1000  # ids per IN (...): SQLite takes at most 32,766 parameters, and a bulk action may name 100,000
+# Ids per query: SQLite takes at most 32,766 parameters, and a bulk action may name 100,000. On PostgreSQL each
+# chunk is one array parameter (roster.sql.id_in): psycopg prepares a statement run five times, and a prepared
+# `IN ($1, …, $1000)` got a generic plan that read the table (0.6 s a chunk, not 25 ms).
+CHUNK = 1000
 
 
 def _chunks(ids):
@@ -152,13 +156,13 @@ def _chunks(ids):
         yield ids[start:start + CHUNK]
 
 
-def _students(ids, school_id: int, actor, role) -> list[Student]:
-    """The students of these ids the actor may change in the school, with their sections (one query a chunk)."""
+def _students(ids, school_id: int, actor, role, *, sections: bool = False) -> list[Student]:
+    """The students of these ids the actor may change in the school (one query a chunk), with their sections
+    when the caller changes those."""
     found = []
     for chunk in _chunks(sorted({int(i) for i in ids})):
-        found += db.session.scalars(select(Student).where(
-            Student.id.in_(chunk), *permissions.visible_students(school_id, actor, role))
-            .options(selectinload(Student.sections)).order_by(Student.id))
+        query = select(Student).where(id_in(Student.id, chunk), *permissions.visible_students(school_id, actor, role))
+        found += db.session.scalars(query.options(selectinload(Student.sections)) if sections else query)
     return found
 
 
@@ -192,11 +196,12 @@ def leave(student_ids, school_id: int, *, on, reason: str, order: OrderGiven | N
             skipped.append((student.full_name, _("arrived after that date (%(date)s)",
                                                  date=last[student.id].isoformat())))
             continue
-        student.status = Status.LEFT.value
-        student.dropout_date, student.dropout_reason, student.dropout_note = on, reason, note
         left.append(student.id)
+    for chunk in _chunks(left):  # one UPDATE a thousand, not one a student (10,000 on PostgreSQL: 8.6 s -> ...)
+        db.session.execute(update(Student).where(id_in(Student.id, chunk)).values(
+            status=Status.LEFT.value, dropout_date=on, dropout_reason=reason, dropout_note=note, updated_at=utcnow())
+            .execution_options(synchronize_session=False))
     _record(school_id, left, MovementKind.LEFT, on, the_order, actor, reason=reason, note=note)
-    db.session.flush()
     leaving = set(left)
     _end_sessions([s.user for s in students if s.id in leaving and s.user_id is not None])
     if left:
@@ -235,7 +240,7 @@ def _end_sessions(users) -> None:
     """A student who may no longer sign in anywhere is signed out now, not at their session's end."""
     gone = [user.id for user in users if accounts.refusal(user)]
     for chunk in _chunks(gone):
-        db.session.execute(delete(UserSession).where(UserSession.user_id.in_(chunk)))
+        db.session.execute(delete(UserSession).where(id_in(UserSession.user_id, chunk)))
 
 
 def arrived(school_id: int, student_ids: list[int], *, on: date | None = None, order: Order | None = None,
@@ -244,7 +249,7 @@ def arrived(school_id: int, student_ids: list[int], *, on: date | None = None, o
     transaction, in bulk. A child arrives once: one with a movement already (added by the school, then their
     sign-up activated) is not arriving again."""
     known = {sid for chunk in _chunks(student_ids) for sid in db.session.scalars(
-        select(Movement.student_id).where(Movement.student_id.in_(chunk)))}
+        select(Movement.student_id).where(id_in(Movement.student_id, chunk)))}
     _record(school_id, [i for i in student_ids if i not in known], MovementKind.ARRIVED, on or date.today(), order,
             actor)
 
@@ -319,7 +324,7 @@ def move_to_section(student_ids, school_id: int, section_id, *, on, order: Order
     the_order = _order(school_id, order, errors, on=on)
     if errors:
         raise ValidationFailed(errors)
-    students = _students(student_ids, school_id, actor, role)
+    students = _students(student_ids, school_id, actor, role, sections=True)
     if not students:
         raise NotFound(_("No such student in this school."))
     done, skipped, changes = [], [], {}
@@ -345,7 +350,7 @@ def move_to_section(student_ids, school_id: int, section_id, *, on, order: Order
 def _last_dates(student_ids: list[int]) -> dict[int, date]:
     """Each student's latest movement date: nobody leaves before they came, nor returns before they left."""
     return {sid: day for chunk in _chunks(student_ids) for sid, day in db.session.execute(
-        select(Movement.student_id, func.max(Movement.date)).where(Movement.student_id.in_(chunk))
+        select(Movement.student_id, func.max(Movement.date)).where(id_in(Movement.student_id, chunk))
         .group_by(Movement.student_id))}
 
 
