@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from roster import form_errors
+from roster import form_errors, permissions
 from roster.admin import context
 from roster.admin.forms import LeaveForm, MoveForm, ReturnForm, TransferForm
 from roster.errors import ValidationFailed
 from roster.extensions import db
-from roster.models import Section
+from roster.models import Section, Student
 from roster.services import listing, movements, transfers
 from roster.urls import record_id, record_ids
 
@@ -44,7 +44,15 @@ class StudentMovements:
         else:
             ids = dict.fromkeys(request.form.getlist("id") if request.method == "POST"
                                 else request.args.getlist("id"))
-            chosen = [self._require_record(i) for i in list(ids)[:1000]]
+            wanted = list(ids)[:1000]
+            numbers = record_ids(wanted)[0]
+            if len(numbers) != len(wanted):
+                abort(404)  # an id that is no number
+            scope = permissions.visible_students(context.school_id(), context.actor(), context.role())
+            chosen = list(db.session.scalars(db.select(Student).where(Student.id.in_(numbers), *scope)
+                                             .order_by(Student.search_key, Student.id)))
+            if len(chosen) != len(numbers):
+                abort(404)  # one of them is no student of this school: nothing is done
         if not chosen:
             abort(404)
         return chosen
