@@ -306,3 +306,21 @@ def test_leave_and_move_all_the_students_a_filter_matches_not_only_the_page(app,
     admin.submit(form_page, id="leave-form", reason="other", expect=(302,))
     with app.app_context():
         assert db.session.scalar(select(func.count(Student.id)).where(Student.status == "left")) == 32
+
+
+def test_odd_ids_and_typed_values_on_the_new_pages_are_refused_or_ignored_never_a_500(app, agent, as_role, world):
+    admin = agent("admin_a")
+    for url in ("/admin/students/leave?id=abc", f"/admin/students/leave?id={world.b_student.id}",
+                f"/admin/students/leave?id={world.in_section.id}&id=abc", "/admin/students/move?id=999999",
+                "/admin/students/return?id=abc", "/admin/students/transfer?id=-1", "/admin/orders/999999",
+                "/admin/leave-reasons/edit/?id=abc"):
+        assert admin.get(url).status_int == 404, url
+    forged = as_role("admin_a")  # requests no page of Roster makes: the server still answers them sanely
+    for url, data in (("/admin/transfers/decide", {"id": "abc", "accept": "1"}),
+                      ("/admin/transfers/withdraw", {"id": "999999"}), ("/admin/transfers/ask", {"student_id": "x"})):
+        assert forged.post(url, data).status_code == 404, url
+    status = filter_arg(admin.get("/admin/students/").text, "Status")
+    assert listed(admin.get(f"/admin/students/?{status}=nonsense")) == []  # a typed value that names no status
+    for url in ("/admin/movement-book/?section=abc&start=2026-13-01&end=x", "/admin/movement-book/?page=-5",
+                "/admin/movement-book/?period=year&figure=left&reason=%00", "/admin/transfers/?birth_date=31.02"):
+        assert admin.get(url).status_int == 200, url

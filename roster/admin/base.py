@@ -145,6 +145,23 @@ class ScopedView(SecuredModelView):
         return None if number is None else self.get_query().filter(self.model_class.id == number).one_or_none()
 
 
+class ScopedEditView(ScopedView):
+    """A scoped list whose records are edited and deleted: an id outside the scope is 404 there too, not
+    Flask-Admin's redirect with a flash."""
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if self.get_one(get_mdict_item_or_list(request.args, "id")) is None:
+            abort(404)
+        return super().edit_view()
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):
+        if self.get_one(request.form.get("id")) is None:
+            abort(404)
+        return super().delete_view()
+
+
 class ScopedReadOnlyView(ScopedView):
     """A read-only scoped list with details (mail log, audit log, invitations, imports): 404 outside the scope."""
 

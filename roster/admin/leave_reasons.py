@@ -1,8 +1,5 @@
 """The school's own leave reasons (beside Roster's), reached from the Leave form."""
 
-from flask import abort, request
-from flask_admin import expose
-from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -10,7 +7,7 @@ from wtforms.validators import DataRequired, Length
 
 from roster import form_errors
 from roster.admin import context
-from roster.admin.base import ScopedView
+from roster.admin.base import ScopedEditView
 from roster.errors import ValidationFailed
 from roster.models import LeaveReason
 from roster.services import movements
@@ -20,7 +17,7 @@ class LeaveReasonForm(FlaskForm):
     name = StringField(_l("Reason"), validators=[DataRequired(), Length(max=120)])
 
 
-class LeaveReasonView(ScopedView):
+class LeaveReasonView(ScopedEditView):
     permission = "students.edit"
     form = LeaveReasonForm
     column_list = ["name"]
@@ -51,15 +48,3 @@ class LeaveReasonView(ScopedView):
     def delete_model(self, model):
         movements.delete_reason(context.school_id(), model.id, actor=context.actor())
         return True
-
-    @expose("/edit/", methods=("GET", "POST"))
-    def edit_view(self):
-        if self.get_one(get_mdict_item_or_list(request.args, "id")) is None:
-            abort(404)
-        return super().edit_view()
-
-    @expose("/delete/", methods=("POST",))
-    def delete_view(self):
-        if self.get_one(request.form.get("id")) is None:
-            abort(404)
-        return super().delete_view()

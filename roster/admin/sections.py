@@ -1,9 +1,7 @@
 """Sections of the selected school and their teachers; a teacher's Students list follows them at once."""
 
-from flask import abort, request
-from flask_admin import expose
+from flask import request
 from flask_admin.form.widgets import Select2Widget
-from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
@@ -12,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from roster import form_errors
 from roster.admin import context
-from roster.admin.base import ScopedView
+from roster.admin.base import ScopedEditView
 from roster.errors import ValidationFailed
 from roster.models import Section
 from roster.services import schools
@@ -29,7 +27,7 @@ class SectionForm(FlaskForm):
                                    widget=_TeacherSelect(multiple=True))
 
 
-class SectionView(ScopedView):
+class SectionView(ScopedEditView):
     permission = "staff.manage"
     form = SectionForm
     column_list = ["name", "teachers"]
@@ -76,15 +74,3 @@ class SectionView(ScopedView):
     def delete_model(self, model):
         schools.delete_section(context.school_id(), model.id, actor=context.actor())
         return True
-
-    @expose("/edit/", methods=("GET", "POST"))
-    def edit_view(self):
-        if self.get_one(get_mdict_item_or_list(request.args, "id")) is None:
-            abort(404)
-        return super().edit_view()
-
-    @expose("/delete/", methods=("POST",))
-    def delete_view(self):
-        if self.get_one(request.form.get("id")) is None:
-            abort(404)
-        return super().delete_view()
