@@ -131,3 +131,13 @@ def test_a_period_that_makes_no_sense_is_said_so(agent, world):
     assert "The period's start comes after its end." in page.html.select_one("#period-problem").get_text()
     page = admin.get("/admin/movement-book/?start=not-a-date&end=2026-07-01")
     assert page.status_int == 200
+
+
+@pytest.mark.parametrize(("today", "quarter", "year"), [
+    (D(2026, 12, 6), (D(2026, 10, 1), D(2026, 12, 31)), (D(2026, 9, 1), D(2027, 8, 31))),
+    (D(2027, 2, 28), (D(2027, 1, 1), D(2027, 3, 31)), (D(2026, 9, 1), D(2027, 8, 31))),
+    (D(2026, 8, 31), (D(2026, 7, 1), D(2026, 9, 30)), (D(2025, 9, 1), D(2026, 8, 31))),
+])
+def test_the_books_periods_this_quarter_and_this_school_year(today, quarter, year):
+    assert movement_book.period(None, None, None, today=today) == quarter
+    assert movement_book.period("year", None, None, today=today) == year

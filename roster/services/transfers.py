@@ -13,7 +13,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from roster import permissions
+from roster import fields, permissions
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.i18n import N_
@@ -26,6 +26,7 @@ from roster.models import (
     Status,
     Student,
     Transfer,
+    User,
     utcnow,
 )
 from roster.services import audit, emails, movements
@@ -132,8 +133,6 @@ def _open(student: Student, from_id: int, to_id: int, *, asked_by: int, note: st
 
 
 def _admins(school_id: int):
-    from roster.models import User
-
     return list(db.session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
         Membership.school_id == school_id, Membership.role == Role.ADMIN.value, User.is_enabled)))
 
@@ -196,8 +195,7 @@ def _carry_out(transfer: Transfer, actor) -> None:
     new = Student(school_id=to_id, source="transfer", user_id=old.user_id,
                   **{name: getattr(old, name) for name in CARRIED})
     new.refresh_search_key()
-    new.guardians = [Guardian(**{f: getattr(g, f) for f in ("full_name", "relation", "phone", "email", "workplace",
-                                                             "position")}) for g in old.guardians]
+    new.guardians = [Guardian(**{f: getattr(g, f) for f in fields.GUARDIAN_FIELDS}) for g in old.guardians]
     db.session.add(new)
     db.session.flush()
     student_service.index_names([(new.id, to_id, new.search_key)])
