@@ -1,5 +1,5 @@
-"""What Roster records about what happened: the mail log (and outbox), import jobs, the audit log, and each
-user's list columns. Tables like those of roster.models, kept apart from the school's own data."""
+"""What Roster records about what happened: the mail log (and outbox), import jobs, bulk changes, the audit log,
+and each user's list columns. Tables like those of roster.models, kept apart from the school's own data."""
 
 from __future__ import annotations
 
@@ -119,6 +119,54 @@ class ImportJob(db.Model):
     @property
     def is_working(self) -> bool:
         return self.status in (ImportStatus.UPLOADED.value, ImportStatus.RUNNING.value)
+
+
+class BulkStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class BulkJob(db.Model):
+    """A bulk change of more students than one request should hold (Leave, Move to section, a tag or program,
+    Send credentials, Activate for everyone a filter matches): the chosen ids, fixed when it was asked, and how far
+    it got. Each chunk's change and its `done` are committed together, so a job whose process died is resumed
+    where it stopped (roster.services.bulk)."""
+
+    __tablename__ = "bulk_job"
+    __table_args__ = (Index("ix_bulk_job_school_id_created_at", "school_id", "created_at"),
+                      Index("ix_bulk_job_status", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(30))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)  # the form's values (date, reason, order, section…)
+    student_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # What the list's filters were when the students were chosen, in words (the page repeats it).
+    described: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=BulkStatus.RUNNING.value)
+    message: Mapped[str] = mapped_column(Text, default="")  # why it failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)  # how many of student_ids were handled (changed or not)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    # Who was skipped, by reason: {reason: {"count": n, "names": [the first 50]}}.
+    skipped: Mapped[dict] = mapped_column(JSON, default=dict)
+    language: Mapped[str | None] = mapped_column(String(5))
+    runner: Mapped[str | None] = mapped_column(String(120))  # the process that has it ("host:pid")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    progress_at: Mapped[datetime | None] = mapped_column(DateTime)  # its runner's last sign of life
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_working(self) -> bool:
+        return self.status == BulkStatus.RUNNING.value
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(entry["count"] for entry in (self.skipped or {}).values())
 
 
 class ListPreference(db.Model):

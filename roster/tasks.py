@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from roster.extensions import db
-from roster.services import importing, mail, retention
+from roster.services import bulk, importing, mail, retention
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,27 @@ def start_import(job_id: int, *, dry_run: bool) -> None:
     _keep(app, app.extensions["roster_import_executor"].submit(_run_import_in_process, app, job_id, dry_run))
 
 
+@shared_task(ignore_result=True)
+def run_bulk(job_id: int) -> None:
+    start_housekeeping(current_app._get_current_object())  # the heartbeat of this job
+    bulk.run_job(job_id, runner=runner_name())
+
+
+def _run_bulk_in_process(app: Flask, job_id: int) -> None:
+    with app.app_context():
+        bulk.run_job(job_id, runner=runner_name())
+
+
+def start_bulk(job_id: int) -> None:
+    """Do the rest of a bulk change: on the Celery worker where a broker is configured, else in a thread here.
+    A job whose process dies is taken up again by another process's housekeeping (roster.services.bulk)."""
+    app = current_app._get_current_object()
+    if app.config["CELERY_BROKER_URL"]:
+        run_bulk.delay(job_id)
+        return
+    _keep(app, app.extensions["roster_import_executor"].submit(_run_bulk_in_process, app, job_id))
+
+
 def dispatch(message_ids: list[int]) -> None:
     """Deliver committed mails: on the Celery worker where a broker is configured, else in a thread here."""
     app = current_app._get_current_object()
@@ -198,15 +219,20 @@ def _housekeeping_loop(app: Flask, interval: float, stop: threading.Event) -> No
 
 
 def housekeeping(app: Flask, *, first: bool = False) -> None:
-    """One pass: dispatch the mails that are due, beat for this process's imports, end the imports whose
-    process is gone (at start: at once for this host's dead processes; else after a missed heartbeat)."""
+    """One pass: dispatch the mails that are due, beat for this process's imports and bulk changes, end the
+    imports whose process is gone (at start: at once for this host's dead processes; else after a missed
+    heartbeat) and take up the bulk changes whose process is gone."""
     try:
         me = runner_name()
+        host = socket.gethostname()
         if first:
-            dead = [r for r in importing.runners_on(socket.gethostname()) if r != me and not _alive(r)]
+            dead = [r for r in importing.runners_on(host) if r != me and not _alive(r)]
             importing.fail_runners(dead)
         importing.beat(me)
         importing.fail_stalled_jobs()
+        bulk.beat(me)
+        for job_id in bulk.claim_stalled(me, [r for r in bulk.runners_on(host) if r != me and not _alive(r)]):
+            start_bulk(job_id)  # a bulk change whose process died goes on where it stopped
         due = mail.due_mails()
         if due:
             dispatch(due)

@@ -103,7 +103,7 @@ def test_bulk_leave_skips_who_is_not_studying_and_credentials_follow_the_status(
             == {"left"}
     again = admin.submit(admin.get(f"/admin/students/leave?id={world.in_section.id}"), id="leave-form",
                          reason="health", expect=(302,)).follow()
-    assert "Skipped: Inside Ivan (not studying)" in again.text
+    assert "Skipped 1: Inside Ivan (not studying)" in again.text
     credentials = admin.get(f"/admin/students/credentials?id={world.in_section.id}")
     response = admin.submit(credentials, id="credentials-form", password="Correct-Horse-Battery-9")
     assert "has left the school" in response.text
@@ -210,7 +210,7 @@ def test_moving_between_sections_is_a_movement_from_the_form_and_in_bulk(app, ag
     assert "2 students move to another section" in form_page.text
     response = admin.submit(form_page, id="move-form", section=str(world.section_a1.id), order_number="15",
                             expect=(302,)).follow()
-    assert "1 student moved." in response.text and "Skipped: Outside Olga (not studying)" in response.text
+    assert "1 student moved." in response.text and "Skipped 1: Outside Olga (not studying)" in response.text
     with app.app_context():
         assert [s.name for s in db.session.get(Student, world.in_section.id).sections] == ["1A"]
     assert movements_of(app, world.in_section.id)[-1] == ("moved", dt.date.today(), "", "15")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from roster import tasks
 from roster.extensions import db
 from roster.models import Guardian, Invitation, Membership, School, Section, Student, User
-from roster.records import AuditEvent, ImportJob, MailMessage
+from roster.records import AuditEvent, BulkJob, ImportJob, MailMessage
 from roster.services import importing, invitations
 from tests.helpers import school_records
 
@@ -92,6 +92,21 @@ CASES = {
              [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
     "bulk move": ("POST", "/admin/students/action/", {"action": "move", "rowid": "{in_section}"},
                   [SIGN_IN, DENIED, DENIED, FOUND, FOUND, FOUND]),  # to the Move form: nothing changed yet
+    "add tag form": ("GET", "/admin/students/links?how=add&id={in_section}", None,
+                     [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "add tag": ("POST", "/admin/students/links?how=add", {"id": "{in_section}", "link": "tags:{tag_a}"},
+                [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    "remove tag, all matching": ("POST", "/admin/students/links?how=remove&matching=1", {"link": "tags:{tag_a}"},
+                                 [SIGN_IN, DENIED, DENIED, FOUND, OK, FOUND]),  # none has it; B: no such tag
+    "bulk add tag": ("POST", "/admin/students/action/", {"action": "add_link", "rowid": "{in_section}"},
+                     [SIGN_IN, DENIED, DENIED, FOUND, FOUND, FOUND]),  # to its form: nothing changed yet
+    "credentials, all matching": ("GET", "/admin/students/confirm?action=send_credentials&matching=1", None,
+                                  [SIGN_IN, DENIED, OK, OK, OK, OK]),
+    "activate, all matching": ("POST", "/admin/students/confirm?action=activate&matching=1", {},
+                               [SIGN_IN, DENIED, DENIED, CHANGED, FOUND, CHANGED]),  # B: none pending
+    "bulk job": ("GET", "/admin/students/bulk/{bulk_a}", None, [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "bulk job progress": ("GET", "/admin/students/bulk/{bulk_a}/progress", None,
+                          [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
     "return form": ("GET", "/admin/students/return?id={in_section}", None,
                     [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
     "return": ("POST", "/admin/students/return", {"id": "{in_section}", "date": "{today}"},
@@ -188,7 +203,7 @@ def prepare(app, world, case: str) -> dict:
     """The records the case's URL names; Alpha's student is pending, so that Activate has something to do."""
     ids = {"in_section": world.in_section.id, "out_section": world.out_section.id, "today": date.today().isoformat(),
            "b_student": world.b_student.id, "school_b": world.school_b.id,
-           "section_a1": world.section_a1.id, "section_a2": world.section_a2.id}
+           "section_a1": world.section_a1.id, "section_a2": world.section_a2.id, "tag_a": world.tag_a.id}
     with app.app_context():
         db.session.get(Student, world.in_section.id).account_status = "pending"
         ids["teacher_membership"] = db.session.scalar(select(Membership.id).where(
@@ -205,6 +220,12 @@ def prepare(app, world, case: str) -> dict:
             db.session.add(failed)
             db.session.commit()
             ids["mail_a"] = failed.id
+        if "{bulk_a}" in named:
+            job = BulkJob(school_id=world.school_a.id, created_by_id=world.admin_a.id, kind="leave", total=1,
+                          status="completed")
+            db.session.add(job)
+            db.session.commit()
+            ids["bulk_a"] = job.id
         if "{job_a}" in CASES[case][1]:
             admin = db.session.get(User, world.admin_a.id)
             ids["job_a"] = importing.create_job(world.school_a.id, "a.csv", CSV, actor=admin)

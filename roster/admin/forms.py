@@ -123,6 +123,16 @@ class MoveForm(OrderFields, FlaskForm):
     date = DateField(_l("Date of the move"), validators=[DataRequired()], default=_today)
 
 
+class LinkForm(FlaskForm):
+    """Add or remove one tag or program: its choices are the school's, grouped ("tags:3", "programs:5")."""
+
+    link = SelectField(_l("Tag or program"), validators=[DataRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """A bulk change that asks nothing but a yes (Send credentials, Activate for everyone a filter matches)."""
+
+
 class TransferForm(FlaskForm):
     to_school = SelectField(_l("Receiving school"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)], filters=[_strip])

@@ -22,7 +22,7 @@ from roster import permissions
 from roster.errors import NotFound
 from roster.extensions import db
 from roster.models import Guardian, Invitation, Membership, Student, User
-from roster.records import AuditEvent, ImportJob, ImportStatus, MailMessage
+from roster.records import AuditEvent, BulkJob, ImportJob, ImportStatus, MailMessage
 from roster.services import audit, movements
 
 ERASED = "[erased]"
@@ -41,6 +41,7 @@ def erase(student_ids: list[int], school_id: int, *, actor) -> int:
         erased_ids.add(student.id)
         all_traces |= _erase_one(student, school_id, actor)
     _scrub_imports(school_id, erased_ids, all_traces)  # the school's jobs read once, however many students go
+    _scrub_bulk_jobs(school_id, erased_ids, all_traces)
     db.session.commit()
     return len(students)
 
@@ -183,6 +184,21 @@ def _scrub_imports(school_id: int, student_ids: set[int], traces: set[str]) -> N
         if job.content is not None and names(_file_text(job.content)):
             job.content = None
             job.status, job.message = ImportStatus.FAILED.value, ERASED
+
+
+def _scrub_bulk_jobs(school_id: int, student_ids: set[int], traces: set[str]) -> None:
+    """The school's bulk changes lose the child from their reports (the names of who was skipped: the count
+    stays) and from the work list of one still running."""
+    lowered = [t.lower() for t in traces]
+    for job in db.session.scalars(select(BulkJob).where(BulkJob.school_id == school_id)):
+        skipped = {why: {**entry, "names": [n for n in entry["names"] if n.lower() not in lowered]}
+                   for why, entry in (job.skipped or {}).items()}
+        if skipped != (job.skipped or {}):
+            job.skipped = skipped
+        if job.student_ids and student_ids & set(job.student_ids):
+            done = job.student_ids[:job.done]
+            job.student_ids = done + [i for i in job.student_ids[job.done:] if i not in student_ids]
+            job.total = len(job.student_ids)
 
 
 def _without_lines(data: bytes, names) -> bytes:

@@ -15,7 +15,7 @@ from sqlalchemy import Text, cast, delete, false, func, not_, select, update
 from roster import permissions
 from roster.extensions import db
 from roster.models import AccountStatus, Invitation, Status, Student, UserSession, utcnow
-from roster.records import AuditEvent, ImportJob, ImportStatus, MailMessage
+from roster.records import AuditEvent, BulkJob, BulkStatus, ImportJob, ImportStatus, MailMessage
 from roster.services import audit, erasure
 
 PURGED = "[removed after its retention period]"
@@ -50,6 +50,8 @@ def _conditions(now) -> dict:
         "import reports": (ImportJob, [ImportJob.status.in_(FINISHED),
                                        not_(cast(ImportJob.report, Text).contains('"purged"')),
                                        ImportJob.finished_at < _before("RETENTION_IMPORT_REPORT_DAYS", now)]),
+        "bulk change reports": (BulkJob, [BulkJob.status != BulkStatus.RUNNING.value,
+                                          BulkJob.finished_at < _before("RETENTION_IMPORT_REPORT_DAYS", now)]),
         "audit events": (AuditEvent, [AuditEvent.created_at < _before("RETENTION_AUDIT_DAYS", now)]),
         "idle sessions": (UserSession, [UserSession.last_seen_at < now - current_app.config["SESSION_IDLE_TIMEOUT"]]),
     }
@@ -83,6 +85,8 @@ def purge(*, dry_run: bool = False, now=None) -> dict[str, int]:
     _, where = due["import reports"]
     db.session.execute(update(ImportJob).where(*where).values(report=PURGED_REPORT, failed_rows_csv=None, content=None)
                        .execution_options(synchronize_session=False))
+    _, where = due["bulk change reports"]
+    db.session.execute(delete(BulkJob).where(*where))
     _, where = due["audit events"]
     db.session.execute(delete(AuditEvent).where(*where))
     _, where = due["idle sessions"]

@@ -30,6 +30,8 @@ class StudentExport:
 
     @action("export", _l("Export selected (CSV)"))
     def action_export(self, ids):
+        if self.matching_posted():  # everyone the filters match: the list's own Export, in its sort
+            return self._to_form(".export_view", ids, format="csv")
         return self._export("csv", filters=[], ids=record_ids(ids)[0])
 
     def _export(self, fmt, *, filters, sort=None, descending=False, ids=None):

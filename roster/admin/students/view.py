@@ -25,6 +25,7 @@ from roster.admin.forms import (
     scoped_loaders,
     student_data,
 )
+from roster.admin.students.bulk import StudentBulk, skipped_flash
 from roster.admin.students.columns import COLUMNS, DEFAULT_COLUMNS, LABELS, LIST_VIEW, PRIVATE_COLUMNS
 from roster.admin.students.export import StudentExport
 from roster.admin.students.filters import FILTERS, LinkFilter
@@ -123,7 +124,7 @@ OWN_FORMATTERS = {"full_name": _full_name, "account_status": _account_status, "p
                   "dropout_reason": lambda v, c, m, n: movements.reason_label(m.dropout_reason)}
 
 
-class StudentView(StudentExport, StudentMovements, SecuredModelView):
+class StudentView(StudentExport, StudentMovements, StudentBulk, SecuredModelView):
     list_template = "admin/roster/students_list.html"
     details_template = "admin/roster/student_details.html"
 
@@ -179,7 +180,7 @@ class StudentView(StudentExport, StudentMovements, SecuredModelView):
         return context.allowed("students.edit")
 
     def is_action_allowed(self, name):
-        if name in ("delete", "leave", "move"):
+        if name in ("delete", "leave", "move", "add_link", "remove_link"):
             return context.allowed("students.edit")
         if name == "activate":
             return context.allowed("students.activate")
@@ -327,6 +328,8 @@ class StudentView(StudentExport, StudentMovements, SecuredModelView):
 
     @action("activate", _l("Activate"), _l("Activate the selected pending students?"))
     def action_activate(self, ids):
+        if self.matching_posted():
+            return self._to_form(".confirm_many_view", ids, action="activate")
         self._activate(ids)
 
     @expose("/activate", methods=("POST",))
@@ -388,17 +391,21 @@ class StudentView(StudentExport, StudentMovements, SecuredModelView):
     @action("send_credentials", _l("Send credentials"),
             _l("Mail each selected student with an email a new generated password?"))
     def action_send_credentials(self, ids):
+        if self.matching_posted():
+            return self._to_form(".confirm_many_view", ids, action="send_credentials")
         result = credentials.issue_many(ids, context.school_id(), actor=context.actor())
         if result.sent:
             flash(ngettext("Credentials sent to %(num)s student.", "Credentials sent to %(num)s students.",
                            len(result.sent)), "success")
-        if result.skipped:
-            flash(ngettext("Skipped %(num)s: %(names)s", "Skipped %(num)s: %(names)s", len(result.skipped),
-                           names="; ".join(f"{name} ({why})" for name, why in result.skipped)), "warning")
+        skipped_flash([(name, _(why)) for name, why in result.skipped])
 
     @action("delete", _l("Delete"), _l("Erase the selected students? Their records, the contents of the mails sent "
                                        "to them and, where only theirs, their accounts are removed for good."))
     def action_delete(self, ids):
+        if self.matching_posted():
+            flash(_("Delete erases only the rows ticked, never everyone a filter matches: nothing was erased."),
+                  "warning")
+            return None
         count = erasure.erase(ids, context.school_id(), actor=context.actor())
         flash(ngettext("Erased %(num)s student.", "Erased %(num)s students.", count), "success")
 
