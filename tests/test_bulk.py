@@ -12,7 +12,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import Movement, Student, User, student_section, student_tag
 from roster.records import BulkJob, MailMessage
-from roster.services import bulk
+from roster.services import bulk, erasure
 from roster.services import students as student_service
 from tests.helpers import filter_arg
 
@@ -164,6 +164,11 @@ def test_a_big_leave_reports_each_skipped_student_and_its_reason(app, agent, wor
     with app.app_context():
         assert db.session.scalar(select(func.count(Student.id)).where(
             Student.school_id == world.school_a.id, Student.status == "left")) == 24 + 2
+        # Erasing a child takes their name out of the report; the count stays.
+        erasure.erase([db.session.scalar(select(Student.id).where(Student.last_name == "Many005"))],
+                      world.school_a.id, actor=db.session.get(User, world.admin_a.id))
+    reasons = admin.get(report.request.path).html.select_one("#skipped-reasons").get_text(" ", strip=True)
+    assert "not studying (2): Many015 M and 1 more" in reasons
 
 
 def test_a_bulk_job_whose_process_died_goes_on_where_it_stopped(app, world, small_chunks):

@@ -10,13 +10,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from roster import form_errors, permissions, tasks
+from roster import fields, form_errors, permissions, tasks
 from roster.admin import context
 from roster.admin.forms import ConfirmForm, LinkForm
 from roster.admin.students.filters import LinkFilter
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
-from roster.models import LINKS, Student
+from roster.models import LINKS, Status, Student
 from roster.services import bulk, listing
 from roster.urls import record_id, record_ids
 
@@ -72,7 +72,8 @@ class StudentBulk:
             parts.append(f"{flt.name} {flt.operation()} {shown}")
         if not any(self._filters[index].key == listing.STATUS for index, _n, _v in
                    self._get_list_extra_args().filters or []):
-            parts.insert(0, _("Status equals Studying"))
+            studying = dict(fields.STUDENT[listing.STATUS].choices)[Status.STUDYING.value]
+            parts.insert(0, f"{fields.label(listing.STATUS)} {_('equals')} {_(studying)}")  # the list's default
         return "; ".join(parts)
 
     def _to_form(self, endpoint: str, ids, **args):
