@@ -80,6 +80,16 @@ def test_invite_mails_each_address_and_reports_the_rest(mailing_app, world, outb
         assert first.revoked_at is not None and second.status == "pending"
 
 
+def test_the_address_of_a_child_who_left_is_named_not_invited(app, world):
+    with app.app_context():
+        db.session.get(Student, world.in_section.id).status = "left"
+        db.session.commit()
+    html = invite(app, "inside@alpha.example")
+    assert "Students who left the school: not invited (Return brings a student back) (1)" in html
+    assert "0 invitations sent." in html and "Already students" not in html
+    assert count(app, Invitation, Invitation.email == "inside@alpha.example") == 0
+
+
 def test_more_than_a_thousand_addresses_are_refused_and_nothing_is_sent(app, world):
     html = invite(app, " ".join(f"s{i}@example.org" for i in range(1001)))
     assert "Up to 1,000 addresses at a time; this list has 1,001." in html

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from roster import i18n, permissions
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
-from roster.models import AccountStatus, Invitation, School, SignUpClaim, Source, Student, utcnow
+from roster.models import AccountStatus, Invitation, School, SignUpClaim, Source, Status, Student, utcnow
 from roster.services import accounts, audit, consent, emails, students
 from roster.text import normalize_email, normalize_phone
 
@@ -30,6 +30,8 @@ class InviteResult:
     reinvited: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     already_students: list[str] = field(default_factory=list)
+    # Addresses of children who left the school (or graduated, or were transferred): Return comes first.
+    not_studying: list[str] = field(default_factory=list)
 
 
 def parse_addresses(text: str) -> tuple[list[str], list[str]]:
@@ -50,7 +52,8 @@ def parse_addresses(text: str) -> tuple[list[str], list[str]]:
 
 
 def invite(school_id: int, text: str, *, actor) -> InviteResult:
-    """Email an invitation to each new address; addresses already on the roster are reported, not invited.
+    """Email an invitation to each new address; addresses already on the roster, or of a child who has left
+    (Return them instead), are reported, not invited.
 
     An address with a pending invitation gets a fresh one (the old link stops working). One transaction.
     """
@@ -64,11 +67,13 @@ def invite(school_id: int, text: str, *, actor) -> InviteResult:
     if not addresses and not invalid:
         raise ValidationFailed({"emails": [_("Enter at least one email address.")]})
     result = InviteResult(invalid=invalid)
-    on_roster = set(db.session.scalars(
-        select(Student.email).where(Student.school_id == school_id, Student.email.in_(addresses),
-                                    Student.user_id.is_not(None))))
+    known = db.session.execute(select(Student.email, Student.status, Student.user_id).where(
+        Student.school_id == school_id, Student.email.in_(addresses))).all()
+    gone = {email for email, status, _user in known if status != Status.STUDYING.value}
+    on_roster = {email for email, _status, user_id in known if user_id is not None} - gone
+    result.not_studying = [a for a in addresses if a in gone]
     result.already_students = [a for a in addresses if a in on_roster]
-    to_invite = [a for a in addresses if a not in on_roster]
+    to_invite = [a for a in addresses if a not in on_roster and a not in gone]
     now = utcnow()
     pending = db.session.scalars(select(Invitation).where(
         Invitation.school_id == school_id, Invitation.email.in_(to_invite),
@@ -87,7 +92,7 @@ def invite(school_id: int, text: str, *, actor) -> InviteResult:
         (result.reinvited if address in reinvited else result.sent).append(address)
     audit.record("students invited", actor=actor, school_id=school_id, details={
         "sent": len(result.sent), "reinvited": len(result.reinvited), "invalid": len(result.invalid),
-        "already_students": len(result.already_students)})
+        "already_students": len(result.already_students), "not_studying": len(result.not_studying)})
     db.session.commit()
     return result
 
