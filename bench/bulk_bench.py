@@ -32,7 +32,7 @@ from roster.models import (  # noqa: E402
     utcnow,
 )
 from roster.records import BulkJob  # noqa: E402
-from roster.services import bulk  # noqa: E402
+from roster.services import bulk, years  # noqa: E402
 from tests.helpers import csrf_from  # noqa: E402
 
 COUNT = int(os.environ.get("BENCH_COUNT", "10000"))
@@ -45,7 +45,7 @@ def main() -> None:
         admin = db.session.scalar(select(User).where(User.email == BENCH_ADMIN))
         section = db.session.scalar(select(Section).where(Section.school_id == school_id))
         if section is None:
-            section = Section(school_id=school_id, name="Bench 1A")
+            section = Section(school_id=school_id, year_id=years.current_id(school_id), name="Bench 1A")
             db.session.add(section)
             db.session.commit()
         section_id = section.id

@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     init_admin(app)
     app.jinja_env.globals.update(
         roster_selected_school=context.selected_school,
+        roster_current_year=context.current_year,
         roster_allowed=context.allowed,
         roster_school_choices=lambda: schools_for(current_user),
         roster_date=context.date_text,  # a date as the selected school's country writes it

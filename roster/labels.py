@@ -27,7 +27,7 @@ MAIL_STATUSES = {"queued": N_("queued"), "sending": N_("sending"), "sent": N_("s
 RETENTION_KINDS = {"pending sign-ups": N_("pending sign-ups"), "expired invitations": N_("expired invitations"),
                    "mail bodies": N_("mail bodies"), "import reports": N_("import reports"),
                    "audit events": N_("audit events"), "idle sessions": N_("idle sessions"),
-                   "children who left": N_("children who left")}
+                   "children who left": N_("children who left"), "bulk change reports": N_("bulk change reports")}
 
 MOVEMENT_KINDS = {"arrived": N_("arrived"), "left": N_("left the school"), "returned": N_("returned"),
                   "moved": N_("moved to another section")}

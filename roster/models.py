@@ -19,8 +19,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import ScalarSelect
 
 from roster import search_index
 from roster.extensions import db
@@ -87,6 +90,8 @@ class School(db.Model):
     # language); its version goes up with each change, and a consent records the version accepted.
     notice_text: Mapped[str | None] = mapped_column(Text)
     notice_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The grades whose sections graduate when the year closes (their children become Graduated), as typed.
+    top_grades: Mapped[str] = mapped_column(String(40), default="9, 11", server_default="9, 11")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     def __str__(self) -> str:
@@ -227,6 +232,11 @@ class _Named:
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def of_school(cls, school_id) -> list:
+        """SQL conditions for the school's items (its programs, tags; its sections of the current year)."""
+        return [cls.school_id == school_id]
+
 
 class Program(_Named, db.Model):
     __tablename__ = "program"
@@ -240,12 +250,45 @@ class Tag(_Named, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
 
 
+class SchoolYear(db.Model):
+    """A school's year (2025/2026, 1 September to 31 August unless set otherwise); one is current. Sections belong
+    to a year; student_section links students to the current year's, past_section_member keeps the past years'."""
+
+    __tablename__ = "school_year"
+    __table_args__ = (UniqueConstraint("school_id", "title"),
+                      Index("uq_school_year_current", "school_id", unique=True,
+                            sqlite_where=text("is_current"), postgresql_where=text("is_current")))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(20))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def current_year_of(school_id) -> ScalarSelect:
+    """The id of the school's current year, as SQL (school_id a value or a column: correlated)."""
+    return (select(SchoolYear.id).where(SchoolYear.school_id == school_id, SchoolYear.is_current.is_(True))
+            .scalar_subquery())
+
+
 class Section(_Named, db.Model):
     __tablename__ = "section"
-    __table_args__ = (UniqueConstraint("school_id", "name"),)
+    __table_args__ = (UniqueConstraint("year_id", "name"),)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
+    year_id: Mapped[int] = mapped_column(ForeignKey("school_year.id", ondelete="CASCADE"), index=True)
 
     teachers: Mapped[list[User]] = relationship(secondary=section_teacher)
+    year: Mapped[SchoolYear] = relationship()
+
+    @classmethod
+    def of_school(cls, school_id) -> list:
+        """The school's sections of its current year (a past year's are its archive)."""
+        return [cls.school_id == school_id, cls.year_id == current_year_of(school_id)]
 
 
 class LeaveReason(_Named, db.Model):
@@ -269,7 +312,9 @@ def _link_table(name: str, other: str) -> Table:
 
 student_program = _link_table("student_program", "program")
 student_tag = _link_table("student_tag", "tag")
-student_section = _link_table("student_section", "section")
+student_section = _link_table("student_section", "section")  # the current year's sections only
+# Who was in a past year's section: the current year's links move here when the year closes (the archive).
+past_section_member = _link_table("past_section_member", "section")
 # A student's links by the field that holds them: (the items' model, the link table). The one map the form,
 # list, filters, export and import read.
 LINKS = {"programs": (Program, student_program), "tags": (Tag, student_tag), "sections": (Section, student_section)}

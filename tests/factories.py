@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 
 from roster.extensions import db
 from roster.models import AccountStatus, Program, Section, Student, Tag, User
-from roster.services import accounts, schools, students
+from roster.services import accounts, schools, students, years
 
 PASSWORD = "correct horse battery"
 
@@ -29,7 +29,9 @@ def staff(school_, email, role, actor):
 
 
 def named(model, school_, name):
-    item = model(school_id=school_.id, name=name)
+    """A program, tag or section of the school (a section: of its current year)."""
+    extra = {"year_id": years.current_id(school_.id)} if model is Section else {}
+    item = model(school_id=school_.id, name=name, **extra)
     db.session.add(item)
     db.session.commit()
     return item

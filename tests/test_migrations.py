@@ -132,3 +132,32 @@ def test_a_drop_out_with_a_date_becomes_a_left_movement(empty_database_url):
         assert [(kind, str(day), reason, note) for kind, day, reason, note in movements] == [
             ("left", "2025-05-20", "moved", "note")]
         db.engine.dispose()
+
+
+def test_sections_move_into_a_first_school_year_chosen_from_today(empty_database_url):
+    """aff93ca489d0: each school gets one current year, the one from 1 September to 31 August that holds the day
+    of the migration, and its sections (two schools may name a section alike) belong to it."""
+    from datetime import date
+
+    from roster.services import years
+
+    app = create_app(app_config(empty_database_url))
+    with app.app_context():
+        migrations = app.extensions["migrate"].directory
+        upgrade(directory=migrations, revision="3c604ab88bc2")
+        with db.engine.begin() as conn:
+            for n in (1, 2):
+                conn.execute(text("INSERT INTO school (name, slug, signup_token, is_active, created_at, country, "
+                                  "notice_version) VALUES (:n, :n, :n, true, '2026-01-01', 'KZ', 1)"), {"n": f"S{n}"})
+                conn.execute(text("INSERT INTO section (school_id, name) VALUES (:s, '5А')"), {"s": n})
+        upgrade(directory=migrations)
+        title, start, end = years.span_of(date.today())
+        with db.engine.connect() as conn:
+            found = conn.execute(text('SELECT school_id, title, start, "end", is_current FROM school_year '
+                                      "ORDER BY school_id")).all()
+            sections = conn.execute(text("SELECT s.school_id, y.school_id FROM section s "
+                                         "JOIN school_year y ON y.id = s.year_id ORDER BY s.id")).all()
+        assert [(s, t, str(a), str(b), bool(c)) for s, t, a, b, c in found] == [
+            (n, title, start.isoformat(), end.isoformat(), True) for n in (1, 2)]
+        assert sections == [(1, 1), (2, 2)]
+        db.engine.dispose()

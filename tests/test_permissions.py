@@ -11,7 +11,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import Guardian, Invitation, Membership, School, Section, Student, User
 from roster.records import AuditEvent, BulkJob, ImportJob, MailMessage
-from roster.services import importing, invitations
+from roster.services import importing, invitations, years
 from tests.helpers import school_records
 
 ROLES = ["anonymous", "student_user", "teacher_a", "admin_a", "admin_b", "platform"]
@@ -111,6 +111,12 @@ CASES = {
                     [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
     "return": ("POST", "/admin/students/return", {"id": "{in_section}", "date": "{today}"},
                [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),  # studying: refused with a message, nothing changed
+    "school years": ("GET", "/admin/years/", None, [SIGN_IN, DENIED, OK, OK, OK, OK]),
+    "school year": ("GET", "/admin/years/{year_a}", None, [SIGN_IN, DENIED, OK, OK, MISSING, OK]),
+    "school year's section": ("GET", "/admin/years/{year_a}/sections/{section_a1}", None,
+                              [SIGN_IN, DENIED, OK, OK, MISSING, OK]),
+    "school year's section, not the teacher's": ("GET", "/admin/years/{year_a}/sections/{section_a2}", None,
+                                                 [SIGN_IN, DENIED, MISSING, OK, MISSING, OK]),
     "orders": ("GET", "/admin/orders/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "leave reasons": ("GET", "/admin/leave-reasons/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "add leave reason": ("POST", "/admin/leave-reasons/new/", {"name": "Family reasons"},
@@ -206,6 +212,7 @@ def prepare(app, world, case: str) -> dict:
            "section_a1": world.section_a1.id, "section_a2": world.section_a2.id, "tag_a": world.tag_a.id}
     with app.app_context():
         db.session.get(Student, world.in_section.id).account_status = "pending"
+        ids["year_a"] = years.current_id(world.school_a.id)
         ids["teacher_membership"] = db.session.scalar(select(Membership.id).where(
             Membership.user_id == world.teacher_a.id, Membership.school_id == world.school_a.id))
         db.session.commit()

@@ -6,6 +6,7 @@ from flask_login import current_user
 from roster import i18n, permissions
 from roster.extensions import db
 from roster.models import School
+from roster.services import years
 from roster.text import DEFAULT_COUNTRY, school_date
 
 
@@ -56,3 +57,11 @@ def country() -> str:
 
 def date_text(value) -> str:
     return school_date(value, country(), i18n.current())
+
+
+def current_year():
+    """The selected school's current year (the page header names it), or None before it has one."""
+    if "roster_year" not in g:
+        school = selected_school()[0]
+        g.roster_year = years.current(school.id, create=False) if school is not None else None
+    return g.roster_year

@@ -18,7 +18,7 @@ class SchoolScopedLoader(QueryAjaxModelLoader):
     """An ajax lookup (programs, tags, sections) that sees only the selected school's names."""
 
     def get_query(self):
-        return super().get_query().filter(self.model.school_id == context.school_id()).order_by(self.model.name)
+        return super().get_query().filter(*self.model.of_school(context.school_id())).order_by(self.model.name)
 
     def get_one(self, pk):
         number = record_id(pk)

@@ -33,12 +33,13 @@ class MovementBookView(SecuredView):
     def _book(self):
         """The book the page's arguments name, or (None, the reason it cannot be made)."""
         sections = db.session.execute(db.select(Section.id, Section.name).where(
-            Section.school_id == context.school_id()).order_by(Section.name)).all()
+            *Section.of_school(context.school_id())).order_by(Section.name)).all()
         section_id = record_id(request.args.get("section")) if request.args.get("section") else None
         if section_id is not None and section_id not in {s.id for s in sections}:
             section_id = None
         try:
-            start, end = movement_book.period(request.args.get("period"), _date("start"), _date("end"))
+            start, end = movement_book.period(request.args.get("period"), _date("start"), _date("end"),
+                                              year=context.current_year())
         except ValidationFailed as exc:
             return None, sections, section_id, " ".join(exc.field_errors["start"])
         book = movement_book.compute(context.school_id(), start, end, actor=context.actor(), section_id=section_id)

@@ -39,7 +39,7 @@ class SectionView(ScopedEditView):
     model_class = Section
 
     def scope(self):
-        return [Section.school_id == context.school_id()]
+        return Section.of_school(context.school_id())
 
     def get_query(self):
         return super().get_query().options(selectinload(Section.teachers))

@@ -20,7 +20,7 @@ from roster.models import (
     student_section,
     student_tag,
 )
-from roster.services import accounts, schools, students
+from roster.services import accounts, schools, students, years
 from roster.text import name_search_key, normalize_phone
 
 DEMO_PASSWORD = "roster-demo-2026"
@@ -111,7 +111,8 @@ def load(students_per_school: int = 300, *, history: bool = False) -> bool:
             schools.add_staff(school.id, teacher.id, "teacher", actor=platform)
         programs = [Program(school_id=school.id, name=p) for p in PROGRAMS]
         tags = [Tag(school_id=school.id, name=t) for t in TAGS]
-        sections = [Section(school_id=school.id, name=s) for s in SECTIONS]
+        year_id = years.current_id(school.id)
+        sections = [Section(school_id=school.id, year_id=year_id, name=s) for s in SECTIONS]
         db.session.add_all(programs + tags + sections)
         sections[0].teachers = [teachers[0]]
         sections[1].teachers = [teachers[0]]

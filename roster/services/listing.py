@@ -96,7 +96,7 @@ def named_items(model, school_id: int, wanted: list[str]) -> tuple[list[int], li
 
     Filters and exports take a value typed by hand as well as a suggestion chosen, and never drop one silently.
     """
-    rows = db.session.execute(select(model.id, model.name).where(model.school_id == school_id)).all()
+    rows = db.session.execute(select(model.id, model.name).where(*model.of_school(school_id))).all()
     by_id = {str(i): i for i, _ in rows}
     by_name = {fold(name): i for i, name in rows}
     ids, unknown = set(), []
@@ -129,7 +129,7 @@ class Link:
 
     def options(self, school_id: int) -> list[tuple[str, str]]:
         rows = db.session.execute(
-            select(self.model.id, self.model.name).where(self.model.school_id == school_id).order_by(self.model.name))
+            select(self.model.id, self.model.name).where(*self.model.of_school(school_id)).order_by(self.model.name))
         return [(str(i), n) for i, n in rows]
 
 

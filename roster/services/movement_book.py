@@ -74,9 +74,10 @@ class Book:
                      "at_end": self.at_end}[figure])
 
 
-def period(preset: str | None, start: date | None, end: date | None, *, today: date | None = None):
-    """The book's dates: a custom range, else this quarter ("quarter") or this school year ("year", from
-    1 September)."""
+def period(preset: str | None, start: date | None, end: date | None, *, today: date | None = None,
+           year=None):
+    """The book's dates: a custom range, else this quarter ("quarter") or this school year ("year": the
+    school's current year, `year`, else the one from 1 September that holds today)."""
     today = today or date.today()
     if start or end:
         if not (start and end):
@@ -85,6 +86,8 @@ def period(preset: str | None, start: date | None, end: date | None, *, today: d
             raise ValidationFailed({"start": [_("The period's start comes after its end.")]})
         return start, end
     if preset == "year":
+        if year is not None:
+            return year.start, year.end
         first = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
         return first, date(first.year + 1, 8, 31)
     first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)

@@ -317,7 +317,7 @@ def move_to_section(student_ids, school_id: int, section_id, *, on, order: Order
     role = permissions.require(actor, school_id, "students.edit")
     errors: dict[str, list[str]] = {}
     _check_date(on, errors)
-    section = db.session.scalar(select(Section).where(Section.id == section_id, Section.school_id == school_id)) \
+    section = db.session.scalar(select(Section).where(Section.id == section_id, *Section.of_school(school_id))) \
         if isinstance(section_id, int) else None
     if section is None:
         errors["section"] = [_("Choose from this school's list.")]

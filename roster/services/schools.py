@@ -13,7 +13,7 @@ from roster import i18n, permissions
 from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed, too_long
 from roster.extensions import db
 from roster.models import Membership, Role, School, Section, User, section_teacher
-from roster.services import accounts, audit, consent, emails, refusals_roll_back
+from roster.services import accounts, audit, consent, emails, refusals_roll_back, years
 from roster.text import DEFAULT_COUNTRY
 
 
@@ -67,7 +67,7 @@ KEEP = object()  # rename(): leave the school's language as it is
 
 def create(name: str, *, actor, slug: str | None = None, country: str | None = None,
            language: str | None = None) -> School:
-    """Onboard a school (platform admins): it gets its own sign-up link at once."""
+    """Onboard a school (platform admins): it gets its own sign-up link and its first school year at once."""
     require_platform_admin(actor)
     name = _clean_name(name)
     country = _clean_country(country)
@@ -78,6 +78,7 @@ def create(name: str, *, actor, slug: str | None = None, country: str | None = N
     school = School(name=name, slug=slug, signup_token=new_signup_token(), country=country, language=language)
     db.session.add(school)
     db.session.flush()
+    years.current(school.id)
     audit.record("school created", actor=actor, school_id=school.id, target=school, details={"name": name})
     db.session.commit()
     return school
@@ -225,7 +226,7 @@ def save_section(school_id: int, section_id: int | None, name: str, teacher_ids:
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = [_("Enter the section's name.")]
-    clash = select(Section.id).where(Section.school_id == school_id, Section.name == name)
+    clash = select(Section.id).where(*Section.of_school(school_id), Section.name == name)
     if section_id is not None:
         clash = clash.where(Section.id != section_id)
     if name and db.session.scalar(clash.limit(1)) is not None:
@@ -236,12 +237,12 @@ def save_section(school_id: int, section_id: int | None, name: str, teacher_ids:
     if errors:
         raise ValidationFailed(errors)
     if section_id is None:
-        section = Section(school_id=school_id, name=name)
+        section = Section(school_id=school_id, year_id=years.current_id(school_id), name=name)
         db.session.add(section)
         action, details = "section created", {"name": name}
     else:
-        section = db.session.scalar(select(Section).where(Section.id == section_id, Section.school_id == school_id))
-        if section is None:
+        section = db.session.scalar(select(Section).where(Section.id == section_id, *Section.of_school(school_id)))
+        if section is None:  # a past year's section is the archive's: read-only
             raise NotFound(_("No such section in this school."))
         action, details = "section changed", {"name": name, "was": section.name}
         section.name = name
@@ -254,9 +255,9 @@ def save_section(school_id: int, section_id: int | None, name: str, teacher_ids:
 
 
 def delete_section(school_id: int, section_id: int, *, actor) -> None:
-    """Delete a section; its students stay on the roster, without it."""
+    """Delete a section of the current year; its students stay on the roster, without it."""
     permissions.require(actor, school_id, "staff.manage")
-    section = db.session.scalar(select(Section).where(Section.id == section_id, Section.school_id == school_id))
+    section = db.session.scalar(select(Section).where(Section.id == section_id, *Section.of_school(school_id)))
     if section is None:
         raise NotFound(_("No such section in this school."))
     audit.record("section deleted", actor=actor, school_id=school_id, target=section, details={"name": section.name})

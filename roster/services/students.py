@@ -79,7 +79,7 @@ def clean(school_id: int, data: dict, *, student_id: int | None = None) -> dict:
     for key, (_attr, model) in LINKS.items():
         if key in data:
             ids = sorted({int(i) for i in data[key] or []})
-            known = set(db.session.scalars(select(model.id).where(model.school_id == school_id, model.id.in_(ids))))
+            known = set(db.session.scalars(select(model.id).where(*model.of_school(school_id), model.id.in_(ids))))
             if set(ids) - known:
                 fail(key, _("Choose from this school's list."))
             out[key] = ids

@@ -76,7 +76,7 @@ class StudentMovements:
         chosen = self._chosen()
         form = MoveForm()
         form.section.choices = [("", "—")] + [(str(i), n) for i, n in db.session.execute(
-            db.select(Section.id, Section.name).where(Section.school_id == context.school_id())
+            db.select(Section.id, Section.name).where(*Section.of_school(context.school_id()))
             .order_by(Section.name))]
         if form.validate_on_submit():
             done = self.run_bulk("move", chosen, {

@@ -15,13 +15,14 @@ from roster.models import (
     Guardian,
     Movement,
     MovementKind,
+    Section,
     Source,
     Status,
     Student,
     student_name_part,
     utcnow,
 )
-from roster.services import movements
+from roster.services import movements, years
 from roster.services import students as student_service
 from roster.services.importing.columns import LABELS, chunks
 from roster.services.importing.results import RowResult
@@ -159,16 +160,17 @@ def _ensure_names(rows: list[RowResult], in_file: set[str], school_id: int):
         if name not in in_file:
             continue
         known = {fold(n): i for i, n in db.session.execute(
-            select(model.id, model.name).where(model.school_id == school_id))}
+            select(model.id, model.name).where(*model.of_school(school_id)))}
         missing: dict[str, str] = {}
         for names in dict.fromkeys(row.links.get(name, ()) for row in rows):  # each cell once, in file order
             for item in names:
                 if fold(item) not in known:
                     missing.setdefault(fold(item), item)
         if missing:
+            extra = {"year_id": years.current_id(school_id)} if model is Section else {}  # a new section: this year's
             created = db.session.execute(
                 insert(model).returning(model.id, model.name, sort_by_parameter_order=True),
-                [{"school_id": school_id, "name": n} for n in missing.values()]).all()
+                [{"school_id": school_id, "name": n, **extra} for n in missing.values()]).all()
             known |= {fold(n): i for i, n in created}
             new_names[name] = sorted(missing.values())
         link_ids[name] = known
