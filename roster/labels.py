@@ -30,7 +30,8 @@ RETENTION_KINDS = {"pending sign-ups": N_("pending sign-ups"), "expired invitati
                    "children who left": N_("children who left"), "bulk change reports": N_("bulk change reports")}
 
 MOVEMENT_KINDS = {"arrived": N_("arrived"), "left": N_("left the school"), "returned": N_("returned"),
-                  "moved": N_("moved to another section")}
+                  "moved": N_("moved to another section"), "promoted": N_("moved up a grade"),
+                  "repeated": N_("repeats the grade")}
 
 ITEM_KINDS = {"programs": N_("Programs"), "tags": N_("Tags"), "sections": N_("Sections")}
 

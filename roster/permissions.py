@@ -44,6 +44,7 @@ TABLE = {
     "staff.manage": STAFF,
     "logs.view": STAFF,
     "students.data": STAFF,  # a student's data on request, and who received it
+    "year.close": STAFF,  # close the school year, undo it
     "schools.manage": {PLATFORM},
 }
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from roster.extensions import db
-from roster.services import bulk, importing, mail, retention
+from roster.services import bulk, importing, mail, retention, year_close
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,26 @@ def start_bulk(job_id: int) -> None:
     _keep(app, app.extensions["roster_import_executor"].submit(_run_bulk_in_process, app, job_id))
 
 
+@shared_task(ignore_result=True)
+def run_year_close(close_id: int) -> None:
+    start_housekeeping(current_app._get_current_object())
+    year_close.run(close_id, runner=runner_name())
+
+
+def _run_year_close_in_process(app: Flask, close_id: int) -> None:
+    with app.app_context():
+        year_close.run(close_id, runner=runner_name())
+
+
+def start_year_close(close_id: int) -> None:
+    """Apply a close of the school year: on the Celery worker where a broker is configured, else in a thread."""
+    app = current_app._get_current_object()
+    if app.config["CELERY_BROKER_URL"]:
+        run_year_close.delay(close_id)
+        return
+    _keep(app, app.extensions["roster_import_executor"].submit(_run_year_close_in_process, app, close_id))
+
+
 def dispatch(message_ids: list[int]) -> None:
     """Deliver committed mails: on the Celery worker where a broker is configured, else in a thread here."""
     app = current_app._get_current_object()
@@ -233,6 +253,9 @@ def housekeeping(app: Flask, *, first: bool = False) -> None:
         bulk.beat(me)
         for job_id in bulk.claim_stalled(me, [r for r in bulk.runners_on(host) if r != me and not _alive(r)]):
             start_bulk(job_id)  # a bulk change whose process died goes on where it stopped
+        year_close.beat(me)
+        for close_id in year_close.stalled(me):
+            start_year_close(close_id)  # so does a close of the school year
         due = mail.due_mails()
         if due:
             dispatch(due)

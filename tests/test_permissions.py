@@ -11,7 +11,7 @@ from roster import tasks
 from roster.extensions import db
 from roster.models import Guardian, Invitation, Membership, School, Section, Student, User
 from roster.records import AuditEvent, BulkJob, ImportJob, MailMessage
-from roster.services import importing, invitations, years
+from roster.services import importing, invitations, year_close, years
 from tests.helpers import school_records
 
 ROLES = ["anonymous", "student_user", "teacher_a", "admin_a", "admin_b", "platform"]
@@ -117,6 +117,21 @@ CASES = {
                               [SIGN_IN, DENIED, OK, OK, MISSING, OK]),
     "school year's section, not the teacher's": ("GET", "/admin/years/{year_a}/sections/{section_a2}", None,
                                                  [SIGN_IN, DENIED, MISSING, OK, MISSING, OK]),
+    "close the year": ("GET", "/admin/year-close/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
+    "close: map": ("GET", "/admin/year-close/map", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
+    "close: save the map": ("POST", "/admin/year-close/map", {}, [SIGN_IN, DENIED, DENIED, FOUND, FOUND, FOUND]),
+    "close: exceptions": ("GET", "/admin/year-close/exceptions?q=a", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
+    "close: an exception, other school's child": ("POST", "/admin/year-close/exceptions",
+                                                  {"student_id": "{b_student}", "action": "repeat"},
+                                                  [SIGN_IN, DENIED, DENIED, MISSING, MISSING, MISSING]),
+    "close: preview": ("GET", "/admin/year-close/preview", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
+    "close: its page": ("GET", "/admin/year-close/{close_a}", None, [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "close: progress": ("GET", "/admin/year-close/{close_a}/progress", None,
+                        [SIGN_IN, DENIED, DENIED, OK, MISSING, OK]),
+    "close: apply": ("POST", "/admin/year-close/apply", {"close_id": "{close_a}", "order_number": "1",
+                                                          "order_date": "{today}"},
+                     [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    "close: undo": ("POST", "/admin/year-close/{close_a}/undo", {}, [SIGN_IN, DENIED, DENIED, FOUND, MISSING, FOUND]),
     "orders": ("GET", "/admin/orders/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "leave reasons": ("GET", "/admin/leave-reasons/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "add leave reason": ("POST", "/admin/leave-reasons/new/", {"name": "Family reasons"},
@@ -227,6 +242,8 @@ def prepare(app, world, case: str) -> dict:
             db.session.add(failed)
             db.session.commit()
             ids["mail_a"] = failed.id
+        if "{close_a}" in named:
+            ids["close_a"] = year_close.draft(world.school_a.id, actor=db.session.get(User, world.admin_a.id)).id
         if "{bulk_a}" in named:
             job = BulkJob(school_id=world.school_a.id, created_by_id=world.admin_a.id, kind="leave", total=1,
                           status="completed")

@@ -102,3 +102,17 @@ def test_one_current_year_per_school_and_sections_keep_their_links_there(app, wo
         assert db.session.scalar(select(func.count()).select_from(SchoolYear).where(
             SchoolYear.school_id == world.school_a.id, SchoolYear.is_current.is_(True))) == 1
         assert db.session.scalar(select(func.count()).select_from(student_section)) == 2
+
+
+def test_a_teacher_with_no_section_this_year_sees_an_empty_list_that_says_why(app, as_role, world):
+    teacher = as_role("teacher_a")
+    assert "no-sections-this-year" not in teacher.get("/admin/students/").get_data(as_text=True)
+    with app.app_context():  # a new year begins in which teacher_a has no section yet
+        db.session.execute(db.update(SchoolYear).values(is_current=False))
+        db.session.flush()
+        db.session.add(SchoolYear(school_id=world.school_a.id, title="2099/2100", start=date(2099, 9, 1),
+                                  end=date(2100, 8, 31), is_current=True))
+        db.session.execute(db.delete(student_section))  # their sections are last year's now
+        db.session.commit()
+    page = teacher.get("/admin/students/").get_data(as_text=True)
+    assert "You teach no section in 2099/2100 yet" in page and "Inside Ivan" not in page

@@ -17,6 +17,7 @@ from roster.admin.schools import SchoolView, StaffView
 from roster.admin.sections import SectionView
 from roster.admin.students import StudentView
 from roster.admin.transfers import TransferView
+from roster.admin.year_close import YearCloseView
 from roster.admin.years import YearView
 from roster.i18n import TRANSLATIONS
 from roster.security import csp_nonce
@@ -41,6 +42,7 @@ def init_admin(app) -> Admin:
     admin.add_view(TransferView(name=_l("Transfers"), endpoint="transfers", url="/admin/transfers"))
     admin.add_view(SectionView(name=_l("Sections"), endpoint="sections"))
     admin.add_view(YearView(name=_l("School years"), endpoint="years", url="/admin/years"))
+    admin.add_view(YearCloseView(name=_l("Close the year"), endpoint="year_close", url="/admin/year-close"))
     admin.add_view(StaffView(name=_l("Staff"), endpoint="staff", url="/admin/staff"))
     admin.add_view(SchoolView(name=_l("Schools"), endpoint="schools", url="/admin/schools"))
     admin.add_view(MailLogView(name=_l("Mail log"), endpoint="mail_log"))

@@ -133,6 +133,13 @@ class ConfirmForm(FlaskForm):
     """A bulk change that asks nothing but a yes (Send credentials, Activate for everyone a filter matches)."""
 
 
+class YearApplyForm(FlaskForm):
+    """Apply a close of the school year: one order for every move of it."""
+
+    order_number = StringField(_l("Order number"), validators=[DataRequired(), Length(max=50)], filters=[_strip])
+    order_date = DateField(_l("Order date"), validators=[DataRequired()], default=_today)
+
+
 class TransferForm(FlaskForm):
     to_school = SelectField(_l("Receiving school"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)], filters=[_strip])

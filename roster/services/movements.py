@@ -300,6 +300,20 @@ def record(school_id: int, student_ids: list[int], kind: MovementKind, on: date,
     _record(school_id, student_ids, kind, on, None, actor, reason=reason, note=note)
 
 
+def record_many(school_id: int, student_ids: list[int], kind: MovementKind, on: date, order: Order | None, actor,
+                *, reason: str = "", note: str = "", moves: dict[int, tuple[str, str]] | None = None) -> None:
+    """Movements of one kind, date and order for many children (a year's close), in the caller's transaction."""
+    _record(school_id, student_ids, kind, on, order, actor, reason=reason, note=note, moves=moves)
+
+
+def end_sessions_of(student_ids: list[int]) -> None:
+    """The children's accounts are signed out where they may no longer sign in (they left, graduated)."""
+    users = [s.user for chunk in _chunks(student_ids) for s in db.session.scalars(
+        select(Student).where(id_in(Student.id, chunk), Student.user_id.is_not(None))
+        .options(selectinload(Student.user)))]
+    _end_sessions(users)
+
+
 def moved(school_id: int, changes: dict[int, tuple[list[str], list[str]]], *, on: date | None = None,
           order: Order | None = None, actor=None) -> None:
     """Students whose sections changed (the form, an import, Move to section): a Moved movement each, with the

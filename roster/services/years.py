@@ -95,3 +95,8 @@ def section_students(section_id: int, school_id: int, *, actor, role) -> tuple[S
         .order_by(Student.search_key, Student.id)))
     return section, students
 
+
+def teaches(user_id: int, year_id: int) -> bool:
+    """Whether the user teaches a section of that year."""
+    return db.session.scalar(select(Section.id).where(Section.year_id == year_id, Section.teachers.any(id=user_id))
+                             .limit(1)) is not None

@@ -48,6 +48,7 @@ from roster.services import (
     movements,
     preferences,
     students,
+    years,
 )
 from roster.text import format_phone
 from roster.urls import attachment, record_id, safe_next
@@ -189,6 +190,16 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, SecuredModelView
         if name == "send_credentials":
             return context.allowed("students.credentials")
         return super().is_action_allowed(name)
+
+    @staticmethod
+    def _teacher_without_sections() -> str:
+        """For a teacher who teaches no section of the current year (a new year began): that year's title."""
+        if context.role() != permissions.TEACHER:
+            return ""
+        year = context.current_year()
+        if year is None or years.teaches(current_user.id, year.id):
+            return ""
+        return year.title
 
     def _require_record(self, id_) -> Student:
         student = self.get_one(id_)
@@ -450,6 +461,7 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, SecuredModelView
 
     def render(self, template, **kwargs):
         if "list_columns" in kwargs:
+            kwargs["teacher_without_sections"] = self._teacher_without_sections()
             all_columns = kwargs["list_columns"]
             visible = preferences.visible_columns(
                 current_user.id, context.school_id(), LIST_VIEW, available=COLUMNS, default=DEFAULT_COLUMNS
