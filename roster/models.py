@@ -582,7 +582,7 @@ class YearCloseEntry(db.Model):
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # promoted, repeated, graduated, left
     from_section_ids: Mapped[str] = mapped_column(String(200), default="")  # "12,15"
-    to_section_id: Mapped[int | None] = mapped_column(ForeignKey("section.id", ondelete="SET NULL"))
+    to_section_id: Mapped[int | None] = mapped_column(ForeignKey("section.id", ondelete="SET NULL"), index=True)
     previous_status: Mapped[str] = mapped_column(String(20))
     was_individual: Mapped[bool] = mapped_column(Boolean, default=False)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)

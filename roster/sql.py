@@ -37,3 +37,19 @@ def id_in(column, ids: list):
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
     return column.in_(ids)
+
+
+def pairs_in(first, second, pairs: list[tuple]):
+    """`(first, second) IN pairs`, each pair looked up by the two-column key: on PostgreSQL the pairs are two array
+    parameters unnested (a long list of row values gets a generic plan that reads the table once psycopg prepares
+    it); on SQLite, row values (two IN lists side by side make it try every combination)."""
+    from sqlalchemy import ARRAY, bindparam, func, select, tuple_
+
+    from roster.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = func.unnest(bindparam(None, [a for a, _b in pairs], type_=ARRAY(first.type)),
+                           bindparam(None, [b for _a, b in pairs], type_=ARRAY(second.type)))
+        rows = rows.table_valued("a", "b").render_derived()
+        return tuple_(first, second).in_(select(rows.c.a, rows.c.b))
+    return tuple_(first, second).in_(pairs)

@@ -10,7 +10,16 @@ from sqlalchemy import func, select
 
 from roster import tasks
 from roster.extensions import db
-from roster.models import Movement, SchoolYear, Section, Student, User, past_section_member, student_section
+from roster.models import (
+    Movement,
+    School,
+    SchoolYear,
+    Section,
+    Student,
+    User,
+    past_section_member,
+    student_section,
+)
 from roster.services import schools, years
 from roster.services import students as student_service
 from roster.services.year_close import suggest
@@ -165,3 +174,30 @@ def test_a_teacher_cannot_reach_the_close_and_another_schools_admin_finds_nothin
     forged = as_role("admin_b")
     assert forged.post("/admin/year-close/apply", data={"close_id": close_id, "order_number": "1",
                                                         "order_date": "2026-06-01"}).status_code in (400, 404)
+
+
+def test_the_schools_top_grades_and_a_sections_teachers_are_chosen_on_the_map(app, agent, as_role, world):
+    setup_school(app, world)
+    admin = agent("admin_a")
+    map_page = admin.get("/admin/year-close/map")
+    with app.app_context():
+        ids = {s.name: s.id for s in db.session.scalars(select(Section).where(Section.school_id == world.school_a.id))}
+    assert map_page.html.select_one("#top_grades")["value"] == "9, 11"
+    map_page = admin.submit(map_page, id="top-grades-form", top_grades="4 and 11", expect=(302,)).follow()
+    assert "suggested again" in map_page.text
+    with app.app_context():
+        assert db.session.get(School, world.school_a.id).top_grades == "4, 11"
+    for typed in ("none", ""):  # no grade in it: said, nothing changed
+        refused = admin.submit(map_page, id="top-grades-form", top_grades=typed, expect=(302,)).follow()
+        assert "Enter the grades that graduate" in refused.text
+    # 1A's teacher is not carried over this time: next year's 2A has none, and the teacher's list is empty.
+    admin.submit(map_page, id="map-form", expect=(302,), **{f"teachers-{ids['1A']}": False})
+    preview = admin.get("/admin/year-close/preview")
+    admin.submit(preview, id="apply-form", order_number="48-у", expect=(302,))
+    tasks.wait_for_background_work(app)
+    with app.app_context():
+        next_2a = db.session.scalar(select(Section).where(Section.name == "2A", Section.year_id == years.current_id(
+            world.school_a.id)))
+        assert next_2a.teachers == []
+    page = as_role("teacher_a").get("/admin/students/").get_data(as_text=True)
+    assert "You teach no section in" in page and "Inside Ivan" not in page

@@ -64,11 +64,13 @@ def upgrade():
     )
     with op.batch_alter_table('year_close_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_year_close_entry_student_id'), ['student_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_year_close_entry_to_section_id'), ['to_section_id'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('year_close_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_year_close_entry_to_section_id'))
         batch_op.drop_index(batch_op.f('ix_year_close_entry_student_id'))
 
     op.drop_table('year_close_entry')

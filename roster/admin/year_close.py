@@ -59,9 +59,20 @@ class YearCloseView(SecuredView):
             return redirect(url_for(".close_view", close_id=close.id))
         sections = list(db.session.scalars(select(Section).where(Section.year_id == close.from_year_id)
                                            .order_by(Section.name)))
+        if request.method == "POST" and "top_grades" in request.form:  # the grades that graduate: suggest again
+            self._checked_post()
+            try:
+                year_close.save_top_grades(close.id, context.school_id(), request.form["top_grades"],
+                                           actor=context.actor())
+            except ValidationFailed as exc:
+                _errors(exc)
+            else:
+                flash(_("The top grades are saved; every section's next year is suggested again."), "success")
+            return redirect(url_for(".map_view"))
         if request.method == "POST":
             self._checked_post()
-            chosen = {s.id: (request.form.get(f"action-{s.id}", ""), request.form.get(f"to-{s.id}", ""))
+            chosen = {s.id: (request.form.get(f"action-{s.id}", ""), request.form.get(f"to-{s.id}", ""),
+                             bool(request.form.get(f"teachers-{s.id}")))
                       for s in sections if f"action-{s.id}" in request.form}
             try:
                 year_close.save_map(close.id, context.school_id(), chosen, actor=context.actor())
@@ -138,9 +149,10 @@ class YearCloseView(SecuredView):
             Student.id.in_([s.student_id for s in shown])))}
         section_names = {s.id: s.name for s in db.session.scalars(select(Section).where(
             Section.year_id == close.from_year_id))}
+        linked = select(student_section.c.student_id).join(Section, Section.id == student_section.c.section_id) \
+            .where(Section.year_id == close.from_year_id)  # the year's children, as SQL: never 100,000 values
         individual = list(db.session.scalars(select(Student).where(
-            Student.id.in_([s.student_id for s in plan.steps]), Student.is_individual.is_(True))
-            .order_by(Student.search_key).limit(500))) if plan.steps else []
+            Student.id.in_(linked), Student.is_individual.is_(True)).order_by(Student.search_key).limit(500)))
         return self.render("admin/roster/year_close.html", step="preview", close=close, plan=plan, shown=shown,
                            names=names, section_names=section_names, page=page, pages=(len(plan.steps) - 1) // SHOWN
                            + 1, individual=individual, form=YearApplyForm())

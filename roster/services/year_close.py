@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, or_, select, tuple_, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from roster import permissions
@@ -45,7 +45,7 @@ from roster.models import (
     utcnow,
 )
 from roster.services import audit, movements, refusals_roll_back, years
-from roster.sql import id_in
+from roster.sql import id_in, pairs_in
 
 DRAFT, APPLYING, APPLIED, UNDONE = "draft", "applying", "applied", "undone"
 PROMOTE, GRADUATE, DISSOLVE = "promote", "graduate", "dissolve"
@@ -135,13 +135,14 @@ def _clean_name(name: str) -> str:
 
 
 @refusals_roll_back
-def save_map(close_id: int, school_id: int, mapping: dict[int, tuple[str, str]], *, actor) -> None:
-    """Each section's choice: promote to a named section, graduate, or dissolve."""
+def save_map(close_id: int, school_id: int, mapping: dict[int, tuple], *, actor) -> None:
+    """Each section's choice: promote to a named section (its teachers carried over, unless unticked), graduate,
+    or dissolve. A value is (action, next year's name) or (action, name, carry teachers)."""
     close = _editable(close_id, school_id, actor)
     known = {str(s.id) for s in _sections(close.from_year_id)}
     errors: dict[str, list[str]] = {}
     saved = dict(close.mapping or {})
-    for section_id, (action, to) in mapping.items():
+    for section_id, (action, to, *carry) in mapping.items():
         key = str(section_id)
         if key not in known:
             raise NotFound(_("No such section in this school."))
@@ -150,10 +151,25 @@ def save_map(close_id: int, school_id: int, mapping: dict[int, tuple[str, str]],
             errors.setdefault(f"action-{key}", []).append(_("Choose from the list."))
         elif action == PROMOTE and not to:
             errors.setdefault(f"to-{key}", []).append(_("Enter next year's section."))
-        saved[key] = {"action": action, "to": to if action == PROMOTE else ""}
+        saved[key] = {"action": action, "to": to if action == PROMOTE else "",
+                      "teachers": bool(carry[0]) if carry else True}
     if errors:
         raise ValidationFailed(errors)
     close.mapping = saved
+    db.session.commit()
+
+
+@refusals_roll_back
+def save_top_grades(close_id: int, school_id: int, text: str, *, actor) -> None:
+    """The school's top grades (those that graduate), and every section's suggestion made again from them."""
+    close = _editable(close_id, school_id, actor)
+    grades = sorted({int(n) for n in re.findall(r"\d+", text or "") if 1 <= int(n) <= 12})
+    if not grades:
+        raise ValidationFailed({"top_grades": [_("Enter the grades that graduate, such as 9, 11.")]})
+    school = db.session.get(School, school_id)
+    school.top_grades = ", ".join(map(str, grades))
+    close.mapping = {str(s.id): suggest(s.name, set(grades)) for s in _sections(close.from_year_id)}
+    audit.record("top grades changed", actor=actor, school_id=school_id, details={"grades": school.top_grades})
     db.session.commit()
 
 
@@ -351,7 +367,8 @@ def _make_sections(close: YearClose, to_year: SchoolYear, the_plan: Plan) -> Non
     by_id = {s.id: s for s in _sections(close.from_year_id)}
     for key, choice in (close.mapping or {}).items():
         if choice.get("action") == PROMOTE and choice.get("to") and int(key) in by_id:
-            teachers_of[choice["to"]] |= {t.id for t in by_id[int(key)].teachers}
+            carried = {t.id for t in by_id[int(key)].teachers} if choice.get("teachers", True) else set()
+            teachers_of[choice["to"]] |= carried
     for name in sorted({s.to for s in the_plan.steps if s.to} | set(teachers_of)):
         if name not in existing:
             existing[name] = Section(school_id=close.school_id, year_id=to_year.id, name=name)
@@ -439,9 +456,8 @@ def _apply_chunk(close: YearClose, the_plan: Plan, actor, names: dict[int, str],
 
 
 def _pairs(links, pairs: list[tuple[int, int]]):
-    """(student, section) IN pairs: the links' primary key, looked up row by row (two IN lists side by side
-    make SQLite try every combination: 0.4 s a chunk instead of milliseconds)."""
-    return tuple_(links.c.student_id, links.c.section_id).in_(pairs)
+    """(student, section) IN pairs: the links' primary key, looked up pair by pair."""
+    return pairs_in(links.c.student_id, links.c.section_id, pairs)
 
 
 def _by_reason(steps: list[Step]) -> dict[str, list[int]]:
