@@ -192,3 +192,16 @@ def test_a_bulk_job_whose_process_died_goes_on_where_it_stopped(app, world, smal
         job = db.session.get(BulkJob, outcome.job_id)
         assert (job.status, job.done, job.changed, job.skipped) == ("completed", 35, 35, {})
     assert tagged(app, world.tag_a.id) == 35
+
+
+def test_a_running_jobs_page_shows_its_progress_and_polls_for_it(app, agent, world):
+    with app.app_context():
+        job = BulkJob(school_id=world.school_a.id, created_by_id=world.admin_a.id, kind="move", total=3000, done=1000,
+                      student_ids=[], status="running")
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    page = agent("admin_a").get(f"/admin/students/bulk/{job_id}")
+    assert page.html.select_one("#progress-text").get_text() == "1,000 of 3,000 students"
+    assert page.html.select_one("#progress-bar")["style"] == "width: 33%"
+    assert page.html.select_one("#job-progress")["data-url"].endswith(f"/bulk/{job_id}/progress")
