@@ -50,7 +50,10 @@ ACTIONS = {action: action for action in (
     N_("two-factor turned off"), N_("retention purge"), N_("student data disclosed"),
     N_("consent withdrawn"), N_("school notice changed"), N_("students left"), N_("student returned"),
     N_("movement book exported"), N_("students moved"), N_("transfer asked"), N_("transfer accepted"),
-    N_("transfer declined"), N_("transfer withdrawn"), N_("leave reason saved"), N_("leave reason deleted"))}
+    N_("transfer declined"), N_("transfer withdrawn"), N_("leave reason saved"), N_("leave reason deleted"),
+    N_("bulk change started"), N_("bulk change ended"), N_("students tagged"), N_("students untagged"),
+    N_("top grades changed"), N_("year close started"), N_("year closed"), N_("year close undone"),
+    N_("year close undone for a child"))}
 
 
 def _reader(table: dict):

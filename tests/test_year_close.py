@@ -201,3 +201,20 @@ def test_the_schools_top_grades_and_a_sections_teachers_are_chosen_on_the_map(ap
         assert next_2a.teachers == []
     page = as_role("teacher_a").get("/admin/students/").get_data(as_text=True)
     assert "You teach no section in" in page and "Inside Ivan" not in page
+
+
+def test_apply_is_refused_while_another_close_of_the_school_runs(app, world):
+    from roster.errors import ValidationFailed
+    from roster.models import YearClose
+    from roster.services import movements, year_close
+
+    with app.app_context():
+        admin = db.session.get(User, world.admin_a.id)
+        close = year_close.draft(world.school_a.id, actor=admin)
+        other = YearClose(school_id=world.school_a.id, from_year_id=close.from_year_id, status="applying")
+        db.session.add(other)
+        db.session.commit()
+        with pytest.raises(ValidationFailed) as refused:
+            year_close.start(close.id, world.school_a.id, movements.OrderGiven("9", date.today()), actor=admin)
+        assert refused.value.field_errors["close"] == ["Another close of this school's year is running."]
+        assert db.session.get(YearClose, close.id).status == "draft"
