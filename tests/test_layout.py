@@ -12,8 +12,8 @@ from roster.models import Student
 
 pytestmark = pytest.mark.markup
 
-MENU = ["Students", "Invitations", "Imports", "Movement book", "Orders", "Transfers", "Sections", "Staff", "Mail log",
-        "Audit log"]
+MENU = ["Students", "Invitations", "Imports", "Movement book", "Orders", "Transfers", "Sections", "School years",
+        "Close the year", "Staff", "Mail log", "Audit log"]
 ROLES = {"admin_a": permissions.ADMIN, "teacher_a": permissions.TEACHER, "platform": permissions.PLATFORM}
 
 
@@ -29,8 +29,8 @@ def test_the_left_menu_names_the_guides_pages_each_role_may_open(as_role):
     assert '<html lang="en">' in admin and 'aria-controls="roster-menu"' in admin  # the phone's Menu button
     assert menu_of(as_role("platform").get("/admin/students/").get_data(as_text=True)) == MENU[:-2] + [
         "Schools", "Mail log", "Audit log"]
-    assert menu_of(as_role("teacher_a").get("/admin/students/").get_data(as_text=True)) == ["Students",
-                                                                                          "Movement book"]
+    assert menu_of(as_role("teacher_a").get("/admin/students/").get_data(as_text=True)) == [
+        "Students", "Movement book", "School years"]
 
 
 @pytest.mark.parametrize("name", ROLES)
