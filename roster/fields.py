@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from flask_babel import gettext, lazy_gettext
+from flask import g, has_request_context
+from flask_babel import LazyString, gettext, lazy_gettext
 
 from roster import labels
 from roster.i18n import N_
@@ -43,6 +44,24 @@ ANY_OF = "any of"  # any of the programs, tags or sections chosen
 YES_NO = "yes/no"
 EQUALS = "equals"  # one of the choices
 STATUS = "status"  # one of the statuses, or any; no filter: studying (today's list)
+
+# Fields whose name and rule are the school's country's: their label there; a school of another country has no
+# such field (hidden_for).
+BY_COUNTRY = {"national_id": {"KZ": N_("IIN"), "RU": N_("SNILS")}}
+
+
+def _country() -> str | None:
+    """The country of the school a page works on (roster.admin.context keeps it in `g`), else None."""
+    if not has_request_context():
+        return None
+    school = (g.get("roster_school") or (None, None))[0]
+    return getattr(school, "country", None)
+
+
+def hidden_for(country: str | None) -> set[str]:
+    """The fields a school of this country does not have (an IIN outside Kazakhstan, SNILS outside Russia)."""
+    return {name for name, labels_ in BY_COUNTRY.items() if (country or "").upper() not in labels_}
+
 
 # The Add/Edit form's groups, in the guide's order: (key, legend).
 GROUPS = (("student", N_("Student")), ("contact", N_("Contact information")),
@@ -74,7 +93,10 @@ class Field:
 
     @property
     def text(self):
-        """The label in the language of the page (or the mail, the export) being made."""
+        """The label in the language of the page (or the mail, the export) being made; a field whose name is the
+        country's (the national identifier) takes the selected school's country's."""
+        if self.name in BY_COUNTRY:
+            return LazyString(lambda: gettext(BY_COUNTRY[self.name].get(_country(), self.label)))
         return lazy_gettext(self.label)
 
     @cached_property
@@ -143,6 +165,10 @@ STUDENT: dict[str, Field] = _catalog(
           imported=True, aliases=("Birth date", "Дата рождения", "Туған күні", "Туған күні мен жылы")),
     Field("citizenship", N_("Citizenship"), form=("student", 7), listed=True, filter=(CONTAINS, 11), sort=True,
           details=True, imported=True, aliases=("Гражданство", "Азаматтығы", "Азаматтық", "Nationality")),
+    # Its label and rule are the school's country's (IIN, SNILS); a school elsewhere has no such field.
+    Field("national_id", N_("National ID"), max_length=20, form=("student", 8), listed=True, filter=(EXACT, 13),
+          details=True, imported=True, private=True,
+          aliases=("IIN", "ИИН", "ЖСН", "SNILS", "СНИЛС", "National identifier")),
     Field("is_inclusive", N_("Is inclusive"), FLAG, form=("education", 1), listed=True, filter=(YES_NO, 7),
           sort=True, details=True, imported=True,
           aliases=("Inclusive", "Инклюзивное", "Инклюзивное обучение", "Инклюзивті", "Инклюзивті оқыту")),

@@ -347,6 +347,8 @@ class Student(db.Model):
         Index("ix_student_school_id_phone_normalized", "school_id", "phone_normalized"),
         Index("ix_student_school_id_account_status", "school_id", "account_status"),
         Index("ix_student_school_id_status", "school_id", "status"),
+        # One IIN / SNILS a school (an index, not a constraint: SQLite adds it without rebuilding the table).
+        Index("uq_student_school_id_national_id", "school_id", "national_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -365,6 +367,8 @@ class Student(db.Model):
     gender: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[date | None] = mapped_column(Date)
     citizenship: Mapped[str] = mapped_column(String(100), default="")
+    # The IIN (Kazakhstan) or SNILS (Russia) as its digits, by the school's country (roster.national_id).
+    national_id: Mapped[str | None] = mapped_column(String(12))
     is_inclusive: Mapped[bool] = mapped_column(Boolean, default=False)
     is_individual: Mapped[bool] = mapped_column(Boolean, default=False)
 

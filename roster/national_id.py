@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 IIN, SNILS = "iin", "snils"
+STORED_AS_DIGITS = {"national_id"}  # the student's field that holds one, as its digits
 KINDS = {"KZ": IIN, "RU": SNILS}
 LENGTHS = {IIN: 12, SNILS: 11}
 SEPARATORS = re.compile(r"[\s\-‐‑‒–—]+")

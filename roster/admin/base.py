@@ -76,8 +76,11 @@ class Group(rules.NestedRule):
         self.legend = legend
 
     def __call__(self, form, form_opts=None, field_args=None):
+        # A field the form does not have this time (the school's country has no such identifier) is left out.
+        parts = [rule(form, form_opts, field_args) for rule in self.rules
+                 if not isinstance(rule, rules.Field) or getattr(form, rule.field_name, None) is not None]
         return Markup('<fieldset class="roster-group"><legend>{}</legend>{}</fieldset>').format(
-            self.legend, Markup(super().__call__(form, form_opts, field_args)))
+            self.legend, Markup(self.separator.join(parts)))
 
 
 class HiddenFields(rules.BaseRule):

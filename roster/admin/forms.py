@@ -67,7 +67,7 @@ def build_student_form(loaders: dict[str, SchoolScopedLoader]) -> type[FlaskForm
 
 def student_data(form) -> dict:
     """Turn a submitted StudentForm into the plain values students.create/update take."""
-    data = {name: form[name].data for name in fields.EDITED}
+    data = {name: form[name].data for name in fields.EDITED if name in form}  # a field the school has not: absent
     for name in fields.LINK_FIELDS:
         data[name[:-1] + "_ids"] = [item.id for item in form[name].data or []]
     guardians = form.guardians

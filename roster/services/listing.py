@@ -13,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import ARRAY, Integer, Select, bindparam, false, func, intersect, or_, select
 from sqlalchemy.orm import selectinload
 
-from roster import fields, permissions
+from roster import fields, national_id, permissions
 from roster.extensions import db
 from roster.i18n import N_
 from roster.models import LINKS as MODEL_LINKS
@@ -87,6 +87,8 @@ def exact_matches(name: str):
 
     def matches(query: str, school_id: int) -> list:
         value = query.strip()
+        if name in national_id.STORED_AS_DIGITS:  # "112-233-445 95" finds what is stored as 11223344595
+            value = national_id.SEPARATORS.sub("", value)
         return [column.in_({value, value.upper(), value.lower()})]
     return matches
 
@@ -197,7 +199,12 @@ def find(school_id: int, filters: Iterable[tuple[str, str]], *, actor) -> Found:
     found = Found(conditions=list(permissions.visible_students(school_id, actor, role)))
     found.only_links = role != permissions.TEACHER  # a teacher's count must go through their sections
     filters = list(filters)
+    private = not permissions.allows(role, "students.see_private")
     for name, value in filters:
+        if private and name in fields.PRIVATE:  # a teacher's filter by what they may not see matches no one
+            found.conditions.append(false())
+            found.only_links = False
+            continue
         _narrow(found, name, value, school_id)
     if not any(name == STATUS for name, _value in filters):
         found.conditions.append(Student.status == Status.STUDYING.value)

@@ -10,9 +10,10 @@ from sqlalchemy import insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
-from roster import fields, permissions
+from roster import fields, national_id, permissions
 from roster.errors import NotFound, ValidationFailed, too_long
 from roster.extensions import db
+from roster.i18n import N_
 from roster.models import LINKS as MODEL_LINKS
 from roster.models import (
     AccountStatus,
@@ -106,6 +107,7 @@ def clean_fields(data: dict, *, region: str) -> tuple[dict, dict[str, list[str]]
     _clean_phones(data, out, fail, region)
     _clean_choices(data, out, fail)
     _clean_dates(data, out, fail)
+    _clean_national_id(data, out, fail, region)
     for field in FLAG_FIELDS:
         if field in data:
             out[field] = bool(data[field])
@@ -149,6 +151,45 @@ def _clean_phones(data: dict, out: dict, fail, region: str) -> None:
             else:
                 if field in NORMALIZED:
                     out[NORMALIZED[field]] = normalised
+
+
+NATIONAL_ID_NAMES = {national_id.IIN: N_("IIN"), national_id.SNILS: N_("SNILS")}
+
+
+def _clean_national_id(data: dict, out: dict, fail, region: str) -> None:
+    """The IIN or SNILS by the school's country: its digits, checked by the official rule; an IIN's birth date and
+    sex must be the record's (an empty birth date or gender is filled from it)."""
+    if "national_id" not in data or not (out.get("national_id") or "").strip():
+        return
+    kind = national_id.kind_for(region)
+    if kind is None:
+        fail("national_id", _("Schools of this country keep no national identifier: leave it empty."))
+        return
+    name = _(NATIONAL_ID_NAMES[kind])
+    try:
+        number, decoded = national_id.check(kind, out["national_id"])
+    except national_id.Invalid as exc:
+        fail("national_id", {
+            "not digits": _("An %(name)s is digits only (spaces and dashes may separate them).", name=name),
+            "length": _("An %(name)s has %(count)s digits.", name=name, count=exc.values.get("length", "")),
+            "check digit": _("This is no valid %(name)s: its check digit is wrong (a typing error?).", name=name),
+            "century": _("This is no person's IIN: its 7th digit must be 1 to 6."),
+            "birth date": _("This is no valid IIN: its first six digits are no date of birth."),
+        }[exc.code])
+        return
+    out["national_id"] = number
+    if decoded is None:
+        return
+    if "birth_date" in data and out.get("birth_date") and out["birth_date"] != decoded.birth_date:
+        fail("national_id", _("The IIN says born %(iin)s; the date of birth says %(record)s.",
+                              iin=decoded.birth_date.isoformat(), record=out["birth_date"].isoformat()))
+    elif "birth_date" in data and not out.get("birth_date"):
+        out["birth_date"] = decoded.birth_date
+    if "gender" in data and out.get("gender") and out["gender"] != decoded.gender:
+        fail("national_id", _("The IIN says %(iin)s; the gender says %(record)s.",
+                              iin=fields.choice_label(decoded.gender), record=fields.choice_label(out["gender"])))
+    elif "gender" in data and not out.get("gender"):
+        out["gender"] = decoded.gender
 
 
 def _clean_choices(data: dict, out: dict, fail) -> None:
@@ -210,7 +251,8 @@ def _clean_guardians(guardians: list[dict], fail, region: str) -> list[dict]:
 
 def _check_unique(school_id: int, out: dict, student_id: int | None, fail) -> None:
     checks = (("email", _("A student of this school already has this email.")),
-              ("personal_file_number", _("A student of this school already has this personal file number.")))
+              ("personal_file_number", _("A student of this school already has this personal file number.")),
+              ("national_id", _("A student of this school already has this national identifier.")))
     for field, message in checks:
         if out.get(field):
             query = select(Student.id).where(Student.school_id == school_id, getattr(Student, field) == out[field])
@@ -250,7 +292,7 @@ def _commit_or_explain() -> None:
     except IntegrityError as exc:
         db.session.rollback()
         text = str(exc.orig).lower()
-        field = "personal_file_number" if "personal_file_number" in text else "email"
+        field = next((f for f in ("personal_file_number", "national_id") if f in text), "email")
         raise ValidationFailed({field: [_("Another student of this school already has this value.")]}) from exc
 
 

@@ -38,8 +38,9 @@ class StudentExport:
         if fmt not in exporting.MIMETYPES:
             abort(400)
         school = context.selected_school()[0]
-        columns = preferences.visible_columns(
+        columns = [c for c in preferences.visible_columns(
             current_user.id, school.id, LIST_VIEW, available=COLUMNS, default=DEFAULT_COLUMNS)
+            if c not in self._hidden_fields()]
         try:
             students = exporting.begin(school.id, actor=context.actor(), filters=filters, columns=columns, fmt=fmt,
                                        sort=sort, descending=descending, ids=ids)

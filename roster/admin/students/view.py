@@ -192,6 +192,26 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, SecuredModelView
         return super().is_action_allowed(name)
 
     @staticmethod
+    def _hidden_fields() -> set[str]:
+        """What this page leaves out: fields the school's country has not (an IIN outside Kazakhstan), and for
+        a teacher the private ones."""
+        school = context.selected_school()[0]
+        hidden = fields.hidden_for(school.country if school else None)
+        return hidden if can_see_private() else hidden | PRIVATE_COLUMNS
+
+    def create_form(self, obj=None):
+        return self._without_hidden(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._without_hidden(super().edit_form(obj))
+
+    def _without_hidden(self, form):
+        for name in self._hidden_fields():
+            if name in form:
+                del form[name]
+        return form
+
+    @staticmethod
     def _teacher_without_sections() -> str:
         """For a teacher who teaches no section of the current year (a new year began): that year's title."""
         if context.role() != permissions.TEACHER:
@@ -252,6 +272,10 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, SecuredModelView
     def _get_filter_groups(self):
         """Filter options (programs, tags, sections) of the selected school, fresh on every request."""
         groups = super()._get_filter_groups()
+        hidden = self._hidden_fields()
+        for name in [n for n, items in (groups or {}).items()
+                     if items and self._filters[items[0]["index"]].key in hidden]:
+            del groups[name]  # a filter of a field this page leaves out
         for items in (groups or {}).values():
             for item in items:
                 flt = self._filters[item["index"]]
@@ -462,7 +486,8 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, SecuredModelView
     def render(self, template, **kwargs):
         if "list_columns" in kwargs:
             kwargs["teacher_without_sections"] = self._teacher_without_sections()
-            all_columns = kwargs["list_columns"]
+            hidden = self._hidden_fields()
+            all_columns = [(c, n) for c, n in kwargs["list_columns"] if c not in hidden]
             visible = preferences.visible_columns(
                 current_user.id, context.school_id(), LIST_VIEW, available=COLUMNS, default=DEFAULT_COLUMNS
             )
@@ -472,8 +497,8 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, SecuredModelView
                 list_columns=[(c, n) for c, n in all_columns if c in visible],
             )
         if "details_columns" in kwargs:
-            if not can_see_private():
-                kwargs["details_columns"] = [(c, n) for c, n in kwargs["details_columns"] if c not in PRIVATE_COLUMNS]
+            hidden = self._hidden_fields()
+            kwargs["details_columns"] = [(c, n) for c, n in kwargs["details_columns"] if c not in hidden]
             kwargs["history"] = (audit.history("student", kwargs["model"].id, context.school_id())
                                  if context.allowed("logs.view") else None)
             kwargs["disclosures"] = (disclosure.disclosures(kwargs["model"], context.school_id())
