@@ -347,8 +347,9 @@ class Student(db.Model):
         Index("ix_student_school_id_phone_normalized", "school_id", "phone_normalized"),
         Index("ix_student_school_id_account_status", "school_id", "account_status"),
         Index("ix_student_school_id_status", "school_id", "status"),
-        # One IIN / SNILS a school (an index, not a constraint: SQLite adds it without rebuilding the table).
-        Index("uq_student_school_id_national_id", "school_id", "national_id", unique=True),
+        # One IIN / SNILS a school (an index, not a constraint: SQLite adds it without rebuilding the table); the
+        # number first, as "does a child of another school have it?" asks by the number alone.
+        Index("uq_student_national_id_school_id", "national_id", "school_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -90,3 +90,32 @@ def test_an_import_reads_the_iin_column(app, agent, world):
     assert student(app, "Аманова").national_id == IIN
     assert student(app, "Ошибка") is None
     assert "check digit" in page.text
+
+
+def test_a_reimport_finds_a_student_by_iin_before_file_number_and_email(app, agent, world):
+    admin = agent("admin_a")
+    save(admin, "/admin/students/new/", {"last_name": "Аманова", "first_name": "Дана", "national_id": IIN,
+                                         "personal_file_number": "A-1"}, expect=(302,))
+    # The same child, her file number changed and her IIN typed with spaces: updated, not added.
+    data = "Фамилия,Имя,ИИН,Номер личного дела\nАманова,Дана,871008 401427,A-2\n".encode()
+    admin.confirm_import(admin.upload_import("list.csv", data))
+    with app.app_context():
+        found = db.session.scalars(select(Student).where(Student.last_name == "Аманова")).all()
+        assert [(s.national_id, s.personal_file_number) for s in found] == [(IIN, "A-2")]
+    # An IIN of one student and the file number of another: the row says so, nothing changes.
+    data = f"Фамилия,Имя,ИИН,Номер личного дела\nАманова,Дана,{IIN},\nOther,Pupil,{IIN},A-2\n".encode()
+    page = admin.upload_import("other.csv", data)
+    assert "same student" in page.text
+
+
+def test_an_iin_of_a_child_of_another_school_says_where_they_study_and_the_transfer_search_finds_them(
+        app, agent, world):
+    admin_b = agent("admin_b")
+    save(admin_b, "/admin/students/new/", {"last_name": "Аманова", "first_name": "Дана", "national_id": IIN},
+         expect=(302,))
+    admin_a = agent("admin_a")
+    response = save(admin_a, "/admin/students/new/", {"last_name": "Аманова", "first_name": "Дана",
+                                                       "national_id": IIN}, expect=(200,))
+    assert "This child studies at Beta School" in response.text
+    found = admin_a.get(f"/admin/transfers/?file_number={IIN}")
+    assert "Аманова Дана" in found.text and "Beta School" in found.text

@@ -25,6 +25,7 @@ def test_a_transfer_asked_by_the_sending_school_accepted_by_the_receiving_one(ap
     with app.app_context():
         student = db.session.get(Student, world.in_section.id)
         student.birth_date, student.citizenship, student.personal_file_number = dt.date(2012, 3, 4), "KZ", "A-1"
+        student.national_id = "871008401427"
         student.guardians = [Guardian(full_name="Inside Anna", relation="mother", workplace="Clinic")]
         db.session.commit()
     admin_a, admin_b = agent("admin_a"), agent("admin_b")
@@ -49,8 +50,8 @@ def test_a_transfer_asked_by_the_sending_school_accepted_by_the_receiving_one(ap
         new = db.session.scalar(select(Student).where(Student.school_id == world.school_b.id,
                                                       Student.last_name == "Inside"))
         assert (old.status, old.user_id, old.dropout_note) == ("transferred", None, "Beta School")
-        assert (new.status, new.user_id, new.birth_date, new.citizenship, new.source) == (
-            "studying", world.student_user.id, dt.date(2012, 3, 4), "KZ", "transfer")
+        assert (new.status, new.user_id, new.birth_date, new.citizenship, new.source, new.national_id) == (
+            "studying", world.student_user.id, dt.date(2012, 3, 4), "KZ", "transfer", "871008401427")
         assert new.personal_file_number is None and new.sections == [] and new.tags == []  # the school's own
         assert [(g.full_name, g.workplace) for g in new.guardians] == [("Inside Anna", "Clinic")]
         kinds = {(m.school_id, m.kind, m.reason) for m in db.session.scalars(select(Movement).where(

@@ -19,11 +19,11 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('student', schema=None) as batch_op:
         batch_op.add_column(sa.Column('national_id', sa.String(length=12), nullable=True))
-    op.create_index('uq_student_school_id_national_id', 'student', ['school_id', 'national_id'], unique=True)
+    op.create_index('uq_student_national_id_school_id', 'student', ['national_id', 'school_id'], unique=True)
 
 
 def downgrade():
-    op.drop_index('uq_student_school_id_national_id', table_name='student')
+    op.drop_index('uq_student_national_id_school_id', table_name='student')
     with op.batch_alter_table('student', schema=None) as batch_op:
         batch_op.drop_column('national_id')
 

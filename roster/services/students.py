@@ -253,6 +253,7 @@ def _check_unique(school_id: int, out: dict, student_id: int | None, fail) -> No
     checks = (("email", _("A student of this school already has this email.")),
               ("personal_file_number", _("A student of this school already has this personal file number.")),
               ("national_id", _("A student of this school already has this national identifier.")))
+    clash = set()
     for field, message in checks:
         if out.get(field):
             query = select(Student.id).where(Student.school_id == school_id, getattr(Student, field) == out[field])
@@ -260,6 +261,16 @@ def _check_unique(school_id: int, out: dict, student_id: int | None, fail) -> No
                 query = query.where(Student.id != student_id)
             if db.session.scalar(query.limit(1)) is not None:
                 fail(field, message)
+                clash.add(field)
+    # A child of another school of the platform: a transfer, not a second record.
+    if out.get("national_id") and "national_id" not in clash:
+        elsewhere = db.session.scalar(
+            select(School.name).join(Student, Student.school_id == School.id)
+            .where(Student.national_id == out["national_id"], Student.school_id != school_id,
+                   Student.status == Status.STUDYING.value, School.is_active).limit(1))
+        if elsewhere is not None:
+            fail("national_id", _("This child studies at %(school)s: ask for them on the Transfers page (find "
+                                  "them by this number) instead of adding them again.", school=elsewhere))
 
 
 def _apply(student: Student, cleaned: dict) -> list[str]:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from roster import fields, permissions
+from roster import fields, national_id, permissions
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.i18n import N_
@@ -38,7 +38,8 @@ STATES = {OPEN: N_("waiting"), ACCEPTED: N_("accepted"), DECLINED: N_("declined"
 # What a transfer carries to the receiving school: the child's own data, never the sending school's sections,
 # programs, tags, file number or drop-out notes.
 CARRIED = ("last_name", "first_name", "middle_name", "email", "phone", "phone_normalized", "gender", "birth_date",
-           "citizenship", "address", "extra_phone", "extra_email", "is_inclusive", "is_individual", "account_status")
+           "citizenship", "address", "extra_phone", "extra_email", "is_inclusive", "is_individual", "account_status",
+           "national_id")
 ALREADY_OPEN = N_("This child already has an open transfer: it must be accepted, declined or withdrawn first.")
 
 
@@ -89,7 +90,12 @@ def find(school_id: int, *, last_name: str = "", birth_date: date | None = None,
     number: their names, birth dates and schools only."""
     permissions.require(actor, school_id, "students.edit")
     last_name, file_number = " ".join((last_name or "").split()), (file_number or "").strip()
-    if file_number:
+    digits = national_id.SEPARATORS.sub("", file_number)
+    if file_number and digits.isdigit() and len(digits) in national_id.LENGTHS.values():
+        # A number the length of an IIN or SNILS: the child's national identifier, or a file number like it.
+        match = [or_(Student.national_id == digits,
+                     Student.personal_file_number.in_({file_number, file_number.upper(), file_number.lower()}))]
+    elif file_number:
         match = [Student.personal_file_number.in_({file_number, file_number.upper(), file_number.lower()})]
     elif last_name and birth_date:
         key = name_search_key(last_name, "", "")
@@ -192,6 +198,10 @@ def _carry_out(transfer: Transfer, actor) -> None:
             Student.school_id == to_id, Student.email == old.email)):
         raise ValidationFailed({"transfer": [_("A student of the receiving school already has this child's email "
                                                "(%(email)s): change one of them first.", email=old.email)]})
+    if old.national_id and db.session.scalar(select(func.count(Student.id)).where(
+            Student.school_id == to_id, Student.national_id == old.national_id)):
+        raise ValidationFailed({"transfer": [_("A student of the receiving school already has this child's "
+                                               "national identifier: the child may be on its list already.")]})
     new = Student(school_id=to_id, source="transfer", user_id=old.user_id,
                   **{name: getattr(old, name) for name in CARRIED})
     new.refresh_search_key()

@@ -79,11 +79,14 @@ FLAGS = set(fields.of_kind(fields.FLAG, among=fields.IMPORTED_VALUES))
 
 
 def match_rows(rows: list[RowResult], school_id: int) -> None:
-    """Find each row's student: by personal file number, else by email; one query per thousand keys.
+    """Find each row's student: by national identifier (IIN, SNILS), else personal file number, else email; one
+    query per thousand keys.
 
     A row whose number and email name two different students, and two rows of one student, are errors."""
     by_number, by_email = _students_of(rows, school_id)
-    conflicts, repeated = _assign(rows, by_number, by_email)
+    by_iin = _students_by(school_id, "national_id", {}, {
+        r.values["national_id"] for r in rows if r.values.get("national_id")})
+    conflicts, repeated = _assign(rows, by_number, by_email, by_iin)
     _report_conflicts(conflicts, school_id)
     _report_repeats(repeated)
     for row in rows:
@@ -105,27 +108,34 @@ def _students_of(rows: list[RowResult], school_id: int):
     return by_number, by_email
 
 
-def _assign(rows: list[RowResult], by_number: dict, by_email: dict):
+def _assign(rows: list[RowResult], by_number: dict, by_email: dict, by_iin: dict):
     """Give each row its student; return the rows whose keys name two students, and the rows of one student.
 
     Two rows of one file for one student: by the student they match, or by the keys of a new one. Each key's
     first row is remembered; a list is made only for a key seen twice (at 100,000 rows, memory counts).
     """
-    first: dict[str, dict] = {"id": {}, "number": {}, "email": {}}
+    first: dict[str, dict] = {"id": {}, "number": {}, "email": {}, "iin": {}}
     repeated: dict[tuple, list[RowResult]] = {}
     conflicts = []
     for row in rows:
         if row.status == "error":
             continue
-        number, address = row.values.get("personal_file_number"), row.values.get("email")
-        numbered, mailed = by_number.get(number), by_email.get(address)
-        if (numbered and mailed and numbered.id != mailed.id) or (
+        number, address, iin = (row.values.get("personal_file_number"), row.values.get("email"),
+                                row.values.get("national_id"))
+        numbered, mailed, identified = by_number.get(number), by_email.get(address), by_iin.get(iin)
+        if identified and any(s and s.id != identified.id for s in (numbered, mailed)):
+            conflicts.append((row, identified, next(s for s in (numbered, mailed) if s and s.id != identified.id),
+                              "national_id"))
+        elif identified:
+            row.student_id = identified.id
+        elif (numbered and mailed and numbered.id != mailed.id) or (
                 not numbered and mailed and number and mailed.personal_file_number):
-            conflicts.append((row, numbered, mailed))
+            conflicts.append((row, numbered, mailed, "email"))
         else:
             found = numbered or mailed
             row.student_id = found.id if found else None
-        row_keys = [("id", row.student_id)] if row.student_id else [("number", number), ("email", address)]
+        row_keys = [("id", row.student_id)] if row.student_id else [("number", number), ("email", address),
+                                                                     ("iin", iin)]
         for kind, key in row_keys:
             if key:
                 earlier = first[kind].setdefault(key, row)
@@ -135,14 +145,18 @@ def _assign(rows: list[RowResult], by_number: dict, by_email: dict):
 
 
 def _report_conflicts(conflicts: list, school_id: int) -> None:
-    names = _names_of({s.id for _, numbered, mailed in conflicts for s in (numbered, mailed) if s}, school_id)
-    for row, numbered, mailed in conflicts:
-        if numbered:
+    names = _names_of({s.id for _, first, second, _k in conflicts for s in (first, second) if s}, school_id)
+    for row, first, second, kind in conflicts:
+        if kind == "national_id":
+            row.fail(column_label("national_id"), _(
+                "The national identifier is %(first)s's, the file number or email %(second)s's: two different "
+                "students.", first=names[first.id], second=names[second.id]))
+        elif first:
             row.fail(column_label("email"), _("The personal file number is %(first)s's, the email %(second)s's: two "
-                                        "different students.", first=names[numbered.id], second=names[mailed.id]))
+                                        "different students.", first=names[first.id], second=names[second.id]))
         else:
             row.fail(column_label("email"), _("This email is %(name)s's, whose personal file number is %(number)s.",
-                                        name=names[mailed.id], number=mailed.personal_file_number))
+                                        name=names[second.id], number=second.personal_file_number))
 
 
 def _report_repeats(repeated: dict) -> None:
@@ -158,16 +172,17 @@ class _StudentKeys(NamedTuple):
     id: int
     personal_file_number: str | None
     email: str | None
+    national_id: str | None = None
 
 
 def _students_by(school_id: int, key: str, strings: dict[str, str], wanted: set[str]) -> dict[str, _StudentKeys]:
     """The school's students whose `key` is one of `wanted`, by that key; a query per 1,000 keys."""
     found = {}
     for chunk in chunks(sorted(wanted)):
-        for student_id, number, email in db.session.execute(
-                select(Student.id, Student.personal_file_number, Student.email)
+        for student_id, number, email, iin in db.session.execute(
+                select(Student.id, Student.personal_file_number, Student.email, Student.national_id)
                 .where(Student.school_id == school_id, id_in(getattr(Student, key), chunk))):
-            student = _StudentKeys(student_id, strings.get(number, number), strings.get(email, email))
+            student = _StudentKeys(student_id, strings.get(number, number), strings.get(email, email), iin)
             found[getattr(student, key)] = student
     return found
 
