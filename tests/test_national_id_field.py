@@ -119,3 +119,12 @@ def test_an_iin_of_a_child_of_another_school_says_where_they_study_and_the_trans
     assert "This child studies at Beta School" in response.text
     found = admin_a.get(f"/admin/transfers/?file_number={IIN}")
     assert "Аманова Дана" in found.text and "Beta School" in found.text
+
+
+def test_the_import_template_has_the_countrys_identifier_column(app, agent, world):
+    admin = agent("admin_a")
+    headers = admin.get("/admin/imports/template.csv").body.decode("utf-8-sig").splitlines()[0].split(",")
+    assert "IIN" in headers and "SNILS" not in headers and "National ID" not in headers
+    set_country(app, world.school_a.id, "GB")
+    headers = admin.get("/admin/imports/template.csv").body.decode("utf-8-sig").splitlines()[0].split(",")
+    assert not {"IIN", "SNILS", "National ID"} & set(headers)

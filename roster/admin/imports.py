@@ -156,7 +156,8 @@ class ImportView(ScopedReadOnlyView):
 
     @expose("/template.<fmt>")
     def template_view(self, fmt):
-        dataset = importing.template()
+        school = context.selected_school()[0]
+        dataset = importing.template(school.country if school else None)
         return self._download(dataset.headers, dataset, fmt, "students-template")
 
     @staticmethod

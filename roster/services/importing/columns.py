@@ -85,8 +85,10 @@ def chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
-def template() -> tablib.Dataset:
-    """The import template, headed in the language of the page that downloads it."""
+def template(country: str | None = None) -> tablib.Dataset:
+    """The import template, headed in the language of the page that downloads it, with the columns a school of
+    that country has (an IIN column in Kazakhstan, SNILS in Russia, neither elsewhere)."""
+    hidden = fields.hidden_for(country)
     return tablib.Dataset(headers=[
-        *(str(fields.label(name)) for name in TEMPLATE),
+        *(str(fields.label(name)) for name in TEMPLATE if name not in hidden),
         *(_guardian_header(n, key, gettext) for n in GUARDIANS_IN_FILE for key in fields.GUARDIAN)])
