@@ -119,6 +119,13 @@ def test_an_iin_of_a_child_of_another_school_says_where_they_study_and_the_trans
     assert "This child studies at Beta School" in response.text
     found = admin_a.get(f"/admin/transfers/?file_number={IIN}")
     assert "Аманова Дана" in found.text and "Beta School" in found.text
+    # An import's new row with that IIN says the same, and adds no one.
+    page = admin_a.upload_import("list.csv", f"Фамилия,Имя,ИИН\nАманова,Дана,{IIN}\n".encode())
+    assert "This child studies at Beta School" in page.text
+    admin_a.confirm_import(page)
+    with app.app_context():
+        assert db.session.scalar(select(Student.id).where(Student.school_id == world.school_a.id,
+                                                          Student.national_id == IIN)) is None
 
 
 def test_the_import_template_has_the_countrys_identifier_column(app, agent, world):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from roster import fields
 from roster.extensions import db
 from roster.i18n import N_
-from roster.models import LINKS, Guardian, Student
+from roster.models import LINKS, Guardian, School, Status, Student
 from roster.services.importing.columns import (
     ERROR_COLUMN,
     EXPORTED_ONLY,
@@ -89,6 +89,8 @@ def match_rows(rows: list[RowResult], school_id: int) -> None:
     conflicts, repeated = _assign(rows, by_number, by_email, by_iin)
     _report_conflicts(conflicts, school_id)
     _report_repeats(repeated)
+    _report_studying_elsewhere([r for r in rows if r.status != "error" and not r.student_id
+                                and r.values.get("national_id")], school_id)
     for row in rows:
         if row.errors:
             row.status, row.student_id = "error", None
@@ -157,6 +159,24 @@ def _report_conflicts(conflicts: list, school_id: int) -> None:
         else:
             row.fail(column_label("email"), _("This email is %(name)s's, whose personal file number is %(number)s.",
                                         name=names[second.id], number=second.personal_file_number))
+
+
+def _report_studying_elsewhere(rows: list[RowResult], school_id: int) -> None:
+    """A new row whose national identifier is a child's studying at another school of the platform: a transfer
+    to ask for, not a second record (the form says the same)."""
+    wanted = sorted({r.values["national_id"] for r in rows})
+    schools: dict[str, str] = {}
+    for chunk in chunks(wanted):
+        for number, name in db.session.execute(
+                select(Student.national_id, School.name).join(School, School.id == Student.school_id)
+                .where(id_in(Student.national_id, chunk), Student.school_id != school_id,
+                       Student.status == Status.STUDYING.value, School.is_active)):
+            schools.setdefault(number, name)
+    for row in rows:
+        if row.values["national_id"] in schools:
+            row.fail(column_label("national_id"), _(
+                "This child studies at %(school)s: ask for them on the Transfers page (find them by this number) "
+                "instead of adding them again.", school=schools[row.values["national_id"]]))
 
 
 def _report_repeats(repeated: dict) -> None:
