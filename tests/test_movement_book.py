@@ -141,3 +141,14 @@ def test_a_period_that_makes_no_sense_is_said_so(agent, world):
 def test_the_books_periods_this_quarter_and_this_school_year(today, quarter, year):
     assert movement_book.period(None, None, None, today=today) == quarter
     assert movement_book.period("year", None, None, today=today) == year
+
+
+def test_a_long_book_is_paged(app, agent, world, monkeypatch):
+    from roster.services import movement_book as book_service
+
+    monkeypatch.setattr(book_service, "PAGE_SIZE", 1)
+    page = agent("admin_a").get("/admin/movement-book/?period=year")
+    links = page.html.select("#book-pages a")
+    assert len(links) >= 2 and links[0]["aria-current"] == "page"
+    second = agent("admin_a").get(links[1]["href"])
+    assert second.html.select_one("#book-pages a[aria-current]").get_text() == "2"

@@ -218,3 +218,21 @@ def test_apply_is_refused_while_another_close_of_the_school_runs(app, world):
             year_close.start(close.id, world.school_a.id, movements.OrderGiven("9", date.today()), actor=admin)
         assert refused.value.field_errors["close"] == ["Another close of this school's year is running."]
         assert db.session.get(YearClose, close.id).status == "draft"
+
+
+def test_a_long_close_is_paged(app, agent, world, monkeypatch):
+    from roster.admin import year_close as view
+
+    monkeypatch.setattr(view, "SHOWN", 2)
+    setup_school(app, world)
+    admin = agent("admin_a")
+    admin.submit(admin.get("/admin/year-close/map"), id="map-form", expect=(302,))
+    preview = admin.get("/admin/year-close/preview")
+    assert len(preview.html.select("#children-pages li")) == 3  # 6 children, 2 a page
+    assert len(preview.html.select("#preview-children tbody tr")) == 2
+    response = admin.submit(preview, id="apply-form", order_number="49-у", expect=(302,))
+    tasks.wait_for_background_work(app)
+    close_page = response.follow()
+    assert len(close_page.html.select("#children-pages li")) == 3
+    last = admin.get(close_page.html.select("#children-pages a")[-1]["href"])
+    assert len(last.html.select("#close-children tbody tr")) == 2

@@ -154,8 +154,9 @@ class YearCloseView(SecuredView):
         individual = list(db.session.scalars(select(Student).where(
             Student.id.in_(linked), Student.is_individual.is_(True)).order_by(Student.search_key).limit(500)))
         return self.render("admin/roster/year_close.html", step="preview", close=close, plan=plan, shown=shown,
-                           names=names, section_names=section_names, page=page, pages=(len(plan.steps) - 1) // SHOWN
-                           + 1, individual=individual, form=YearApplyForm())
+                           names=names, section_names=section_names, page=page, pages=-(-len(plan.steps) // SHOWN),
+                           page_link=lambda page: url_for(".preview_view", page=page), individual=individual,
+                           form=YearApplyForm())
 
     @expose("/apply", methods=("POST",))
     def apply_view(self):
@@ -188,6 +189,8 @@ class YearCloseView(SecuredView):
             Section.school_id == close.school_id, Section.year_id.in_(
                 [i for i in (close.from_year_id, close.to_year_id) if i])))}
         return self.render("admin/roster/year_close.html", step="close", close=close, entries=entries, page=page,
+                           pages=-(-year_close.entry_count(close.id) // SHOWN),
+                           page_link=lambda page: url_for(".close_view", close_id=close.id, page=page),
                            section_names=section_names, blockers=year_close.blockers(close))
 
     @expose("/<int:close_id>/progress")

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from roster import permissions
@@ -572,6 +572,11 @@ def _chunks(items):
     items = list(items)
     for begin in range(0, len(items), CHUNK):
         yield items[begin:begin + CHUNK]
+
+
+def entry_count(close_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(YearCloseEntry).where(
+        YearCloseEntry.close_id == close_id))
 
 
 def entries(close_id: int, *, page: int = 0, size: int = 100) -> list[tuple[YearCloseEntry, str]]:
