@@ -236,3 +236,25 @@ def test_a_long_close_is_paged(app, agent, world, monkeypatch):
     assert len(close_page.html.select("#children-pages li")) == 3
     last = admin.get(close_page.html.select("#children-pages a")[-1]["href"])
     assert len(last.html.select("#close-children tbody tr")) == 2
+
+
+def test_a_close_whose_process_died_is_taken_up_where_it_stopped(app, world):
+    from roster.models import YearClose
+    from roster.services import movements, year_close
+
+    setup_school(app, world)
+    with app.app_context():
+        admin = db.session.get(User, world.admin_a.id)
+        close = year_close.draft(world.school_a.id, actor=admin)
+        year_close.start(close.id, world.school_a.id, movements.OrderGiven("50", date.today()), actor=admin)
+        # Its worker died before moving anyone: Applying, silent since long ago.
+        close = db.session.get(YearClose, close.id)
+        close.runner, close.progress_at = "nowhere:999999", close.created_at.replace(year=2000)
+        db.session.commit()
+        close_id = close.id
+        tasks.housekeeping(app, first=True)  # any Roster process's housekeeping takes it up
+    tasks.wait_for_background_work(app)
+    with app.app_context():
+        close = db.session.get(YearClose, close_id)
+        assert (close.status, close.done, close.total) == ("applied", 6, 6)
+    assert sections_of(app, world.in_section.id)[0][0] == "2A"
