@@ -26,11 +26,11 @@ from roster.models import (  # noqa: E402
     Section,
     Student,
     User,
-    YearClose,
     student_section,
     utcnow,
 )
-from roster.services import movements, year_close, years  # noqa: E402
+from roster.records import YearClose  # noqa: E402
+from roster.services import movements, year_close, year_close_undo, years  # noqa: E402
 from tests.helpers import csrf_from  # noqa: E402
 
 SECTIONS = int(os.environ.get("BENCH_SECTIONS", "3000"))
@@ -95,12 +95,12 @@ def main() -> None:
                 import cProfile
                 import pstats
 
-                cProfile.runctx("year_close.undo(close_id, school_id, actor=admin)", globals(), locals(),
+                cProfile.runctx("year_close_undo.undo(close_id, school_id, actor=admin)", globals(), locals(),
                                 "/tmp/undo.prof")
                 pstats.Stats("/tmp/undo.prof").sort_stats("tottime").print_stats(15)
                 count = 0
             else:
-                count = year_close.undo(close_id, school_id, actor=admin)
+                count = year_close_undo.undo(close_id, school_id, actor=admin)
             print(f"  undo the whole close  {time.perf_counter() - began:6.2f} s   ({count:,} children)")
         finally:
             db.session.rollback()

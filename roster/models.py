@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -540,54 +539,3 @@ class Invitation(db.Model):
 
 
 search_index.listen(Student.__table__)
-
-
-class YearClose(db.Model):
-    """Closing a school year: the wizard's choices kept between visits (each section's next-year section, the
-    exceptions per child), then its Apply (in the background, a chunk of children a transaction) and its undo."""
-
-    __tablename__ = "year_close"
-    __table_args__ = (Index("ix_year_close_school_id_status", "school_id", "status"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"))
-    from_year_id: Mapped[int] = mapped_column(ForeignKey("school_year.id", ondelete="CASCADE"))
-    to_year_id: Mapped[int | None] = mapped_column(ForeignKey("school_year.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft, applying, applied, undone
-    # {section id: {"action": "promote" | "graduate" | "dissolve" | "", "to": next year's section name}}
-    mapping: Mapped[dict] = mapped_column(JSON, default=dict)
-    # {student id: {"action": "repeat" | "leave" | "move", "to": a section name, "reason": a leave reason}}
-    exceptions: Mapped[dict] = mapped_column(JSON, default=dict)
-    clear_individual: Mapped[list] = mapped_column(JSON, default=list)  # "is individual" not carried for these
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("school_order.id", ondelete="SET NULL"))
-    total: Mapped[int] = mapped_column(Integer, default=0)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    message: Mapped[str] = mapped_column(Text, default="")
-    runner: Mapped[str | None] = mapped_column(String(120))
-    progress_at: Mapped[datetime | None] = mapped_column(DateTime)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
-    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
-
-    from_year: Mapped[SchoolYear] = relationship(foreign_keys=[from_year_id])
-    to_year: Mapped[SchoolYear | None] = relationship(foreign_keys=[to_year_id])
-    order: Mapped[Order | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
-
-
-class YearCloseEntry(db.Model):
-    """What a close did to one child: where they were, where they went, how (its undo puts them back)."""
-
-    __tablename__ = "year_close_entry"
-    __table_args__ = (UniqueConstraint("close_id", "student_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    close_id: Mapped[int] = mapped_column(ForeignKey("year_close.id", ondelete="CASCADE"))
-    student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # promoted, repeated, graduated, left
-    from_section_ids: Mapped[str] = mapped_column(String(200), default="")  # "12,15"
-    to_section_id: Mapped[int | None] = mapped_column(ForeignKey("section.id", ondelete="SET NULL"), index=True)
-    previous_status: Mapped[str] = mapped_column(String(20))
-    was_individual: Mapped[bool] = mapped_column(Boolean, default=False)
-    undone_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -166,7 +166,7 @@ def test_a_teacher_cannot_reach_the_close_and_another_schools_admin_finds_nothin
     admin = agent("admin_a")
     admin.submit(admin.get("/admin/year-close/map"), id="map-form", expect=(302,))
     with app.app_context():
-        from roster.models import YearClose
+        from roster.records import YearClose
 
         close_id = db.session.scalar(select(YearClose.id).where(YearClose.school_id == world.school_a.id))
     admin_b = agent("admin_b")
@@ -205,7 +205,7 @@ def test_the_schools_top_grades_and_a_sections_teachers_are_chosen_on_the_map(ap
 
 def test_apply_is_refused_while_another_close_of_the_school_runs(app, world):
     from roster.errors import ValidationFailed
-    from roster.models import YearClose
+    from roster.records import YearClose
     from roster.services import movements, year_close
 
     with app.app_context():
@@ -239,7 +239,7 @@ def test_a_long_close_is_paged(app, agent, world, monkeypatch):
 
 
 def test_a_close_whose_process_died_is_taken_up_where_it_stopped(app, world):
-    from roster.models import YearClose
+    from roster.records import YearClose
     from roster.services import movements, year_close
 
     setup_school(app, world)

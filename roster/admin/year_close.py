@@ -14,7 +14,7 @@ from roster.admin.forms import YearApplyForm
 from roster.errors import NotFound, ValidationFailed
 from roster.extensions import db
 from roster.models import Section, Student, student_section
-from roster.services import movements, year_close
+from roster.services import movements, year_close, year_close_undo
 from roster.urls import record_id
 
 SHOWN = 200  # children a page of the preview or of a close shows
@@ -50,7 +50,7 @@ class YearCloseView(SecuredView):
         if running.status == year_close.APPLYING:
             return redirect(url_for(".close_view", close_id=running.id))
         return self.render("admin/roster/year_close.html", step="start", close=running, latest=latest,
-                           blockers=year_close.blockers(latest) if latest else [])
+                           blockers=year_close_undo.blockers(latest) if latest else [])
 
     @expose("/map", methods=("GET", "POST"))
     def map_view(self):
@@ -184,14 +184,14 @@ class YearCloseView(SecuredView):
     def close_view(self, close_id):
         close = self._close(close_id)
         page = max(record_id(request.args.get("page", "0")) or 0, 0)
-        entries = year_close.entries(close.id, page=page, size=SHOWN) if close.status != year_close.DRAFT else []
+        entries = year_close_undo.entries(close.id, page=page, size=SHOWN) if close.status != year_close.DRAFT else []
         section_names = {s.id: s.name for s in db.session.scalars(select(Section).where(
             Section.school_id == close.school_id, Section.year_id.in_(
                 [i for i in (close.from_year_id, close.to_year_id) if i])))}
         return self.render("admin/roster/year_close.html", step="close", close=close, entries=entries, page=page,
-                           pages=-(-year_close.entry_count(close.id) // SHOWN),
+                           pages=-(-year_close_undo.entry_count(close.id) // SHOWN),
                            page_link=lambda page: url_for(".close_view", close_id=close.id, page=page),
-                           section_names=section_names, blockers=year_close.blockers(close))
+                           section_names=section_names, blockers=year_close_undo.blockers(close))
 
     @expose("/<int:close_id>/progress")
     def progress_view(self, close_id):
@@ -207,7 +207,7 @@ class YearCloseView(SecuredView):
         if request.form.get("student_id") and student_id is None:
             abort(404)
         try:
-            count = year_close.undo(close.id, context.school_id(), actor=context.actor(), student_id=student_id)
+            count = year_close_undo.undo(close.id, context.school_id(), actor=context.actor(), student_id=student_id)
         except ValidationFailed as exc:
             _errors(exc)
         except NotFound:

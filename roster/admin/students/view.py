@@ -17,14 +17,13 @@ from roster import fields, form_errors, i18n, permissions
 from roster.admin import context
 from roster.admin.base import Group, HiddenFields, SecuredModelView
 from roster.admin.forms import (
-    ChangeEmailForm,
-    CredentialsForm,
     OrderFields,
     build_student_form,
     can_see_private,
     scoped_loaders,
     student_data,
 )
+from roster.admin.students.account import StudentAccount
 from roster.admin.students.bulk import StudentBulk, skipped_flash
 from roster.admin.students.columns import COLUMNS, DEFAULT_COLUMNS, LABELS, LIST_VIEW, PRIVATE_COLUMNS
 from roster.admin.students.export import StudentExport
@@ -125,7 +124,7 @@ OWN_FORMATTERS = {"full_name": _full_name, "account_status": _account_status, "p
                   "dropout_reason": lambda v, c, m, n: movements.reason_label(m.dropout_reason)}
 
 
-class StudentView(StudentExport, StudentMovements, StudentBulk, SecuredModelView):
+class StudentView(StudentExport, StudentMovements, StudentBulk, StudentAccount, SecuredModelView):
     list_template = "admin/roster/students_list.html"
     details_template = "admin/roster/student_details.html"
 
@@ -374,54 +373,6 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, SecuredModelView
             abort(403)
         self._activate([self._require_record(request.form.get("id")).id])
         return redirect(safe_next(request.form.get("url")) or url_for(".index_view"))
-
-    @expose("/change-email", methods=("GET", "POST"))
-    def change_email_view(self):
-        if not context.allowed("students.change_email"):
-            abort(403)
-        student = self._require_record(request.values.get("id"))
-        form = ChangeEmailForm()
-        if form.validate_on_submit():
-            try:
-                address = students.change_email(student.id, context.school_id(), form.new_email.data,
-                                                form.confirm_email.data, actor=context.actor())
-            except ValidationFailed as exc:
-                form_errors.attach(form, exc)
-            else:
-                flash(_("%(name)s's email is now %(email)s; both addresses were told.", name=student.full_name,
-                        email=address), "success")
-                return redirect(url_for(".details_view", id=student.id))
-        return self.render("admin/roster/change_email.html", form=form, student=student)
-
-    @expose("/credentials", methods=("GET", "POST"))
-    def credentials_view(self):
-        """Login, email and password for one student; Change puts a generated password in the field."""
-        if not context.allowed("students.credentials"):
-            abort(403)
-        student = self._require_record(request.values.get("id"))
-        form = CredentialsForm()
-        if request.method == "GET":
-            form.email.data = student.email or ""
-            form.login.data = student.user.login if student.user else (student.email or "")
-        elif "change" in request.form:
-            form.validate_on_submit()  # checks the CSRF token before anything is shown back
-            form.password.data = credentials.generate_password()
-            form.login.errors, form.email.errors, form.password.errors = [], [], []
-        elif form.validate_on_submit():
-            try:
-                issued = credentials.issue(student.id, context.school_id(), login=form.login.data,
-                                           email=form.email.data, password=form.password.data or "",
-                                           actor=context.actor())
-            except ValidationFailed as exc:
-                form_errors.attach(form, exc)
-            except credentials.JustSent as exc:
-                flash(str(exc), "warning")
-                return redirect(url_for(".details_view", id=student.id))
-            else:
-                flash(_("Credentials sent to %(email)s (login: %(login)s). The student sets a new password at "
-                        "first sign-in.", email=issued.email, login=issued.login), "success")
-                return redirect(url_for(".details_view", id=student.id))
-        return self.render("admin/roster/credentials.html", form=form, student=student)
 
     @action("send_credentials", _l("Send credentials"),
             _l("Mail each selected student with an email a new generated password?"))
