@@ -84,6 +84,7 @@ class Defaults:
     RETENTION_MAIL_BODY_DAYS = 180  # the mail log keeps the row (kind, time, status), not the text
     RETENTION_IMPORT_REPORT_DAYS = 30  # a finished import keeps its counts, not its rows or failed-row file
     RETENTION_AUDIT_DAYS = 3 * 365
+    MERGE_UNDO_DAYS = 30  # a merge of two records can be undone this long
     # Children who left: erased this many days after their leaving (None: kept, the school's archive). Off by
     # default: schools keep a leaver's record for years (the movement book's counts stay either way).
     RETENTION_LEFT_DAYS = None

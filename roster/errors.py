@@ -21,6 +21,15 @@ class ValidationFailed(RosterError):
         super().__init__("; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in field_errors.items()))
 
 
+class PossibleDuplicate(RosterError):
+    """The child being saved looks like students already on the list (roster.services.duplicates.Match each):
+    nothing is saved until the admin says to save anyway."""
+
+    def __init__(self, matches: list):
+        self.matches = matches
+        super().__init__("possible duplicate of " + ", ".join(str(m.student_id) for m in matches))
+
+
 def too_long(limit: int) -> str:
     """The one message for a value over its length, in the language of the page (or file) being made."""
     from flask_babel import ngettext

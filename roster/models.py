@@ -71,6 +71,7 @@ class Status(enum.StrEnum):
     LEFT = "left"
     GRADUATED = "graduated"
     TRANSFERRED = "transferred"
+    MERGED = "merged"  # joined into another record of the school (roster.services.merging): on no list
 
 
 class School(db.Model):

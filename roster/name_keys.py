@@ -4,7 +4,8 @@
 The key folds case; Ё to Е; the Kazakh letters to their Russian look-alikes (ә→а, і→и, ң→н, ғ→г, ү and ұ→у,
 қ→к, ө→о, һ→х); Latin to Cyrillic by one transliteration table (its two- and four-letter groups first: shch,
 zh, kh, ts, ch, sh, yu, ya, yo, ye); and, on both sides, the letters transliterations disagree on: й and ы to и,
-э to е, ь and ъ dropped. What is left of anything else (spaces, hyphens, apostrophes) goes.
+э to е, ь and ъ dropped; я and ю as и + а and и + у (Yulia, Yuliya, Iuliia, Юлия); a doubled letter as one
+(Анна, Ana). What is left of anything else (spaces, hyphens, apostrophes) goes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 
 KAZAKH = {"ә": "а", "і": "и", "ң": "н", "ғ": "г", "ү": "у", "ұ": "у", "қ": "к", "ө": "о", "һ": "х"}
 # Where transliterations of one name disagree, one letter for all of them.
-CYRILLIC = {"ё": "е", "й": "и", "ы": "и", "э": "е", "ь": "", "ъ": ""}
+CYRILLIC = {"ё": "е", "й": "и", "ы": "и", "э": "е", "ь": "", "ъ": "", "я": "иа", "ю": "иу"}
 # Latin to Cyrillic: longest groups first (a regular expression tries them in this order).
 LATIN_GROUPS = {"shch": "щ", "zh": "ж", "kh": "х", "ts": "ц", "ch": "ч", "sh": "ш", "yu": "ю", "ya": "я",
                 "yo": "е", "ye": "е", "ju": "ю", "ja": "я"}
@@ -23,6 +24,7 @@ LATIN = {"a": "а", "b": "б", "c": "к", "d": "д", "e": "е", "f": "ф", "g": 
 _LATIN = re.compile("|".join(sorted(LATIN_GROUPS, key=len, reverse=True)) + "|[a-z]")
 _SINGLE = str.maketrans({**KAZAKH, **CYRILLIC})
 _NOT_LETTER = re.compile(r"[^а-яё]+")
+_DOUBLED = re.compile(r"(.)\1+")
 
 
 def _latin(match: re.Match) -> str:
@@ -34,7 +36,7 @@ def name_key(text: str | None) -> str:
     """A name's folded key: "Yerlan", "Erlan", "Ерлан" → "ерлан"; "Әлия" → "алия"; "Ёлкина" → "елкина"."""
     lowered = (text or "").lower()
     cyrillic = _LATIN.sub(_latin, lowered)
-    return _NOT_LETTER.sub("", cyrillic.translate(_SINGLE))
+    return _DOUBLED.sub(r"\1", _NOT_LETTER.sub("", cyrillic.translate(_SINGLE)))
 
 
 def phone_digits(text: str | None) -> str:

@@ -45,6 +45,7 @@ TABLE = {
     "logs.view": STAFF,
     "students.data": STAFF,  # a student's data on request, and who received it
     "year.close": STAFF,  # close the school year, undo it
+    "students.merge": STAFF,  # the Duplicates page: dismiss a pair, merge two records, undo a merge
     "schools.manage": {PLATFORM},
 }
 

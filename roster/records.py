@@ -1,5 +1,6 @@
 """What Roster records about what happened: the mail log (and outbox), import jobs, bulk changes, closes of the
-school year (what each did to each child, for its undo), the audit log, and each user's list columns. Tables
+school year (what each did to each child, for its undo), merges of two records (for theirs), pairs dismissed as
+two children, the audit log, each user's list columns; and the duplicate-detection keys. Tables
 like those of roster.models, kept apart from the school's own data."""
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     ForeignKey,
@@ -264,4 +267,49 @@ class YearCloseEntry(db.Model):
     to_section_id: Mapped[int | None] = mapped_column(ForeignKey("section.id", ondelete="SET NULL"), index=True)
     previous_status: Mapped[str] = mapped_column(String(20))
     was_individual: Mapped[bool] = mapped_column(Boolean, default=False)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# Duplicate detection's blocking keys (roster.services.duplicates): a student shares a key with whoever may be them.
+duplicate_key = db.Table(
+    "duplicate_key",
+    Column("student_id", ForeignKey("student.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", BigInteger, primary_key=True),
+    Column("school_id", Integer, nullable=False),
+    Index("ix_duplicate_key_school_id_key", "school_id", "key", "student_id"),
+)
+
+
+class DuplicateDismissal(db.Model):
+    """Two students an admin said are not one child (the smaller id first): the pair is not offered again."""
+
+    __tablename__ = "duplicate_dismissal"
+    __table_args__ = (UniqueConstraint("first_id", "second_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    second_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class StudentMerge(db.Model):
+    """Two records of one child made one: what the merge took and moved, so that its undo puts both back."""
+
+    __tablename__ = "student_merge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
+    # The survivor's fields the merge replaced: {field: [its value before, the value taken]}.
+    taken: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The merged record's own values it gave up (its email, file number, national id, account, status).
+    merged_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Links and guardians the survivor gained, the merged record's links, and the rows moved to the survivor.
+    added: Mapped[dict] = mapped_column(JSON, default=dict)
+    moved: Mapped[dict] = mapped_column(JSON, default=dict)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -20,7 +20,7 @@ from roster.models import (
     student_section,
     student_tag,
 )
-from roster.services import accounts, schools, students, years
+from roster.services import accounts, duplicates, schools, students, years
 from roster.text import name_search_key, normalize_phone
 
 DEMO_PASSWORD = "roster-demo-2026"
@@ -125,6 +125,7 @@ def load(students_per_school: int = 300, *, history: bool = False) -> bool:
             .where(Student.school_id == school.id).order_by(Student.id)).all()
         students.index_names(rows)
         ids = [row.id for row in rows]
+        duplicates.index(ids, school.id)
         links = {student_program: [], student_tag: [], student_section: []}
         for i, sid in enumerate(ids):
             links[student_program].append({"student_id": sid, "program_id": programs[i % len(programs)].id})

@@ -16,7 +16,7 @@ from roster import i18n, permissions
 from roster.errors import NotFound, RosterError, ValidationFailed
 from roster.extensions import db
 from roster.models import AccountStatus, Invitation, School, SignUpClaim, Source, Status, Student, utcnow
-from roster.services import accounts, audit, consent, emails, students
+from roster.services import accounts, audit, consent, duplicates, emails, students
 from roster.text import normalize_email, normalize_phone
 
 
@@ -253,6 +253,7 @@ def _new_student(link: SignUpLink, cleaned: dict) -> Student:
     db.session.add(student)
     db.session.flush()
     students.index_names([(student.id, link.school.id, student.search_key)])
+    duplicates.index([student.id], link.school.id)
     return student
 
 

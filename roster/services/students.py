@@ -11,7 +11,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from roster import fields, national_id, permissions
-from roster.errors import NotFound, ValidationFailed, too_long
+from roster.errors import NotFound, PossibleDuplicate, ValidationFailed, too_long
 from roster.extensions import db
 from roster.i18n import N_
 from roster.models import LINKS as MODEL_LINKS
@@ -25,7 +25,7 @@ from roster.models import (
     student_name_part,
     utcnow,
 )
-from roster.services import accounts, audit, emails, movements, refusals_roll_back
+from roster.services import accounts, audit, duplicates, emails, movements, refusals_roll_back
 from roster.text import (
     DEFAULT_COUNTRY,
     name_parts,
@@ -47,6 +47,8 @@ LINKS = {f"{name[:-1]}_ids": (name, MODEL_LINKS[name][0]) for name in fields.LIN
 GUARDIAN_FIELDS = fields.GUARDIAN_FIELDS
 REQUIRED = fields.REQUIRED
 NAME_FIELDS = {"last_name", "first_name", "middle_name"}
+# What duplicates are found by (roster.services.duplicates.keys, compare): a change to one re-indexes the student.
+KEYED_FIELDS = {"last_name", "first_name", "birth_date", "phone", "email", "national_id", "guardians"}
 # What is kept when left empty: text columns hold "", optional identifiers hold NULL (so uniqueness ignores them).
 NULLABLE = {name for name in SCALAR_FIELDS if fields.STUDENT[name].empty is None}
 # A phone whose table keeps its E.164 form beside it: "phone" -> "phone_normalized".
@@ -322,8 +324,28 @@ def index_names(rows) -> None:
         db.session.execute(insert(student_name_part), parts)
 
 
-def create(school_id: int, data: dict, *, actor, source: str = Source.MANUAL.value, order=None) -> int:
-    """Add a student to the school's roster (arrived today, by the order given) and return its id."""
+def _check_duplicates(school_id: int, cleaned: dict, student: Student | None = None) -> None:
+    """Refuse to save a child who looks like a student already on the list (PossibleDuplicate lists them); an
+    edit is asked only when it changes what duplicates are found by."""
+    if student is not None:
+        current = {name: getattr(student, name) for name in KEYED_FIELDS - {"guardians"}}
+        current["guardians"] = [{"phone": g.phone} for g in student.guardians]
+        if all(current[name] == cleaned[name] if name != "guardians" else
+               [g["phone"] for g in current[name]] == [g["phone"] for g in cleaned[name]]
+               for name in KEYED_FIELDS if name in cleaned):
+            return
+    found = duplicates.find(school_id, cleaned, cleaned.get("guardians") or (),
+                            student_id=student.id if student else None)
+    if found:
+        raise PossibleDuplicate(found)
+
+
+def create(school_id: int, data: dict, *, actor, source: str = Source.MANUAL.value, order=None,
+           allow_duplicate: bool = True) -> int:
+    """Add a student to the school's roster (arrived today, by the order given) and return its id.
+
+    allow_duplicate=False (Add's first submit): a child who looks like a student of the list is not saved
+    (PossibleDuplicate) until the admin confirms."""
     permissions.require(actor, school_id, "students.edit")
     errors, cleaned, the_order = {}, {}, None
     try:
@@ -337,11 +359,18 @@ def create(school_id: int, data: dict, *, actor, source: str = Source.MANUAL.val
     if errors:  # the fields' and the order's messages at once; nothing stays (an order made new is undone)
         db.session.rollback()
         raise ValidationFailed(errors)
+    if not allow_duplicate:
+        try:
+            _check_duplicates(school_id, cleaned)
+        except PossibleDuplicate:
+            db.session.rollback()
+            raise
     student = Student(school_id=school_id, source=source, account_status=AccountStatus.NO_ACCOUNT.value)
     _apply(student, cleaned)
     db.session.add(student)
     db.session.flush()
     index_names([(student.id, school_id, student.search_key)])
+    duplicates.index([student.id], school_id)
     movements.arrived(school_id, [student.id], order=the_order, actor=actor)
     audit.record("student created", actor=actor, school_id=school_id, target=student,
                  details={"name": student.full_name})
@@ -353,7 +382,8 @@ def get(student_id: int, school_id: int, *, actor) -> Student:
     """Return a student the actor may see in this school, or raise NotFound."""
     role = permissions.require(actor, school_id, "students.view")
     student = db.session.scalar(
-        select(Student).where(Student.id == student_id, *permissions.visible_students(school_id, actor, role))
+        select(Student).where(Student.id == student_id, Student.status != Status.MERGED.value,
+                              *permissions.visible_students(school_id, actor, role))
     )
     if student is None:
         raise NotFound(_("No such student in this school."))
@@ -361,18 +391,22 @@ def get(student_id: int, school_id: int, *, actor) -> Student:
 
 
 @refusals_roll_back
-def update(student_id: int, school_id: int, data: dict, *, actor) -> list[str]:
-    """Change a student's fields; return the names of the fields that changed."""
+def update(student_id: int, school_id: int, data: dict, *, actor, allow_duplicate: bool = True) -> list[str]:
+    """Change a student's fields; return the names of the fields that changed (allow_duplicate: as create)."""
     permissions.require(actor, school_id, "students.edit")
     student = get(student_id, school_id, actor=actor)
     movements.require_studying(student)
     cleaned = clean(school_id, data, student_id=student.id)
+    if not allow_duplicate:
+        _check_duplicates(school_id, cleaned, student)
     sections_before = [s.name for s in student.sections]
     changed = _apply(student, cleaned)
     if "sections" in changed:  # a move between sections is a movement too
         movements.moved(school_id, {student.id: (sections_before, [s.name for s in student.sections])}, actor=actor)
     if NAME_FIELDS & set(changed):
         index_names([(student.id, school_id, student.search_key)])
+    if KEYED_FIELDS & set(changed):
+        duplicates.index([student.id], school_id)
     if changed:
         audit.record("student updated", actor=actor, school_id=school_id, target=student,
                      details={"fields": changed})

@@ -29,7 +29,7 @@ from roster.models import (
     User,
     utcnow,
 )
-from roster.services import audit, emails, movements
+from roster.services import audit, duplicates, emails, movements
 from roster.services import students as student_service
 from roster.text import fold, name_search_key
 
@@ -209,6 +209,7 @@ def _carry_out(transfer: Transfer, actor) -> None:
     db.session.add(new)
     db.session.flush()
     student_service.index_names([(new.id, to_id, new.search_key)])
+    duplicates.index([new.id], to_id)
     from_name, to_name = transfer.from_school.name, transfer.to_school.name
     old.user_id, old.status = None, Status.TRANSFERRED.value
     old.dropout_date, old.dropout_reason, old.dropout_note = today, movements.TRANSFERRED, to_name

@@ -29,7 +29,7 @@ from roster.admin.students.columns import COLUMNS, DEFAULT_COLUMNS, LABELS, LIST
 from roster.admin.students.export import StudentExport
 from roster.admin.students.filters import FILTERS, LinkFilter
 from roster.admin.students.movements import StudentMovements
-from roster.errors import NotFound, ValidationFailed
+from roster.errors import NotFound, PossibleDuplicate, ValidationFailed
 from roster.extensions import db
 from roster.models import (
     AccountStatus,
@@ -51,6 +51,11 @@ from roster.services import (
 )
 from roster.text import format_phone
 from roster.urls import attachment, record_id, safe_next
+
+
+def _save_anyway() -> bool:
+    """The admin saw the possible duplicates and pressed Save anyway."""
+    return request.form.get("save_anyway") == "1"
 
 
 def _names(view, context_, model, name):
@@ -292,17 +297,25 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, StudentAccount, 
     def create_model(self, form):
         try:
             student_id = students.create(context.school_id(), student_data(form), actor=context.actor(),
-                                         order=movements.OrderGiven(form.order_number.data or "", form.order_date.data))
+                                         order=movements.OrderGiven(form.order_number.data or "", form.order_date.data),
+                                         allow_duplicate=_save_anyway())
         except ValidationFailed as exc:
             form_errors.attach(form, exc)
+            return False
+        except PossibleDuplicate as exc:
+            g.possible_duplicates = exc.matches
             return False
         return db.session.get(Student, student_id)
 
     def update_model(self, form, model):
         try:
-            students.update(model.id, context.school_id(), student_data(form), actor=context.actor())
+            students.update(model.id, context.school_id(), student_data(form), actor=context.actor(),
+                            allow_duplicate=_save_anyway())
         except ValidationFailed as exc:
             form_errors.attach(form, exc)
+            return False
+        except PossibleDuplicate as exc:
+            g.possible_duplicates = exc.matches
             return False
         return True
 
@@ -435,6 +448,9 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, StudentAccount, 
         return redirect(safe_next(request.form.get("return_url")) or url_for(".index_view"))
 
     def render(self, template, **kwargs):
+        country = context.country() if g.get("possible_duplicates") else None
+        kwargs["possible_duplicates"] = [(m, m.texts(country), url_for(".details_view", id=m.student_id))
+                                         for m in g.get("possible_duplicates") or ()]
         if "list_columns" in kwargs:
             kwargs["teacher_without_sections"] = self._teacher_without_sections()
             hidden = self._hidden_fields()

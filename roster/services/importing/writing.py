@@ -22,7 +22,7 @@ from roster.models import (
     student_name_part,
     utcnow,
 )
-from roster.services import movements, years
+from roster.services import duplicates, movements, years
 from roster.services import students as student_service
 from roster.services.importing.columns import LABELS, chunks
 from roster.services.importing.results import RowResult
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 # A new student's values for the columns a file leaves empty: every row of one bulk INSERT has the same keys.
 NEW_STUDENT = {"phone_normalized": "", **{name: fields.STUDENT[name].empty for name in fields.IMPORTED_VALUES}}
 
+
+# An update's fields that duplicates are found by (roster.services.duplicates): a change to one re-indexes it.
+KEYED = {"last_name", "first_name", "birth_date", "phone_normalized", "email", "national_id"}
+GUARDIANS_LABEL = "Guardians"
 
 WRITE_CHUNK = 5000  # rows per round of statements: memory stays flat however long the file is
 
@@ -68,6 +72,8 @@ def _insert_new(new: list[RowResult], school_id: int, now, order=None) -> None:
     _insert_plain(student_name_part, ("student_id", "school_id", "part"), [
         (sid, school_id, part) for record, sid in zip(records, ids, strict=True)
         for part in name_parts(record["search_key"])])
+    duplicates.write_keys([(sid, duplicates.person(row.values, _guardians(row)))
+                           for row, sid in zip(new, ids, strict=True)], school_id)
     # Each new student arrived today, by the job's order where it names one.
     _insert_plain(Movement.__table__, movements.MOVEMENT_COLUMNS,
                   movements.rows(school_id, ids, MovementKind.ARRIVED, now.date(), order, None))
@@ -109,6 +115,15 @@ def _update_changed(changed: list[RowResult], school_id: int, now) -> None:
                for row in changed if row.updates and "search_key" in row.updates]
     for chunk in chunks(renamed):
         student_service.index_names(chunk)
+    keyed = [row.student_id for row in changed if (row.updates and KEYED & set(row.updates)) or
+             (row.guardians is not None and GUARDIANS_LABEL in row.changes)]
+    duplicates.index(keyed, school_id)
+
+
+def _guardians(row: RowResult) -> list[dict]:
+    if row.guardians is None:
+        return []
+    return row.guardians if isinstance(row.guardians, list) else list(row.guardians.values())
 
 
 def _write_links_and_guardians(written: list[RowResult], link_ids: dict) -> None:
