@@ -53,7 +53,7 @@ ACTIONS = {action: action for action in (
     N_("transfer declined"), N_("transfer withdrawn"), N_("leave reason saved"), N_("leave reason deleted"),
     N_("bulk change started"), N_("bulk change ended"), N_("students tagged"), N_("students untagged"),
     N_("top grades changed"), N_("year close started"), N_("year closed"), N_("year close undone"),
-    N_("year close undone for a child"))}
+    N_("year close undone for a child"), N_("students merged"), N_("merge undone"), N_("duplicate dismissed"))}
 
 
 def _reader(table: dict):

@@ -109,3 +109,22 @@ def test_edit_asks_only_when_it_changes_what_duplicates_are_found_by(app, agent,
     assert "Possible duplicate of Ким Ли" in page.html.select_one("#possible-duplicates").get_text(" ", strip=True)
     with app.app_context():
         assert db.session.get(Student, other).last_name == "Пак"
+
+
+def test_a_sign_up_like_a_roster_student_is_never_joined_on_a_guess_and_its_row_says_whom(app, agent, world):
+    from tests.test_invitations import sign_up
+
+    with app.app_context():
+        from roster.models import School
+        from roster.services import students
+
+        token = db.session.get(School, world.school_a.id).signup_token
+        roster = students.create(world.school_a.id, {"last_name": "Петрова", "first_name": "Алёна",
+                                                     "phone": "+7 701 111 22 33"}, actor=world.platform)
+    sign_up(app, f"/join/{token}", email="alyona@example.org", last_name="Petrova", first_name="Alyona")
+    with app.app_context():
+        new = db.session.scalar(select(Student).where(Student.last_name == "Petrova"))
+        assert new.account_status == "pending" and new.id != roster
+        assert db.session.get(Student, roster).user_id is None  # never linked on a guess
+    row = agent("admin_a").get("/admin/students/").html.find("a", string="Petrova Alyona").parent
+    assert "possible duplicate of Петрова Алёна" in row.get_text(" ", strip=True)

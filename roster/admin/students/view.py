@@ -42,8 +42,10 @@ from roster.services import (
     consent,
     credentials,
     disclosure,
+    duplicates,
     erasure,
     listing,
+    merging,
     movements,
     preferences,
     students,
@@ -65,7 +67,13 @@ def _names(view, context_, model, name):
 def _full_name(view, context_, model, name):
     if "details_url" not in g:  # built once per page, not once per row
         g.details_url = view.get_url(".details_view")
-    return Markup('<a href="{}?id={}">{}</a>').format(g.details_url, model.id, model.full_name)
+    link = Markup('<a href="{}?id={}">{}</a>').format(g.details_url, model.id, model.full_name)
+    match = g.get("pending_duplicates", {}).get(model.id)
+    if match is None:
+        return link
+    note = Markup('<a href="{}?id={}">{}</a>').format(g.details_url, match.student_id, match.name)
+    return link + Markup('<br><small class="roster-possible-duplicate">{}</small>').format(
+        Markup(_("possible duplicate of %(name)s", name=note)))
 
 
 def _phone(view, context_, model, name):
@@ -447,11 +455,23 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, StudentAccount, 
         )
         return redirect(safe_next(request.form.get("return_url")) or url_for(".index_view"))
 
+    @staticmethod
+    def _pending_duplicates(rows) -> dict:
+        """A sign-up waiting for Activate that looks like a student of the list: its row says whom (the admin
+        decides; a sign-up is never joined to a record on a guess)."""
+        pending = [row.id for row in rows if row.account_status == AccountStatus.PENDING.value]
+        if not pending or not context.allowed("students.merge"):
+            return {}
+        people = list(duplicates.load(pending).values())
+        found = duplicates.matches(people, context.school_id())
+        return {people[position].id: matches[0] for position, matches in found.items()}
+
     def render(self, template, **kwargs):
         country = context.country() if g.get("possible_duplicates") else None
         kwargs["possible_duplicates"] = [(m, m.texts(country), url_for(".details_view", id=m.student_id))
                                          for m in g.get("possible_duplicates") or ()]
         if "list_columns" in kwargs:
+            g.pending_duplicates = self._pending_duplicates(kwargs.get("data") or [])
             kwargs["teacher_without_sections"] = self._teacher_without_sections()
             hidden = self._hidden_fields()
             all_columns = [(c, n) for c, n in kwargs["list_columns"] if c not in hidden]
@@ -472,6 +492,9 @@ class StudentView(StudentExport, StudentMovements, StudentBulk, StudentAccount, 
                                      if context.allowed("students.data") else None)
             kwargs["guardian_consent_needed"] = consent.needs_guardian(kwargs["model"])
             kwargs["movements"] = movements.history(kwargs["model"].id)
+            kwargs["merges"] = ([(m, merging.merged_name(m)) for m in merging.undoable(kwargs["model"].id,
+                                                                                       context.school_id())]
+                                if context.allowed("students.merge") else [])
             kwargs["reason_label"] = movements.reason_label
             kwargs["show_reasons"] = can_see_private()  # drop-out details are private (design.md)
         return super().render(template, **kwargs)
