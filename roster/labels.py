@@ -16,7 +16,8 @@ IMPORT_STATUSES = {"uploaded": N_("Checking"), "validated": N_("Ready to confirm
                    "completed": N_("Completed"), "completed with errors": N_("Completed with errors"),
                    "failed": N_("Failed")}
 
-ROW_STATUSES = {"new": N_("new"), "update": N_("update"), "unchanged": N_("unchanged"), "error": N_("error")}
+ROW_STATUSES = {"new": N_("new"), "update": N_("update"), "unchanged": N_("unchanged"), "error": N_("error"),
+                "skipped": N_("skipped")}
 
 INVITATION_STATUSES = {"accepted": N_("accepted"), "revoked": N_("revoked"), "expired": N_("expired"),
                        "pending": N_("pending")}

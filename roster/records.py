@@ -124,6 +124,8 @@ class ImportJob(db.Model):
     order_number: Mapped[str] = mapped_column(String(50), default="")
     order_date: Mapped[date | None] = mapped_column(Date)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The admin's choice for each possible duplicate of the preview, by row number: new, update or skip.
+    duplicate_choices: Mapped[dict | None] = mapped_column(JSON)
 
     school: Mapped[School] = relationship()
     uploaded_by: Mapped[User | None] = relationship()

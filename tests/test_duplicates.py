@@ -128,3 +128,37 @@ def test_a_sign_up_like_a_roster_student_is_never_joined_on_a_guess_and_its_row_
         assert db.session.get(Student, roster).user_id is None  # never linked on a guess
     row = agent("admin_a").get("/admin/students/").html.find("a", string="Petrova Alyona").parent
     assert "possible duplicate of Петрова Алёна" in row.get_text(" ", strip=True)
+
+
+def test_the_import_preview_marks_possible_duplicates_and_each_rows_choice_holds_for_the_run(app, agent, world):
+    with app.app_context():
+        from roster.services import students
+
+        existing = students.create(world.school_a.id, {"last_name": "Ахметов", "first_name": "Ерлан",
+                                                       "birth_date": date(2014, 3, 2)}, actor=world.platform)
+        other = students.create(world.school_a.id, {"last_name": "Ёлкина", "first_name": "Алия",
+                                                    "birth_date": date(2013, 5, 1)}, actor=world.platform)
+    rows = ("Last name,First name,Date of birth,Phone\n"
+            "Akhmetov,Yerlan,2014-03-02,\n"       # row 2: like a student of the list -> update them
+            "Елкина,Әлия,2013-05-01,\n"          # row 3: like a student of the list -> left as skipped
+            "Петров,Иван,2012-01-01,+77015550001\n"
+            "Petrov,Ivan,2012-01-01,\n")          # row 5: like row 4 of the file -> imported as new
+    admin = agent("admin_a")
+    preview = admin.upload_import("list.csv", rows.encode())
+    table = preview.html.select_one("#import-duplicates")
+    lines = [tr.get_text(" ", strip=True) for tr in table.select("tbody tr, tr")[1:]]
+    assert any("Akhmetov Yerlan" in line and "Ахметов Ерлан" in line and "same name and date of birth" in line
+               for line in lines)
+    assert any("row 4 of this file" in line for line in lines)
+    assert preview.html.select_one("#total-duplicates").text == "3"
+    assert preview.html.select_one("select[name=choice_3] option[selected]")["value"] == "skip"
+    form = preview.forms["duplicates-form"]
+    form["choice_2"] = "update"
+    done = admin._after_background_work(form.submit())
+    assert done.html.select_one("#job-status").text.strip() == "Completed"
+    assert done.html.select_one("#total-skipped").text == "1"
+    with app.app_context():
+        names = db.session.scalars(select(Student.last_name).where(Student.school_id == world.school_a.id)).all()
+        assert "Akhmetov" in names and "Елкина" not in names and names.count("Petrov") == 1
+        assert db.session.get(Student, existing).last_name == "Akhmetov"  # updated, not added
+        assert db.session.get(Student, other).last_name == "Ёлкина"

@@ -1,5 +1,5 @@
 """Duplicate detection's keys (filled here for every student already on a list), pairs dismissed as two children,
-and merges of two records (kept for their undo).
+and merges of two records (kept for their undo); an import's choices for its possible duplicates.
 
 Revision ID: ee69465c42ac
 Revises: 5d3d666339b3
@@ -70,6 +70,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_student_merge_merged_id'), ['merged_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_student_merge_school_id'), ['school_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_student_merge_survivor_id'), ['survivor_id'], unique=False)
+    with op.batch_alter_table('import_job', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('duplicate_choices', sa.JSON(), nullable=True))
     _fill_keys()
 
 
@@ -106,6 +108,8 @@ def _fill_keys():
 
 
 def downgrade():
+    with op.batch_alter_table('import_job', schema=None) as batch_op:
+        batch_op.drop_column('duplicate_choices')
     with op.batch_alter_table('student_merge', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_student_merge_survivor_id'))
         batch_op.drop_index(batch_op.f('ix_student_merge_school_id'))

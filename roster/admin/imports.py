@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Response, abort, current_app, flash, jsonify, redirect, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,7 +17,7 @@ from roster.admin.base import ScopedReadOnlyView
 from roster.admin.forms import OrderFields
 from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.records import ImportJob, ImportStatus
-from roster.services import exporting, importing, movements
+from roster.services import duplicates, exporting, importing, movements
 from roster.urls import attachment, record_id
 
 STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "failed": "danger",
@@ -109,8 +109,9 @@ class ImportView(ScopedReadOnlyView):
     @expose("/<int:job_id>")
     def job_view(self, job_id):
         job = self._job(job_id)
+        country = context.country()
         return self.render("admin/roster/import_job.html", job=job, report=job.report or {}, form=FlaskForm(),
-                           badges=STATUS_BADGES)
+                           badges=STATUS_BADGES, reason=lambda code: duplicates.reason_text(code, country))
 
     @expose("/<int:job_id>/progress")
     def progress_view(self, job_id):
@@ -129,7 +130,9 @@ class ImportView(ScopedReadOnlyView):
     @expose("/<int:job_id>/confirm", methods=("POST",))
     def confirm_view(self, job_id):
         self._check_post(job_id)
-        confirmed = importing.confirm_job(job_id, context.school_id(), actor=context.actor())
+        choices = {name.removeprefix("choice_"): value for name, value in request.form.items()
+                   if name.startswith("choice_")}
+        confirmed = importing.confirm_job(job_id, context.school_id(), actor=context.actor(), choices=choices)
         if confirmed:
             tasks.start_import(job_id, dry_run=False)
         return redirect(url_for(".job_view", job_id=job_id))

@@ -80,8 +80,14 @@ class Match:
 
     def texts(self, country: str | None = None) -> list[str]:
         """The reasons in the page's language."""
-        return [_(SAME_ID.get((country or "").upper(), N_("same national number")) if code == "id"
-                  else REASON_TEXTS[code]) for code in self.reasons]
+        return [reason_text(code, country) for code in self.reasons]
+
+
+def reason_text(code: str, country: str | None = None) -> str:
+    """A reason's words in the page's language (the national number named as the school's country names it)."""
+    if code == "id":
+        return _(SAME_ID.get((country or "").upper(), N_("same national number")))
+    return _(REASON_TEXTS[code])
 
 
 def person(values: dict, guardians: Iterable[dict] = (), student_id: int | None = None) -> Person:

@@ -167,16 +167,18 @@ def _blank_mails(*where) -> None:
 
 
 def _scrub_imports(school_id: int, student_ids: set[int], traces: set[str]) -> None:
-    """The school's import reports lose the child's rows; failed-row files, the lines that name them; a file
-    still waiting for its Confirm that names them is dropped (its job ends failed: upload it again)."""
+    """The school's import reports lose the child's rows (and possible duplicates naming them); failed-row
+    files, the lines that name them; a file still waiting for its Confirm that names them is dropped (its job
+    ends failed: upload it again)."""
     lowered = [t.lower() for t in traces]
     names = lambda text: any(t in (text or "").lower() for t in lowered)  # noqa: E731
     jobs = db.session.scalars(select(ImportJob).where(ImportJob.school_id == school_id)).all()
     for job in jobs:
         report = job.report or {}
         rows = {key: [r for r in report.get(key, []) if r.get("student_id") not in student_ids
-                      and not names(r.get("name"))]
-                for key in ("first_rows", "errors")}
+                      and not (key == "duplicates" and r.get("kind") == "student" and r.get("other") in student_ids)
+                      and not names(r.get("name")) and not names(r.get("other_name"))]
+                for key in ("first_rows", "errors", "duplicates")}
         if any(len(rows[key]) != len(report.get(key, [])) for key in rows):
             job.report = {**report, **rows}
         if job.failed_rows_csv and names(job.failed_rows_csv.decode("utf-8", errors="replace")):

@@ -20,7 +20,8 @@ from roster.services import audit, erasure
 
 PURGED = "[removed after its retention period]"
 # A finished job's report once purged: its totals stay on the job; its rows (names, cells, errors) go.
-PURGED_REPORT = {"unknown_columns": [], "new_names": {}, "first_rows": [], "errors": [], "purged": True}
+PURGED_REPORT = {"unknown_columns": [], "new_names": {}, "first_rows": [], "errors": [], "duplicates": [],
+                 "purged": True}
 FINISHED = (ImportStatus.COMPLETED.value, ImportStatus.COMPLETED_WITH_ERRORS.value, ImportStatus.FAILED.value)
 # What goes, in the order a run takes it: (its name in the report and the audit event, its setting).
 KINDS = (

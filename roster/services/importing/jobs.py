@@ -22,6 +22,7 @@ from roster.i18n import N_
 from roster.models import utcnow
 from roster.records import ImportJob, ImportStatus
 from roster.services import movements
+from roster.services.importing import dedupe
 from roster.services.importing.columns import COLUMNS, ERROR_COLUMN, header_key
 from roster.services.importing.files import read_file
 from roster.services.importing.pipeline import check_file, import_students
@@ -158,12 +159,15 @@ def fail_stalled_jobs() -> int:
     return ended.rowcount
 
 
-def confirm_job(job_id: int, school_id: int, *, actor) -> bool:
-    """Move a previewed job to running, once (a double click starts one run); True when this call did it."""
+def confirm_job(job_id: int, school_id: int, *, actor, choices: dict[str, str] | None = None) -> bool:
+    """Move a previewed job to running, once (a double click starts one run); True when this call did it.
+    choices: the admin's choice for each possible duplicate, by row number (importing.dedupe)."""
     get_job(job_id, school_id, actor=actor)
+    choices = {str(int(number)): choice for number, choice in (choices or {}).items()
+               if str(number).isdigit() and choice in dedupe.CHOICES}
     moved = db.session.execute(
         update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == ImportStatus.VALIDATED.value)
-        .values(status=ImportStatus.RUNNING.value, done_rows=0, started_at=utcnow())
+        .values(status=ImportStatus.RUNNING.value, done_rows=0, started_at=utcnow(), duplicate_choices=choices)
         .execution_options(synchronize_session=False))
     db.session.commit()
     return moved.rowcount == 1
@@ -191,17 +195,18 @@ def run_job(job_id: int, *, dry_run: bool, runner: str | None = None) -> None:
         return
     school_id, file_name, data = job.school_id, job.file_name, job.content
     order = OrderGiven(job.order_number, job.order_date) if job.order_number else None
+    choices = dict(job.duplicate_choices or {})
     actor = job.uploaded_by or permissions.SYSTEM
     job.progress_at = utcnow()
     job.runner = runner or job.runner
     language = job.language
     db.session.commit()  # hold no transaction open while the file is read
     with i18n.speaking(language):  # its report and messages in the language of the page it was uploaded from
-        _run(job_id, school_id, file_name, data, actor, dry_run=dry_run, order=order)
+        _run(job_id, school_id, file_name, data, actor, dry_run=dry_run, order=order, choices=choices)
 
 
 def _run(job_id: int, school_id: int, file_name: str, data: bytes, actor, *, dry_run: bool,
-         order: OrderGiven | None = None) -> None:
+         order: OrderGiven | None = None, choices: dict | None = None) -> None:
 
     def progress(done: int, total: int) -> None:
         _report_progress(job_id, done, total)
@@ -212,7 +217,7 @@ def _run(job_id: int, school_id: int, file_name: str, data: bytes, actor, *, dry
 
     try:
         result = import_students(read_file(data, file_name), school_id, dry_run=dry_run, actor=actor,
-                                 file_name=file_name, progress=progress, order=order,
+                                 file_name=file_name, progress=progress, order=order, choices=choices,
                                  before_commit=None if dry_run else record_end)
     except RosterError as exc:
         _fail(job_id, str(exc))
@@ -257,7 +262,10 @@ def _record_end(job_id: int, status: ImportStatus, *, message: str = "", result:
 def _report(result: ImportResult) -> dict:
     """What the job's page shows: read at each view of it, so bounded however many rows the file had."""
     errors = (_row_json(r) for r in result.rows if r.status == "error")
+    possible = (_duplicate_json(r) for r in result.rows if r.duplicate)
     return {
+        "skipped": result.count("skipped"), "duplicate_count": result.possible_duplicates,
+        "duplicates": list(itertools.islice(possible, current_app.config["IMPORT_REPORT_ERRORS"])),
         "unknown_columns": result.unknown_columns,
         "new_names": result.new_names,
         "first_rows": [_row_json(r) for r in result.rows[:current_app.config["IMPORT_PREVIEW_ROWS"]]],
@@ -268,6 +276,12 @@ def _report(result: ImportResult) -> dict:
 def _row_json(row: RowResult) -> dict:
     return {"number": row.number, "status": row.status, "name": row.name, "errors": row.errors,
             "changes": row.changes, "student_id": row.student_id}
+
+
+def _duplicate_json(row: RowResult) -> dict:
+    kind, other, name, reasons = row.duplicate
+    return {"number": row.number, "name": row.name, "kind": kind, "other": other, "other_name": name,
+            "reasons": list(reasons), "choice": row.choice}
 
 
 def _failed_csv(result: ImportResult) -> bytes | None:

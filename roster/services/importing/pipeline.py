@@ -15,6 +15,7 @@ from roster import permissions
 from roster.extensions import db
 from roster.services import audit
 from roster.services import students as student_service
+from roster.services.importing import dedupe
 from roster.services.importing.columns import CHUNK, file_headers
 from roster.services.importing.files import FileNotAccepted, file_rows, rows_dataset, without_gc
 from roster.services.importing.matching import compare, match_headers, match_rows
@@ -29,21 +30,23 @@ Progress = Callable[[int, int], None]
 
 def import_students(dataset: tablib.Dataset, school_id: int, *, dry_run: bool, actor, file_name: str = "",
                     progress: Progress | None = None, order=None,
-                    before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
+                    before_commit: Callable[[ImportResult], None] | None = None,
+                    choices: dict[str, str] | None = None) -> ImportResult:
     """Check, match and write every row of the file in one transaction; roll it back when dry_run.
 
     Never stops at a bad row: each row gets its result, and the good ones are written. before_commit writes
-    whatever must be saved exactly when the rows are (a job's end) in the same transaction.
+    whatever must be saved exactly when the rows are (a job's end) in the same transaction. choices: the
+    admin's choice for each possible duplicate, by row number (importing.dedupe).
     """
     permissions.require(actor, school_id, "students.import")
     mapping, unknown = match_headers(dataset.headers)
     with without_gc():
         return _import(dataset, school_id, mapping, unknown, dry_run=dry_run, actor=actor, file_name=file_name,
-                       progress=progress, before_commit=before_commit, order=order)
+                       progress=progress, before_commit=before_commit, order=order, choices=choices or {})
 
 
 def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, progress,
-            before_commit, order=None) -> ImportResult:
+            before_commit, order=None, choices=None) -> ImportResult:
     fields = set(mapping.values())
     rows: list[RowResult] = []
     total = len(dataset)
@@ -58,6 +61,7 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
             if progress and len(rows) % CHUNK == 0:
                 progress(index + 1, total)
         match_rows(rows, school_id)
+        dedupe.mark(rows, school_id, choices or {})
     finally:
         file_headers.reset(headers)
     compare(rows, fields, school_id)
@@ -71,9 +75,11 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
         result.new_names = write_rows(rows, fields, school_id, order=order)
         if not dry_run:
             totals = result.totals
-            audit.record("students imported", actor=actor, school_id=school_id, details={
-                "file": file_name, "rows": totals["rows"], "created": totals["new"], "updated": totals["update"],
-                "unchanged": totals["unchanged"], "errors": totals["error"]})
+            details = {"file": file_name, "rows": totals["rows"], "created": totals["new"],
+                       "updated": totals["update"], "unchanged": totals["unchanged"], "errors": totals["error"]}
+            if skipped := result.count("skipped"):  # possible duplicates the admin chose to skip
+                details["skipped"] = skipped
+            audit.record("students imported", actor=actor, school_id=school_id, details=details)
             if before_commit:
                 before_commit(result)
     except BaseException:

@@ -23,6 +23,10 @@ class RowResult:
     links: dict | None = None  # programs/tags/sections -> names
     guardians: dict | list | None = None  # the file's {position: guardian}; for an update, the full list
     updates: dict | None = None  # the student's own fields an update changes, with their new values
+    # A possible duplicate: ("student", id, name, reasons) or ("row", the earlier row's number, name, reasons),
+    # and the admin's choice for it (importing.dedupe).
+    duplicate: tuple | None = None
+    choice: str | None = None
 
     @property
     def name(self) -> str:
@@ -49,3 +53,7 @@ class ImportResult:
     def totals(self) -> dict[str, int]:
         return {"rows": len(self.rows), "new": self.count("new"), "update": self.count("update"),
                 "unchanged": self.count("unchanged"), "error": self.count("error")}
+
+    @property
+    def possible_duplicates(self) -> int:
+        return sum(1 for row in self.rows if row.duplicate)
