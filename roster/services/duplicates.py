@@ -30,7 +30,7 @@ from roster.services import audit
 from roster.sql import id_in
 
 # Reasons, strongest first, each with its score; a pair's score is its best reason's plus 5 for each other one.
-SAME_ID = {"KZ": N_("same IIN"), "RU": N_("same SNILS")}
+SAME_ID = {"KZ": N_("same IIN"), "RU": N_("same SNILS"), "": N_("same national number")}
 REASONS = {
     "id": 100,
     "email": 90,
@@ -86,7 +86,7 @@ class Match:
 def reason_text(code: str, country: str | None = None) -> str:
     """A reason's words in the page's language (the national number named as the school's country names it)."""
     if code == "id":
-        return _(SAME_ID.get((country or "").upper(), N_("same national number")))
+        return _(SAME_ID.get((country or "").upper(), SAME_ID[""]))
     return _(REASON_TEXTS[code])
 
 
