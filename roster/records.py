@@ -278,7 +278,9 @@ duplicate_key = db.Table(
     Column("student_id", ForeignKey("student.id", ondelete="CASCADE"), primary_key=True),
     Column("key", BigInteger, primary_key=True),
     Column("school_id", Integer, nullable=False),
-    Index("ix_duplicate_key_school_id_key", "school_id", "key", "student_id"),
+    # A wide key (a name whose child's birth date is known) is found only by a narrow one (roster.services.duplicates).
+    Column("wide", Boolean, nullable=False, default=False),
+    Index("ix_duplicate_key_school_id_key", "school_id", "key", "wide", "student_id"),
 )
 
 

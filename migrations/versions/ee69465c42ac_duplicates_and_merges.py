@@ -42,11 +42,13 @@ def upgrade():
     sa.Column('student_id', sa.Integer(), nullable=False),
     sa.Column('key', sa.BigInteger(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('wide', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_duplicate_key_student_id_student'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('student_id', 'key', name=op.f('pk_duplicate_key'))
     )
     with op.batch_alter_table('duplicate_key', schema=None) as batch_op:
-        batch_op.create_index('ix_duplicate_key_school_id_key', ['school_id', 'key', 'student_id'], unique=False)
+        batch_op.create_index('ix_duplicate_key_school_id_key', ['school_id', 'key', 'wide', 'student_id'],
+                              unique=False)
 
     op.create_table('student_merge',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -80,7 +82,8 @@ def _fill_keys():
     from roster.services.duplicates import keys, person
 
     connection = op.get_bind()
-    key_table = sa.table('duplicate_key', sa.column('student_id'), sa.column('key'), sa.column('school_id'))
+    key_table = sa.table('duplicate_key', sa.column('student_id'), sa.column('key'), sa.column('school_id'),
+                         sa.column('wide'))
     last = 0
     while True:
         rows = connection.execute(sa.text(
@@ -101,7 +104,8 @@ def _fill_keys():
             if isinstance(values["birth_date"], str):  # SQLite hands a date back as text to plain SQL
                 values["birth_date"] = date.fromisoformat(values["birth_date"][:10])
             one = person(values, phones.get(row["id"], ()), row["id"])
-            records += [{"student_id": row["id"], "school_id": row["school_id"], "key": key} for key in keys(one)]
+            records += [{"student_id": row["id"], "school_id": row["school_id"], "key": key, "wide": wide}
+                        for key, wide in keys(one).items()]
         if records:
             connection.execute(key_table.insert(), records)
 

@@ -1,9 +1,11 @@
 """Who in this school may be this child? One answer for Add and Edit, the import's preview, sign-ups and the
 Duplicates page: a score with its reasons ("same name and date of birth", "same phone and first name").
 
-No record is compared with every other: each student's blocking keys (their folded name, last name and year of
-birth, first name and date of birth, each phone of theirs and of their guardians) are stored in `duplicate_key`
-as 64-bit hashes, and a candidate is compared only with the students that share a key. Names are compared on
+No record is compared with every other: each student's blocking keys are stored in `duplicate_key` as 64-bit
+hashes, each key standing for one reason (the folded name with the date of birth, the first name with the date of
+birth, the last name with the date of birth, a phone with the first name, a phone of theirs or their guardians'
+with the last name, the name alone where a date is missing), and a candidate is compared only with the students
+that share a key: on a school's whole list the pairs that share one are nearly all matches. Names are compared on
 `roster.name_keys.name_key` (Ё/Е, Kazakh letters, Latin transliterations folded), in either order.
 """
 
@@ -43,7 +45,7 @@ REASONS = {
 REASON_TEXTS = {
     "email": N_("same email"),
     "name_date": N_("same name and date of birth"),
-    "similar_name_date": N_("similar last name, same first name and date of birth"),
+    "similar_name_date": N_("similar name and same date of birth"),
     "phone_first": N_("same phone and first name"),
     "name": N_("same name (a date of birth is missing)"),
     "guardian_last": N_("same guardian phone and last name"),
@@ -109,17 +111,23 @@ def _hash(*parts) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def keys(p: Person) -> set[int]:
-    """The blocking keys of a person: who shares one of them is compared with them."""
-    found = set()
+def keys(p: Person) -> dict[int, bool]:
+    """A person's blocking keys, each standing for one reason, so that who shares a key is nearly always a
+    match: {key: wide}. The name alone is a wide key of a child whose birth date is known (it is there only to be
+    found by a child whose date is missing: two children with one name and two dates are two children)."""
+    found: dict[int, bool] = {}
+    born = p.birth_date.isoformat() if p.birth_date else None
     if p.last and p.first:
-        found.add(_hash("n", *sorted((p.last, p.first))))  # either order: swapped names meet
-    if p.birth_date:
-        if p.last:
-            found.add(_hash("l", p.last, p.birth_date.year))
-        if p.first:
-            found.add(_hash("f", p.first, p.birth_date.isoformat()))
-    found.update(_hash("p", phone) for phone in p.phones | p.guardian_phones)
+        name = sorted((p.last, p.first))  # either order: swapped names meet
+        found[_hash("n", *name)] = born is not None
+        if born:
+            found[_hash("nd", *name, born)] = False
+            found[_hash("f", p.first, born, p.last[0])] = False  # a last name with a letter wrong (not the first)
+            found[_hash("l", p.last, born, p.first[0])] = False  # ... or a first name
+    if p.first:
+        found.update((_hash("pf", phone, p.first), False) for phone in p.phones)
+    if p.last:
+        found.update((_hash("pl", phone, p.last), False) for phone in p.phones | p.guardian_phones)
     return found
 
 
@@ -141,7 +149,8 @@ def compare(a: Person, b: Person) -> Match | None:
         same_date = a.birth_date is not None and a.birth_date == b.birth_date
         if same_name and same_date:
             reasons.append("name_date")
-        elif same_date and a.first and a.first == b.first and a.last and b.last and _similar(a.last, b.last):
+        elif same_date and a.first and a.last and b.first and b.last and (
+                (a.first == b.first and _similar(a.last, b.last)) or (a.last == b.last and _similar(a.first, b.first))):
             reasons.append("similar_name_date")
         elif same_name:
             reasons.append("name")
@@ -195,7 +204,8 @@ def index(student_ids: Iterable[int], school_id: int) -> None:
 
 def write_keys(rows: Iterable[tuple[int, Person]], school_id: int) -> None:
     """Insert the keys of new students (the import calls this with the people it has in hand)."""
-    records = [{"student_id": sid, "school_id": school_id, "key": key} for sid, p in rows for key in keys(p)]
+    records = [{"student_id": sid, "school_id": school_id, "key": key, "wide": wide}
+               for sid, p in rows for key, wide in keys(p).items()]
     for chunk in _chunks(records, 5000):
         db.session.execute(insert(duplicate_key), chunk)
 
@@ -209,18 +219,22 @@ def _chunks(items: list, size: int = 1000):
 
 def candidates_of(people: list[Person], school_id: int) -> dict[int, set[int]]:
     """For each person (by position), the ids of the school's students that share a key or an exact identifier."""
-    by_key: dict[int, list[int]] = defaultdict(list)
+    # A key wide for the person (its name, its birth date known) finds only students whose key is narrow.
+    by_key: dict[tuple[int, bool], list[int]] = defaultdict(list)
     for position, p in enumerate(people):
-        for key in keys(p):
-            by_key[key].append(position)
+        for key, wide in keys(p).items():
+            by_key[key, wide].append(position)
     found: dict[int, set[int]] = defaultdict(set)
-    wanted = list(by_key)
-    for chunk in _chunks(wanted, 900):
-        for key, sid in db.session.execute(
-                select(duplicate_key.c.key, duplicate_key.c.student_id)
-                .where(duplicate_key.c.school_id == school_id, duplicate_key.c.key.in_(chunk))):
-            for position in by_key[key]:
-                found[position].add(sid)
+    for narrow_only in (False, True):
+        wanted = [key for key, wide in by_key if wide == narrow_only]
+        for chunk in _chunks(wanted, 900):
+            query = select(duplicate_key.c.key, duplicate_key.c.student_id).where(
+                duplicate_key.c.school_id == school_id, duplicate_key.c.key.in_(chunk))
+            if narrow_only:
+                query = query.where(duplicate_key.c.wide.is_(False))
+            for key, sid in db.session.execute(query):
+                for position in by_key[key, narrow_only]:
+                    found[position].add(sid)
     exact = {("email", p.email): i for i, p in enumerate(people) if p.email}
     exact |= {("national_id", p.national_id): i for i, p in enumerate(people) if p.national_id}
     for column in ("email", "national_id"):
@@ -258,20 +272,20 @@ def find(school_id: int, values: dict, guardians: Iterable[dict] = (), *, studen
 def within(people: list[Person]) -> dict[int, Match]:
     """For each person of a list (an import's new rows, by position), the earlier one they may be; no
     all-pairs comparison: only those sharing a key are compared."""
-    seen: dict[int, list[int]] = defaultdict(list)
+    seen: dict[int, list[tuple[int, bool]]] = defaultdict(list)
     out: dict[int, Match] = {}
     for position, p in enumerate(people):
         best = None
         compared = set()
-        for key in keys(p):
-            for other in seen[key][:MAX_BLOCK]:
-                if other in compared:
+        for key, wide in keys(p).items():
+            for other, other_wide in seen[key][:MAX_BLOCK]:
+                if other in compared or (wide and other_wide):
                     continue
                 compared.add(other)
                 match = compare(p, people[other])
                 if match and (best is None or match.score > best.score):
                     best, best.student_id = match, other
-            seen[key].append(position)
+            seen[key].append((position, wide))
         if best is not None:
             out[position] = best
     return out
@@ -295,7 +309,7 @@ def pairs(school_id: int, *, actor) -> list[Pair]:
         select(a.c.student_id, b.c.student_id).distinct()
         .join(small, small.c.key == a.c.key)
         .join(b, and_(b.c.school_id == a.c.school_id, b.c.key == a.c.key, b.c.student_id > a.c.student_id))
-        .where(a.c.school_id == school_id)).all()
+        .where(a.c.school_id == school_id, or_(a.c.wide.is_(False), b.c.wide.is_(False)))).all()
     people = load({sid for pair in found for sid in pair})
     dismissed = _dismissed(list(people), school_id)
     out = []
