@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from roster.extensions import db
-from roster.models import Guardian, Movement, Status, Student, student_tag
+from roster.models import Guardian, Movement, Status, Student, User, student_tag
 from roster.records import AuditEvent, StudentMerge
 from roster.services import students
 from tests.agent import follow
@@ -117,3 +117,24 @@ def test_guardians_the_same_person_twice_become_one(app, world, pair):
     with app.app_context():
         names = db.session.scalars(select(Guardian.full_name).where(Guardian.student_id == first)).all()
         assert names == ["Ахметова Гульнара"]
+
+
+def test_the_import_report_names_the_survivor_after_a_merge_and_the_other_again_after_undo(app, agent, world):
+    from roster.records import ImportJob
+    from roster.services import merging
+
+    admin = agent("admin_a")
+    done = admin.confirm_import(admin.upload_import(
+        "list.csv", "Last name,First name,Date of birth\nКим,Ли,2014-03-02\nKim,Li,2014-03-02\n".encode()))
+    assert done.html.select_one("#job-status").text.strip() == "Completed"
+    with app.app_context():
+        first, second = db.session.scalars(select(Student.id).where(Student.school_id == world.school_a.id,
+                                                                    Student.first_name.in_(("Ли", "Li")))
+                                           .order_by(Student.id)).all()
+        admin_user = db.session.get(User, world.admin_a.id)
+        merge_id = merging.merge(world.school_a.id, first, second, [], actor=admin_user)
+        rows = db.session.scalar(select(ImportJob)).report["first_rows"]
+        assert [r["student_id"] for r in rows] == [first, first]
+        merging.undo(world.school_a.id, merge_id, actor=admin_user)
+        rows = db.session.scalar(select(ImportJob)).report["first_rows"]
+        assert [r["student_id"] for r in rows] == [first, second]

@@ -1,10 +1,10 @@
 """Two records of one child made one, and undone within MERGE_UNDO_DAYS.
 
 The admin picks the record that stays and, field by field, which value stays. Programs, tags, sections (this
-year's and past years') and guardians are united; the movements, transfers, sign-up claims and audit history of
-the other record move to the survivor. The other record stays, hidden (status "merged"), holding its own values
-and guardians, and gives up its email, file number, national id and account (a school has each once): undo gives
-them back. What the survivor gained after the merge stays on it.
+year's and past years') and guardians are united; the movements, transfers, sign-up claims, audit history and
+import reports' rows of the other record move to the survivor. The other record stays, hidden (status
+"merged"), holding its own values and guardians, and gives up its email, file number, national id and account
+(a school has each once): undo gives them back. What the survivor gained after the merge stays on it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from roster.models import (
     utcnow,
 )
 from roster.name_keys import name_key, phone_digits
-from roster.records import AuditEvent, StudentMerge
+from roster.records import AuditEvent, ImportJob, StudentMerge
 from roster.services import audit, duplicates, refusals_roll_back
 from roster.services import students as student_service
 
@@ -193,7 +193,33 @@ def _move(from_id: int, to_id: int) -> dict[str, list[int]]:
     if events:
         db.session.execute(update(AuditEvent).where(AuditEvent.id.in_(events)).values(target_id=to_id))
     moved["audit"] = events
+    moved["imports"] = _relink_import_reports(from_id, to_id)
     return moved
+
+
+def _relink_import_reports(from_id: int, to_id: int, only: list | None = None) -> list[list[int]]:
+    """The school's import reports name the survivor where they named the other record: [job id, row number]
+    of each row changed (a report keeps a bounded number of rows)."""
+    changed = []
+    school_id = db.session.scalar(select(Student.school_id).where(Student.id == to_id))
+    jobs = select(ImportJob).where(ImportJob.school_id == school_id)
+    if only is not None:
+        jobs = jobs.where(ImportJob.id.in_({job_id for job_id, _number in only}))
+    wanted = {tuple(item) for item in only} if only is not None else None
+    for job in db.session.scalars(jobs):
+        report, touched = dict(job.report or {}), False
+        for key in ("first_rows", "errors"):
+            rows = []
+            for row in report.get(key) or []:
+                if row.get("student_id") == from_id and (wanted is None or (job.id, row.get("number")) in wanted):
+                    row = {**row, "student_id": to_id}
+                    changed.append([job.id, row.get("number")])
+                    touched = True
+                rows.append(row)
+            report[key] = rows
+        if touched:
+            job.report = report
+    return changed
 
 
 def _flush_or_explain() -> None:
@@ -299,3 +325,5 @@ def _move_back(moved: dict, survivor_id: int, merged_id: int) -> None:
     if moved.get("audit"):
         db.session.execute(update(AuditEvent).where(AuditEvent.id.in_(moved["audit"]))
                            .values(target_id=merged_id))
+    if moved.get("imports"):
+        _relink_import_reports(survivor_id, merged_id, only=moved["imports"])
