@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from roster import tasks
+from roster.services import students
 from tests.factories import PASSWORD
 from tests.helpers import filter_arg
 from tests.test_browser_invite import sign_in
@@ -101,6 +102,16 @@ def test_pages_of_a_school_admin(page, mail_site, world, tmp_path):
     audit.visit(base, "/admin/transfers/?last_name=Outside&birth_date=2012-01-01", "Transfers, a search")
     audit.visit(base, "/admin/orders/", "Orders")
     audit.visit(base, f"/admin/students/links?how=add&id={world.in_section.id}", "Add a tag or program")
+    with app.app_context():
+        twin = students.create(world.school_a.id, {"last_name": "Ivan", "first_name": "Inside"}, actor=world.platform)
+    audit.visit(base, "/admin/duplicates/", "Duplicates")
+    audit.visit(base, f"/admin/duplicates/merge?first={world.in_section.id}&second={twin}", "Merge two records")
+    audit.visit(base, "/admin/students/new/", "Add")
+    page.fill("#last_name", "Inside")
+    page.fill("#first_name", "Ivan")
+    page.click("input[type=submit][value=Save]")
+    expect(page.locator("#possible-duplicates")).to_be_visible()
+    audit.check("Add of a possible duplicate")
     audit.visit(base, "/admin/years/", "School years")
     audit.visit(base, "/admin/year-close/map", "Close the year: map")
     audit.visit(base, "/admin/year-close/exceptions?q=Inside", "Close the year: exceptions")

@@ -86,7 +86,28 @@ def _students(school_id: int, short: str, count: int, rng: random.Random) -> lis
             "is_inclusive": n % 23 == 0, "is_individual": n % 31 == 0,
             "account_status": AccountStatus.PENDING.value if pending else AccountStatus.NO_ACCOUNT.value,
             "source": Source.SIGN_UP.value if pending else Source.MANUAL.value,
+            "birth_date": _born(n),
         })
+    return _with_duplicates(rows)
+
+
+def _born(n: int) -> date:
+    """A date of birth of a child aged 7 to 17 (a random of its own: the names stay those the tests know)."""
+    born = random.Random(n)
+    return date(born.randint(2009, 2019), born.randint(1, 12), born.randint(1, 28))
+
+
+def _with_duplicates(rows: list[dict]) -> list[dict]:
+    """Two children written twice, as schools do (the names swapped; Ё typed as Е), for the Duplicates page: the
+    last two rows become copies of two earlier ones."""
+    if len(rows) < 10:
+        return rows
+    for copy, (original, change) in zip(rows[-2:], ((rows[1], "swap"), (rows[3], "yo")), strict=True):
+        last, first = (original["first_name"], original["last_name"]) if change == "swap" else (
+            original["last_name"].replace("ё", "е").replace("Ё", "Е"), original["first_name"].replace("ё", "е"))
+        copy.update(last_name=last, first_name=first, middle_name="", birth_date=original["birth_date"],
+                    phone=original["phone"], phone_normalized=original["phone_normalized"],
+                    search_key=name_search_key(last, first, ""))
     return rows
 
 
