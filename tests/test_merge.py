@@ -138,3 +138,15 @@ def test_the_import_report_names_the_survivor_after_a_merge_and_the_other_again_
         merging.undo(world.school_a.id, merge_id, actor=admin_user)
         rows = db.session.scalar(select(ImportJob)).report["first_rows"]
         assert [r["student_id"] for r in rows] == [first, second]
+
+
+def test_erasing_the_survivor_erases_the_record_merged_into_it(app, world, pair):
+    from roster.services import erasure, merging
+
+    first, second = pair
+    with app.app_context():
+        admin_user = db.session.get(User, world.admin_a.id)
+        merging.merge(world.school_a.id, first, second, [], actor=admin_user)
+        assert erasure.erase([first], world.school_a.id, actor=admin_user) == 2
+        assert db.session.get(Student, second) is None
+        assert db.session.scalar(select(func.count()).select_from(StudentMerge)) == 0

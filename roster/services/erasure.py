@@ -21,8 +21,8 @@ from sqlalchemy import Text, cast, delete, or_, select, update
 from roster import permissions
 from roster.errors import NotFound
 from roster.extensions import db
-from roster.models import Guardian, Invitation, Membership, Student, User
-from roster.records import AuditEvent, BulkJob, ImportJob, ImportStatus, MailMessage
+from roster.models import Guardian, Invitation, Membership, Status, Student, User
+from roster.records import AuditEvent, BulkJob, ImportJob, ImportStatus, MailMessage, StudentMerge
 from roster.services import audit, movements
 
 ERASED = "[erased]"
@@ -36,6 +36,7 @@ def erase(student_ids: list[int], school_id: int, *, actor) -> int:
                               *permissions.visible_students(school_id, actor, role))).all()
     if not students:
         raise NotFound(_("No such student in this school."))
+    students = list(students) + _merged_into(students)
     erased_ids, all_traces = set(), set()
     for student in students:
         erased_ids.add(student.id)
@@ -44,6 +45,20 @@ def erase(student_ids: list[int], school_id: int, *, actor) -> int:
     _scrub_bulk_jobs(school_id, erased_ids, all_traces)
     db.session.commit()
     return len(students)
+
+
+def _merged_into(students) -> list[Student]:
+    """The hidden records merged into these students (and into those, a merge of a merge): the same child's, so
+    they go too."""
+    found, ids = [], [s.id for s in students]
+    while ids:
+        hidden = db.session.scalars(
+            select(Student).join(StudentMerge, StudentMerge.merged_id == Student.id)
+            .where(StudentMerge.survivor_id.in_(ids), StudentMerge.undone_at.is_(None),
+                   Student.status == Status.MERGED.value)).all()
+        found += hidden
+        ids = [s.id for s in hidden]
+    return found
 
 
 def _erase_one(student: Student, school_id: int, actor) -> set[str]:
