@@ -10,6 +10,7 @@ zh, kh, ts, ch, sh, yu, ya, yo, ye); and, on both sides, the letters translitera
 
 from __future__ import annotations
 
+import functools
 import re
 
 KAZAKH = {"ә": "а", "і": "и", "ң": "н", "ғ": "г", "ү": "у", "ұ": "у", "қ": "к", "ө": "о", "һ": "х"}
@@ -32,6 +33,7 @@ def _latin(match: re.Match) -> str:
     return LATIN_GROUPS.get(group) or LATIN[group]
 
 
+@functools.lru_cache(maxsize=65536)  # names repeat: a school has a few hundred first names
 def name_key(text: str | None) -> str:
     """A name's folded key: "Yerlan", "Erlan", "Ерлан" → "ерлан"; "Әлия" → "алия"; "Ёлкина" → "елкина"."""
     lowered = (text or "").lower()
@@ -41,4 +43,6 @@ def name_key(text: str | None) -> str:
 
 def phone_digits(text: str | None) -> str:
     """A phone's last ten digits: "+7 701 123 45 67" and "8 (701) 123-45-67" are one number."""
+    if text and text[0] == "+" and text[1:].isdigit():  # a stored E.164 number: no pattern to run
+        return text[-10:]
     return re.sub(r"\D", "", text or "")[-10:]

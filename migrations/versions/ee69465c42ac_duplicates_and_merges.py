@@ -44,7 +44,8 @@ def upgrade():
     sa.Column('school_id', sa.Integer(), nullable=False),
     sa.Column('wide', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_duplicate_key_student_id_student'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('student_id', 'key', name=op.f('pk_duplicate_key'))
+    sa.PrimaryKeyConstraint('student_id', 'key', name=op.f('pk_duplicate_key')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('duplicate_key', schema=None) as batch_op:
         batch_op.create_index('ix_duplicate_key_school_id_key', ['school_id', 'key', 'wide', 'student_id'],

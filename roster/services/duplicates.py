@@ -2,16 +2,15 @@
 Duplicates page: a score with its reasons ("same name and date of birth", "same phone and first name").
 
 No record is compared with every other: each student's blocking keys are stored in `duplicate_key` as 64-bit
-hashes, each key standing for one reason (the folded name with the date of birth, the first name with the date of
-birth, the last name with the date of birth, a phone with the first name, a phone of theirs or their guardians'
-with the last name, the name alone where a date is missing), and a candidate is compared only with the students
-that share a key: on a school's whole list the pairs that share one are nearly all matches. Names are compared on
+hashes (the date of birth with the names' initials, each phone of theirs or their guardians', the name alone
+where a date is missing), and a candidate is compared only with the students that share a key: on a school's
+whole list the pairs that share one are few, and most of them matches. Names are compared on
 `roster.name_keys.name_key` (Ё/Е, Kazakh letters, Latin transliterations folded), in either order.
 """
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 
 from roster import permissions
 from roster.errors import NotFound, ValidationFailed
@@ -29,7 +28,7 @@ from roster.models import Guardian, School, Status, Student
 from roster.name_keys import name_key, phone_digits
 from roster.records import DuplicateDismissal, duplicate_key
 from roster.services import audit
-from roster.sql import id_in
+from roster.sql import id_in, insert_plain
 
 # Reasons, strongest first, each with its score; a pair's score is its best reason's plus 5 for each other one.
 SAME_ID = {"KZ": N_("same IIN"), "RU": N_("same SNILS"), "": N_("same national number")}
@@ -65,8 +64,8 @@ class Person:
     last: str
     first: str
     birth_date: date | None
-    phones: frozenset[str]  # the child's own
-    guardian_phones: frozenset[str]
+    phones: tuple[str, ...]  # the child's own (tuples: a hundred thousand of them are held at once)
+    guardian_phones: tuple[str, ...]
     email: str = ""
     national_id: str = ""
     status: str = Status.STUDYING.value
@@ -94,21 +93,22 @@ def reason_text(code: str, country: str | None = None) -> str:
 
 def person(values: dict, guardians: Iterable[dict] = (), student_id: int | None = None) -> Person:
     """A Person from cleaned student values (as the services and the import hold them)."""
-    name = " ".join(values.get(n) or "" for n in ("last_name", "first_name", "middle_name")).split()
+    last, first = values.get("last_name") or "", values.get("first_name") or ""
     own = phone_digits(values.get("phone_normalized") or values.get("phone"))
     return Person(
-        id=student_id, name=" ".join(name), last=name_key(values.get("last_name")),
-        first=name_key(values.get("first_name")), birth_date=values.get("birth_date"),
-        phones=frozenset([own] if own else ()),
-        guardian_phones=frozenset(p for p in (phone_digits(g.get("phone")) for g in guardians) if p),
+        id=student_id, name=" ".join(filter(None, (last, first, values.get("middle_name")))),
+        last=name_key(last), first=name_key(first), birth_date=values.get("birth_date"),
+        phones=(own,) if own else (),
+        guardian_phones=tuple({p for p in (phone_digits(g.get("phone")) for g in guardians) if p}),
         email=values.get("email") or "", national_id=values.get("national_id") or "",
         status=values.get("status") or Status.STUDYING.value)
 
 
 def _hash(*parts) -> int:
-    """A key as a signed 64-bit integer: small to store and index; a rare collision only adds a candidate."""
-    digest = hashlib.blake2b("\x1f".join(str(p) for p in parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    """A key as a signed 64-bit integer (two CRC-32s of it): small to store and index, quick to make (an import
+    makes half a million); a rare collision only adds a candidate, which the comparison then turns down."""
+    data = "\x1f".join(parts).encode()
+    return (zlib.crc32(data) << 32 | zlib.crc32(data, 0x9E3779B9)) - (1 << 63)
 
 
 def keys(p: Person) -> dict[int, bool]:
@@ -120,14 +120,9 @@ def keys(p: Person) -> dict[int, bool]:
     if p.last and p.first:
         name = sorted((p.last, p.first))  # either order: swapped names meet
         found[_hash("n", *name)] = born is not None
-        if born:
-            found[_hash("nd", *name, born)] = False
-            found[_hash("f", p.first, born, p.last[0])] = False  # a last name with a letter wrong (not the first)
-            found[_hash("l", p.last, born, p.first[0])] = False  # ... or a first name
-    if p.first:
-        found.update((_hash("pf", phone, p.first), False) for phone in p.phones)
-    if p.last:
-        found.update((_hash("pl", phone, p.last), False) for phone in p.phones | p.guardian_phones)
+        if born:  # the date and the initials: the same name, or one with a letter wrong (not the first)
+            found[_hash("d", born, *sorted((p.last[0], p.first[0])))] = False
+    found.update((_hash("p", phone), False) for phone in {*p.phones, *p.guardian_phones})
     return found
 
 
@@ -154,10 +149,10 @@ def compare(a: Person, b: Person) -> Match | None:
             reasons.append("similar_name_date")
         elif same_name:
             reasons.append("name")
-        if a.phones & b.phones and a.first and a.first == b.first:
+        if set(a.phones).intersection(b.phones) and a.first and a.first == b.first:
             reasons.append("phone_first")
-        elif ((a.phones | a.guardian_phones) & (b.phones | b.guardian_phones) and a.last and a.last == b.last
-              and _similar(a.first, b.first)):
+        elif (set(a.phones + a.guardian_phones).intersection(b.phones + b.guardian_phones) and a.last
+              and a.last == b.last and _similar(a.first, b.first)):
             reasons.append("guardian_last")
     if not reasons:
         return None
@@ -188,26 +183,38 @@ def load(ids: Iterable[int]) -> dict[int, Person]:
                 .where(id_in(Student.id, chunk))):
             values = row._asdict()
             people[row.id] = person(values, (), row.id)
-            people[row.id].guardian_phones = frozenset(phones[row.id])
+            people[row.id].guardian_phones = tuple(phones[row.id])
     return people
 
 
 def index(student_ids: Iterable[int], school_id: int) -> None:
-    """Rewrite the blocking keys of these students (every service that writes a student's names, birth date,
-    phones or guardians calls this in its own transaction). A merged record keeps none."""
-    ids = list(student_ids)
-    for chunk in _chunks(ids):
-        db.session.execute(delete(duplicate_key).where(id_in(duplicate_key.c.student_id, chunk)))
-    people = load(ids)
-    write_keys([(p.id, p) for p in people.values() if p.status != Status.MERGED.value], school_id)
+    """Bring the blocking keys of these students up to date (every service that writes a student's names, birth
+    date, phones or guardians calls this in its own transaction): only the keys that changed are written. A
+    merged record keeps none."""
+    for chunk in _chunks(list(student_ids)):
+        people = load(chunk)
+        stored: dict[int, dict[int, bool]] = defaultdict(dict)
+        for sid, key, wide in db.session.execute(select(duplicate_key.c.student_id, duplicate_key.c.key,
+                                                        duplicate_key.c.wide)
+                                                 .where(id_in(duplicate_key.c.student_id, chunk))):
+            stored[sid][key] = wide
+        gone, new = [], []
+        for sid in chunk:
+            p = people.get(sid)
+            wanted = keys(p) if p is not None and p.status != Status.MERGED.value else {}
+            gone += [(sid, key) for key, wide in stored[sid].items() if wanted.get(key) != wide]
+            new += [(sid, key, wide) for key, wide in wanted.items() if stored[sid].get(key) != wide]
+        if gone:  # one statement, many rows (executemany)
+            db.session.execute(delete(duplicate_key).where(duplicate_key.c.student_id == bindparam("sid"),
+                                                           duplicate_key.c.key == bindparam("old")),
+                               [{"sid": sid, "old": key} for sid, key in gone])
+        write_keys(new, school_id)
 
 
-def write_keys(rows: Iterable[tuple[int, Person]], school_id: int) -> None:
-    """Insert the keys of new students (the import calls this with the people it has in hand)."""
-    records = [{"student_id": sid, "school_id": school_id, "key": key, "wide": wide}
-               for sid, p in rows for key, wide in keys(p).items()]
-    for chunk in _chunks(records, 5000):
-        db.session.execute(insert(duplicate_key), chunk)
+def write_keys(rows: Iterable[tuple[int, int, bool]], school_id: int) -> None:
+    """Insert keys: (student id, key, wide) each (the import calls this with the keys it made for its rows)."""
+    insert_plain(duplicate_key, ("student_id", "school_id", "key", "wide"),
+                 [(sid, school_id, key, wide) for sid, key, wide in rows])
 
 
 def _chunks(items: list, size: int = 1000):
@@ -217,14 +224,19 @@ def _chunks(items: list, size: int = 1000):
 
 # ---- questions -----------------------------------------------------------------------------------------------
 
-def candidates_of(people: list[Person], school_id: int) -> dict[int, set[int]]:
-    """For each person (by position), the ids of the school's students that share a key or an exact identifier."""
+def candidates_of(people: list[Person], school_id: int, people_keys: list[dict] | None = None
+                  ) -> dict[int, set[int]]:
+    """For each person (by position), the ids of the school's students that share a key or an exact identifier.
+    people_keys: each person's keys where the caller made them already."""
+    found: dict[int, set[int]] = defaultdict(set)
+    if db.session.scalar(select(duplicate_key.c.student_id).where(duplicate_key.c.school_id == school_id)
+                         .limit(1)) is None:
+        return found  # an empty school (an import's first file): nobody to find
     # A key wide for the person (its name, its birth date known) finds only students whose key is narrow.
     by_key: dict[tuple[int, bool], list[int]] = defaultdict(list)
     for position, p in enumerate(people):
-        for key, wide in keys(p).items():
+        for key, wide in (people_keys[position] if people_keys else keys(p)).items():
             by_key[key, wide].append(position)
-    found: dict[int, set[int]] = defaultdict(set)
     for narrow_only in (False, True):
         wanted = [key for key, wide in by_key if wide == narrow_only]
         for chunk in _chunks(wanted, 900):
@@ -249,9 +261,10 @@ def candidates_of(people: list[Person], school_id: int) -> dict[int, set[int]]:
     return found
 
 
-def matches(people: list[Person], school_id: int) -> dict[int, list[Match]]:
+def matches(people: list[Person], school_id: int, people_keys: list[dict] | None = None
+            ) -> dict[int, list[Match]]:
     """For each person (by position), the school's students who may be them, best first."""
-    found = candidates_of(people, school_id)
+    found = candidates_of(people, school_id, people_keys)
     loaded = load({sid for ids in found.values() for sid in list(ids)[:MAX_CANDIDATES]})
     dismissed = _dismissed([p.id for p in people if p.id], school_id)
     out: dict[int, list[Match]] = {}
@@ -269,23 +282,24 @@ def find(school_id: int, values: dict, guardians: Iterable[dict] = (), *, studen
     return matches([person(values, guardians, student_id)], school_id).get(0, [])
 
 
-def within(people: list[Person]) -> dict[int, Match]:
+def within(people: list[Person], people_keys: list[dict] | None = None) -> dict[int, Match]:
     """For each person of a list (an import's new rows, by position), the earlier one they may be; no
     all-pairs comparison: only those sharing a key are compared."""
-    seen: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+    seen: dict[int, list[int]] = defaultdict(list)  # key -> positions; a wide key's as -1 - position
     out: dict[int, Match] = {}
     for position, p in enumerate(people):
         best = None
         compared = set()
-        for key, wide in keys(p).items():
-            for other, other_wide in seen[key][:MAX_BLOCK]:
-                if other in compared or (wide and other_wide):
+        for key, wide in (people_keys[position] if people_keys else keys(p)).items():
+            for entry in seen[key][:MAX_BLOCK]:
+                other = entry if entry >= 0 else -1 - entry
+                if other in compared or (wide and entry < 0):
                     continue
                 compared.add(other)
                 match = compare(p, people[other])
                 if match and (best is None or match.score > best.score):
                     best, best.student_id = match, other
-            seen[key].append((position, wide))
+            seen[key].append(-1 - position if wide else position)
         if best is not None:
             out[position] = best
     return out

@@ -24,8 +24,11 @@ def mark(rows: list[RowResult], school_id: int, choices: dict[str, str]) -> None
     """Mark the new rows that may be duplicates and apply the admin's choice for each (by row number)."""
     new = [row for row in rows if row.status == "new" and not row.student_id]
     people = [duplicates.person(row.values, _guardians(row)) for row in new]
-    of_students = duplicates.matches(people, school_id)
-    of_rows = duplicates.within(people)
+    people_keys = [duplicates.keys(p) for p in people]
+    for row, row_keys in zip(new, people_keys, strict=True):
+        row.keys = row_keys  # written with the student (writing._insert_new), not made twice
+    of_students = duplicates.matches(people, school_id, people_keys)
+    of_rows = duplicates.within(people, people_keys)
     for position, row in enumerate(new):
         if position in of_students:
             match = of_students[position][0]

@@ -27,6 +27,7 @@ class RowResult:
     # and the admin's choice for it (importing.dedupe).
     duplicate: tuple | None = None
     choice: str | None = None
+    keys: dict | None = None  # a new row's duplicate-detection keys (roster.services.duplicates.keys)
 
     @property
     def name(self) -> str:

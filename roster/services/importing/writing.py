@@ -26,7 +26,7 @@ from roster.services import duplicates, movements, years
 from roster.services import students as student_service
 from roster.services.importing.columns import LABELS, chunks
 from roster.services.importing.results import RowResult
-from roster.sql import id_in
+from roster.sql import id_in, insert_plain
 from roster.text import fold, name_parts, name_search_key
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,17 @@ def _insert_new(new: list[RowResult], school_id: int, now, order=None) -> None:
     ids = _insert_returning_ids(records)
     for row, student_id in zip(new, ids, strict=True):
         row.student_id = student_id
-    _insert_plain(student_name_part, ("student_id", "school_id", "part"), [
+    insert_plain(student_name_part, ("student_id", "school_id", "part"), [
         (sid, school_id, part) for record, sid in zip(records, ids, strict=True)
         for part in name_parts(record["search_key"])])
-    duplicates.write_keys([(sid, duplicates.person(row.values, _guardians(row)))
-                           for row, sid in zip(new, ids, strict=True)], school_id)
+    duplicates.write_keys([(sid, key, wide) for row, sid in zip(new, ids, strict=True)
+                           for key, wide in (row.keys if row.keys is not None else
+                                             duplicates.keys(duplicates.person(row.values, _guardians(row)))).items()],
+                          school_id)
+    for row in new:
+        row.keys = None  # written: 100,000 rows need not hold them to the end
     # Each new student arrived today, by the job's order where it names one.
-    _insert_plain(Movement.__table__, movements.MOVEMENT_COLUMNS,
+    insert_plain(Movement.__table__, movements.MOVEMENT_COLUMNS,
                   movements.rows(school_id, ids, MovementKind.ARRIVED, now.date(), order, None))
 
 
@@ -95,7 +99,7 @@ def _insert_returning_ids(records: list[dict]) -> list[int]:
                                  {"sequence": sequence, "n": len(records)}).all()
         columns = tuple(records[0])
         rows = [(student_id, *(record[c] for c in columns)) for student_id, record in zip(ids, records, strict=True)]
-        _insert_plain(table, ("id", *columns), rows)
+        insert_plain(table, ("id", *columns), rows)
         return ids
     db.session.execute(insert(table), records)
     ids = db.session.scalars(select(table.c.id).order_by(table.c.id.desc()).limit(len(records))).all()
@@ -135,7 +139,7 @@ def _write_links_and_guardians(written: list[RowResult], link_ids: dict) -> None
         for chunk in chunks([row.student_id for row in named if row.status == "update"]):
             db.session.execute(delete(link_table).where(id_in(link_table.c.student_id, chunk)))
         ids_of = {names: [link_ids[name][fold(n)] for n in names] for names in {row.links[name] for row in named}}
-        _insert_plain(link_table, ("student_id", other), [
+        insert_plain(link_table, ("student_id", other), [
             (row.student_id, link_id) for row in named for link_id in ids_of[row.links[name]]])
     with_guardians = [row for row in written if row.guardians is not None]
     for chunk in chunks([row.student_id for row in with_guardians if row.status == "update"]):
@@ -144,27 +148,7 @@ def _write_links_and_guardians(written: list[RowResult], link_ids: dict) -> None
     for row in with_guardians:
         listed = row.guardians if row.status == "update" else [row.guardians[n] for n in sorted(row.guardians)]
         guardians += [(row.student_id, *(g[f] for f in fields.GUARDIAN_FIELDS)) for g in listed]
-    _insert_plain(Guardian.__table__, ("student_id", *fields.GUARDIAN_FIELDS), guardians)
-
-
-def _insert_plain(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert rows of plain values straight through the driver: COPY on PostgreSQL, executemany on SQLite.
-
-    SQLAlchemy's per-row parameter handling costs more than the insert itself at 100,000 rows. The values are
-    ints, strings, booleans, dates and None, which both drivers take as they are.
-    """
-    if not rows:
-        return
-    connection = db.session.connection()
-    names = ", ".join(columns)
-    if connection.dialect.name == "postgresql":
-        with connection.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
-                               rows)
+    insert_plain(Guardian.__table__, ("student_id", *fields.GUARDIAN_FIELDS), guardians)
 
 
 def _ensure_names(rows: list[RowResult], in_file: set[str], school_id: int):
