@@ -94,7 +94,8 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
 
 
 ANALYZE_AFTER_ROWS = 10_000
-ANALYZED_TABLES = ("student", "student_name_part", "student_program", "student_tag", "student_section", "guardian")
+ANALYZED_TABLES = ("student", "student_name_part", "student_program", "student_tag", "student_section", "guardian",
+                   "duplicate_key")
 
 
 def _refresh_statistics(written: int) -> None:
