@@ -150,3 +150,7 @@ def test_erasing_the_survivor_erases_the_record_merged_into_it(app, world, pair)
         assert erasure.erase([first], world.school_a.id, actor=admin_user) == 2
         assert db.session.get(Student, second) is None
         assert db.session.scalar(select(func.count()).select_from(StudentMerge)) == 0
+        from roster.records import duplicate_key
+
+        assert db.session.scalar(select(func.count()).select_from(duplicate_key)
+                                 .where(duplicate_key.c.student_id.in_((first, second)))) == 0

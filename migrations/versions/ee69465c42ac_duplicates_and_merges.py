@@ -43,7 +43,6 @@ def upgrade():
     sa.Column('key', sa.BigInteger(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
     sa.Column('wide', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_duplicate_key_student_id_student'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('student_id', 'key', name=op.f('pk_duplicate_key')),
     sqlite_with_rowid=False,
     )

@@ -22,7 +22,7 @@ from roster import permissions
 from roster.errors import NotFound
 from roster.extensions import db
 from roster.models import Guardian, Invitation, Membership, Status, Student, User
-from roster.records import AuditEvent, BulkJob, ImportJob, ImportStatus, MailMessage, StudentMerge
+from roster.records import AuditEvent, BulkJob, ImportJob, ImportStatus, MailMessage, StudentMerge, duplicate_key
 from roster.services import audit, movements
 
 ERASED = "[erased]"
@@ -81,6 +81,7 @@ def _erase_one(student: Student, school_id: int, actor) -> set[str]:
     db.session.flush()
     movements.forget([student_id])  # the book's counts stay; the child and any note go
     db.session.execute(delete(Guardian).where(Guardian.student_id == student_id))
+    db.session.execute(delete(duplicate_key).where(duplicate_key.c.student_id == student_id))  # no cascade there
     db.session.execute(delete(Student).where(Student.id == student_id))  # links and claims go by cascade
     if account_goes:  # its sessions, reset links and recovery codes go by cascade
         db.session.execute(delete(User).where(User.id == account.id))
