@@ -169,6 +169,10 @@ STUDENT: dict[str, Field] = _catalog(
     Field("national_id", N_("National ID"), max_length=20, form=("student", 8), listed=True, filter=(EXACT, 13),
           details=True, imported=True, private=True,
           aliases=("IIN", "ИИН", "ЖСН", "SNILS", "СНИЛС", "National identifier")),
+    # The id another system (OneRoster's sourcedId) knows the child by: an import matches by it first.
+    Field("external_id", N_("External ID"), form=("student", 9), listed=True, filter=(EXACT, 14),
+          details=True, imported=True, aliases=("sourcedId", "Source ID", "Внешний ID", "Внешний идентификатор",
+                                                 "Сыртқы ID")),
     Field("is_inclusive", N_("Is inclusive"), FLAG, form=("education", 1), listed=True, filter=(YES_NO, 7),
           sort=True, details=True, imported=True,
           aliases=("Inclusive", "Инклюзивное", "Инклюзивное обучение", "Инклюзивті", "Инклюзивті оқыту")),

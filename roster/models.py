@@ -350,6 +350,7 @@ class Student(db.Model):
         # One IIN / SNILS a school (an index, not a constraint: SQLite adds it without rebuilding the table); the
         # number first, as "does a child of another school have it?" asks by the number alone.
         Index("uq_student_national_id_school_id", "national_id", "school_id", unique=True),
+        Index("uq_student_external_id_school_id", "school_id", "external_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -370,6 +371,8 @@ class Student(db.Model):
     citizenship: Mapped[str] = mapped_column(String(100), default="")
     # The IIN (Kazakhstan) or SNILS (Russia) as its digits, by the school's country (roster.national_id).
     national_id: Mapped[str | None] = mapped_column(String(12))
+    # What another system calls the child (OneRoster's sourcedId), unique in a school.
+    external_id: Mapped[str | None] = mapped_column(String(100))
     is_inclusive: Mapped[bool] = mapped_column(Boolean, default=False)
     is_individual: Mapped[bool] = mapped_column(Boolean, default=False)
 

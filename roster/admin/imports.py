@@ -18,6 +18,7 @@ from roster.admin.forms import OrderFields
 from roster.errors import Forbidden, NotFound, RosterError, ValidationFailed
 from roster.records import ImportJob, ImportStatus
 from roster.services import duplicates, exporting, importing, movements
+from roster.services.importing import oneroster
 from roster.urls import attachment, record_id
 
 STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "failed": "danger",
@@ -111,7 +112,8 @@ class ImportView(ScopedReadOnlyView):
         job = self._job(job_id)
         country = context.country()
         return self.render("admin/roster/import_job.html", job=job, report=job.report or {}, form=FlaskForm(),
-                           badges=STATUS_BADGES, reason=lambda code: duplicates.reason_text(code, country))
+                           badges=STATUS_BADGES, reason=lambda code: duplicates.reason_text(code, country),
+                           oneroster_reason=oneroster.reason_text)
 
     @expose("/<int:job_id>/progress")
     def progress_view(self, job_id):

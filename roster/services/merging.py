@@ -38,7 +38,8 @@ from roster.records import AuditEvent, ImportJob, StudentMerge
 from roster.services import audit, duplicates, refusals_roll_back
 from roster.services import students as student_service
 
-UNIQUE = ("email", "personal_file_number", "national_id")  # once a school: the merged record gives them up
+# Once a school: the merged record gives them up.
+UNIQUE = ("email", "personal_file_number", "national_id", "external_id")
 LINK_TABLES = {"programs": student_program, "tags": student_tag, "sections": student_section,
                "past_sections": past_section_member}
 OTHER_ID = {"programs": "program_id", "tags": "tag_id", "sections": "section_id", "past_sections": "section_id"}

@@ -254,7 +254,8 @@ def _clean_guardians(guardians: list[dict], fail, region: str) -> list[dict]:
 def _check_unique(school_id: int, out: dict, student_id: int | None, fail) -> None:
     checks = (("email", _("A student of this school already has this email.")),
               ("personal_file_number", _("A student of this school already has this personal file number.")),
-              ("national_id", _("A student of this school already has this national identifier.")))
+              ("national_id", _("A student of this school already has this national identifier.")),
+              ("external_id", _("A student of this school already has this external ID.")))
     clash = set()
     for field, message in checks:
         if out.get(field):
@@ -305,7 +306,7 @@ def _commit_or_explain() -> None:
     except IntegrityError as exc:
         db.session.rollback()
         text = str(exc.orig).lower()
-        field = next((f for f in ("personal_file_number", "national_id") if f in text), "email")
+        field = next((f for f in ("personal_file_number", "national_id", "external_id") if f in text), "email")
         raise ValidationFailed({field: [_("Another student of this school already has this value.")]}) from exc
 
 

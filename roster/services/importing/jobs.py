@@ -263,7 +263,14 @@ def _report(result: ImportResult) -> dict:
     """What the job's page shows: read at each view of it, so bounded however many rows the file had."""
     errors = (_row_json(r) for r in result.rows if r.status == "error")
     possible = (_duplicate_json(r) for r in result.rows if r.duplicate)
+    not_imported: dict[str, dict] = {}
+    for name, reason in result.not_imported:
+        entry = not_imported.setdefault(reason, {"count": 0, "names": []})
+        entry["count"] += 1
+        if len(entry["names"]) < 20:
+            entry["names"].append(name)
     return {
+        "not_imported": not_imported,
         "skipped": result.count("skipped"), "duplicate_count": result.possible_duplicates,
         "duplicates": list(itertools.islice(possible, current_app.config["IMPORT_REPORT_ERRORS"])),
         "unknown_columns": result.unknown_columns,

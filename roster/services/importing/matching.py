@@ -79,13 +79,15 @@ FLAGS = set(fields.of_kind(fields.FLAG, among=fields.IMPORTED_VALUES))
 
 
 def match_rows(rows: list[RowResult], school_id: int) -> None:
-    """Find each row's student: by national identifier (IIN, SNILS), else personal file number, else email; one
-    query per thousand keys.
+    """Find each row's student: by external ID (OneRoster's sourcedId), else national identifier (IIN, SNILS),
+    else personal file number, else email; one query per thousand keys.
 
     A row whose number and email name two different students, and two rows of one student, are errors."""
     by_number, by_email = _students_of(rows, school_id)
     by_iin = _students_by(school_id, "national_id", {}, {
         r.values["national_id"] for r in rows if r.values.get("national_id")})
+    by_iin |= {("external", key): student for key, student in _students_by(school_id, "external_id", {}, {
+        r.values["external_id"] for r in rows if r.values.get("external_id")}).items()}
     conflicts, repeated = _assign(rows, by_number, by_email, by_iin)
     _report_conflicts(conflicts, school_id)
     _report_repeats(repeated)
@@ -116,18 +118,19 @@ def _assign(rows: list[RowResult], by_number: dict, by_email: dict, by_iin: dict
     Two rows of one file for one student: by the student they match, or by the keys of a new one. Each key's
     first row is remembered; a list is made only for a key seen twice (at 100,000 rows, memory counts).
     """
-    first: dict[str, dict] = {"id": {}, "number": {}, "email": {}, "iin": {}}
+    first: dict[str, dict] = {"id": {}, "number": {}, "email": {}, "iin": {}, "external": {}}
     repeated: dict[tuple, list[RowResult]] = {}
     conflicts = []
     for row in rows:
         if row.status == "error":
             continue
-        number, address, iin = (row.values.get("personal_file_number"), row.values.get("email"),
-                                row.values.get("national_id"))
-        numbered, mailed, identified = by_number.get(number), by_email.get(address), by_iin.get(iin)
+        number, address, iin, external = (row.values.get("personal_file_number"), row.values.get("email"),
+                                          row.values.get("national_id"), row.values.get("external_id"))
+        numbered, mailed = by_number.get(number), by_email.get(address)
+        identified = by_iin.get(("external", external)) or by_iin.get(iin)
         if identified and any(s and s.id != identified.id for s in (numbered, mailed)):
             conflicts.append((row, identified, next(s for s in (numbered, mailed) if s and s.id != identified.id),
-                              "national_id"))
+                              "external_id" if by_iin.get(("external", external)) else "national_id"))
         elif identified:
             row.student_id = identified.id
         elif (numbered and mailed and numbered.id != mailed.id) or (
@@ -137,7 +140,7 @@ def _assign(rows: list[RowResult], by_number: dict, by_email: dict, by_iin: dict
             found = numbered or mailed
             row.student_id = found.id if found else None
         row_keys = [("id", row.student_id)] if row.student_id else [("number", number), ("email", address),
-                                                                     ("iin", iin)]
+                                                                     ("iin", iin), ("external", external)]
         for kind, key in row_keys:
             if key:
                 earlier = first[kind].setdefault(key, row)
@@ -149,7 +152,11 @@ def _assign(rows: list[RowResult], by_number: dict, by_email: dict, by_iin: dict
 def _report_conflicts(conflicts: list, school_id: int) -> None:
     names = _names_of({s.id for _, first, second, _k in conflicts for s in (first, second) if s}, school_id)
     for row, first, second, kind in conflicts:
-        if kind == "national_id":
+        if kind == "external_id":
+            row.fail(column_label("external_id"), _(
+                "The external ID is %(first)s's, the file number or email %(second)s's: two different students.",
+                first=names[first.id], second=names[second.id]))
+        elif kind == "national_id":
             row.fail(column_label("national_id"), _(
                 "The national identifier is %(first)s's, the file number or email %(second)s's: two different "
                 "students.", first=names[first.id], second=names[second.id]))
@@ -193,16 +200,19 @@ class _StudentKeys(NamedTuple):
     personal_file_number: str | None
     email: str | None
     national_id: str | None = None
+    external_id: str | None = None
 
 
 def _students_by(school_id: int, key: str, strings: dict[str, str], wanted: set[str]) -> dict[str, _StudentKeys]:
     """The school's students whose `key` is one of `wanted`, by that key; a query per 1,000 keys."""
     found = {}
     for chunk in chunks(sorted(wanted)):
-        for student_id, number, email, iin in db.session.execute(
-                select(Student.id, Student.personal_file_number, Student.email, Student.national_id)
+        for student_id, number, email, iin, external in db.session.execute(
+                select(Student.id, Student.personal_file_number, Student.email, Student.national_id,
+                       Student.external_id)
                 .where(Student.school_id == school_id, id_in(getattr(Student, key), chunk))):
-            student = _StudentKeys(student_id, strings.get(number, number), strings.get(email, email), iin)
+            student = _StudentKeys(student_id, strings.get(number, number), strings.get(email, email), iin,
+                                   external)
             found[getattr(student, key)] = student
     return found
 

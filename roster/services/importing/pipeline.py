@@ -70,7 +70,7 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
             row.cells = dataset[row.number - 2]  # the rows that failed go back to the user as they were
     if progress:
         progress(total, total)
-    result = ImportResult(list(dataset.headers), rows, unknown, {})
+    result = ImportResult(list(dataset.headers), rows, unknown, {}, getattr(dataset, "not_imported", []))
     try:
         result.new_names = write_rows(rows, fields, school_id, order=order)
         if not dry_run:

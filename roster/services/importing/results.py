@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ class ImportResult:
     rows: list[RowResult]
     unknown_columns: list[str]
     new_names: dict[str, list[str]]  # programs, tags, sections the file creates
+    # A OneRoster file's people who are no students (teachers, parents) or are to be deleted: (name, reason).
+    not_imported: list[tuple[str, str]] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for row in self.rows if row.status == status)

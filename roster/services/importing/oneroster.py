@@ -1,0 +1,182 @@
+"""OneRoster files read as a student list: a users.csv alone (OneRoster 1.1, with its `role` column) or a
+OneRoster zip (1.1 or 1.2: manifest.csv, users.csv; 1.2's roles.csv; demographics.csv, classes.csv and
+enrollments.csv where present), as 1EdTech's CSV binding describes them.
+
+The reader turns them into rows of Roster's own columns, so that a OneRoster file goes through the one import
+(its preview, errors, duplicates and job page): users whose role is student become rows (sourcedId as the
+External ID, identifier as the personal file number, givenName, familyName, middleName, email, phone or sms,
+birthDate and sex from demographics, the titles of their classes as sections, `metadata.*` columns naming a
+Roster field); everyone else, and a user marked tobedeleted, is a blank row (the row numbers stay users.csv's
+own) and is named in the report's "not imported".
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import zipfile
+from collections import defaultdict
+
+from flask_babel import gettext as _
+
+from roster.i18n import N_
+from roster.services.importing.columns import HEADER_ALIASES, column_label, header_key
+from roster.services.importing.files import FileNotAccepted, text_encoding
+
+USER_COLUMNS = ("sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role", "username",
+                "userIds", "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone",
+                "agentSourcedIds", "grades", "password", "userMasterIdentifier", "preferredGivenName",
+                "preferredMiddleName", "preferredFamilyName", "primaryOrgSourcedId", "pronouns")
+REQUIRED = ("sourcedId", "givenName", "familyName")
+STUDENT = "student"
+TO_BE_DELETED = "tobedeleted"
+# The Roster columns a OneRoster user becomes (labels the import reads), then the metadata columns it names.
+COLUMNS = ("external_id", "last_name", "first_name", "middle_name", "email", "phone", "personal_file_number",
+           "birth_date", "gender", "sections")
+SEX = {"male": "male", "female": "female", "m": "male", "f": "female"}
+MAX_MEMBER_BYTES = 20 * 1024 * 1024  # a zip's file, unpacked: a bomb stops here
+# Why a OneRoster user was not imported, as the job's page says it: their role (1.1 and 1.2 roles), or status.
+REASONS = {"teacher": N_("teachers"), "parent": N_("parents"), "guardian": N_("guardians"),
+           "relative": N_("relatives"), "aide": N_("aides"), "proctor": N_("proctors"),
+           "administrator": N_("administrators"), "siteAdministrator": N_("school administrators"),
+           "districtAdministrator": N_("district administrators"), "systemAdministrator": N_("system administrators"),
+           "principal": N_("principals"), TO_BE_DELETED: N_("marked to be deleted"), "no role": N_("with no role")}
+
+
+def reason_text(reason: str) -> str:
+    """A reason of "not imported" in the page's language (a role OneRoster does not name stays as written)."""
+    return _(REASONS[reason]) if reason in REASONS else reason
+
+
+def is_users_csv(header: list[str]) -> bool:
+    """A header row of OneRoster's users.csv (its own column names, not a school's list)."""
+    names = {str(h).strip() for h in header}
+    return {"sourcedId", "givenName", "familyName"} <= names
+
+
+class OneRosterRows:
+    """The rows of a OneRoster file as Roster's columns (header first), and who was left out and why."""
+
+    def __init__(self, users: list[dict], *, roles: dict[str, str], demographics: dict[str, dict],
+                 sections: dict[str, list[str]], metadata: list[tuple[str, str]]):
+        self.users, self.roles, self.demographics = users, roles, demographics
+        self.sections, self.metadata = sections, metadata
+        self.not_imported: list[tuple[str, str]] = []  # (name, reason: the role, or "to be deleted")
+
+    def __iter__(self):
+        yield [column_label(name) for name in COLUMNS] + [column_label(name) for _header, name in self.metadata]
+        for user in self.users:
+            role = (self.roles.get(user.get("sourcedId", "")) or user.get("role") or "").strip()
+            name = " ".join(filter(None, (user.get("familyName", "").strip(), user.get("givenName", "").strip())))
+            if (user.get("status") or "").strip().lower() == TO_BE_DELETED:
+                self.not_imported.append((name, TO_BE_DELETED))
+                yield []
+                continue
+            if role.lower() != STUDENT:
+                self.not_imported.append((name, role or "no role"))
+                yield []
+                continue
+            sourced = user.get("sourcedId", "").strip()
+            born = self.demographics.get(sourced, {})
+            yield [sourced, user.get("familyName", ""), user.get("givenName", ""), user.get("middleName", ""),
+                   user.get("email", ""), user.get("phone") or user.get("sms") or "", user.get("identifier", ""),
+                   born.get("birthDate", ""), SEX.get((born.get("sex") or "").strip().lower(), born.get("sex", "")),
+                   "; ".join(self.sections.get(sourced, ()))] + [user.get(header, "") for header, _n in self.metadata]
+
+
+def _metadata(header: list[str]) -> list[tuple[str, str]]:
+    """The `metadata.*` columns naming a Roster field ("metadata.roster.birth_date", "metadata.is_inclusive")."""
+    found = []
+    for column in header:
+        if not column.startswith("metadata."):
+            continue
+        name = HEADER_ALIASES.get(header_key(column.removeprefix("metadata.").removeprefix("roster.")))
+        if name and name not in COLUMNS and name not in {n for _c, n in found}:
+            found.append((column, name))
+    return found
+
+
+def _check_header(header: list[str], file_name: str, *, needs_role: bool) -> None:
+    """A file missing a required OneRoster column (or with one misspelt) is refused with their names."""
+    names = [h.strip() for h in header]
+    missing = [c for c in (*REQUIRED, *(("role",) if needs_role else ())) if c not in names]
+    if not missing:
+        return
+    guesses = []
+    for column in missing:
+        close = difflib.get_close_matches(column, [n for n in names if n not in USER_COLUMNS], n=1, cutoff=0.7)
+        guesses.append(_("%(column)s (is “%(typed)s” it, misspelt?)", column=column, typed=close[0]) if close
+                       else column)
+    raise FileNotAccepted(_("This OneRoster %(file)s lacks the columns %(columns)s: a OneRoster users file names "
+                            "them exactly so (sourcedId, givenName, familyName, and role in OneRoster 1.1).",
+                            file=file_name, columns=", ".join(guesses)))
+
+
+def _dicts(text: str) -> tuple[list[str], list[dict]]:
+    reader = csv.reader(io.StringIO(text))
+    rows = list(reader)
+    if not rows:
+        return [], []
+    header = [h.strip() for h in rows[0]]
+    return header, [dict(zip(header, row, strict=False)) for row in rows[1:]]
+
+
+def users_rows(header: list[str], rows) -> OneRosterRows:
+    """A lone users.csv (OneRoster 1.1: its role column says who is a student)."""
+    header = [str(h).strip() for h in header]
+    _check_header(header, "users.csv", needs_role=True)
+    users = [dict(zip(header, ["" if v is None else str(v) for v in row], strict=False)) for row in rows]
+    return OneRosterRows(users, roles={}, demographics={}, sections={}, metadata=_metadata(header))
+
+
+def _member(archive: zipfile.ZipFile, name: str) -> str | None:
+    """A file of the zip as text (matched by its name in any case, in any folder), or None."""
+    found = [info for info in archive.infolist() if info.filename.rsplit("/", 1)[-1].lower() == name.lower()]
+    if not found:
+        return None
+    if found[0].file_size > MAX_MEMBER_BYTES:
+        raise FileNotAccepted(_("The zip's %(file)s is too large to import.", file=name))
+    data = archive.read(found[0])
+    return data.decode(text_encoding(data))
+
+
+def zip_rows(data: bytes) -> OneRosterRows:
+    """A OneRoster zip: its users (students by 1.1's role column or 1.2's roles.csv), their demographics, and
+    the titles of the classes they are enrolled in as students."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise FileNotAccepted(_("This zip file is damaged: it cannot be opened.")) from None
+    with archive:
+        users_text = _member(archive, "users.csv")
+        if users_text is None:
+            raise FileNotAccepted(_("This zip has no users.csv: upload a OneRoster export (a zip of CSV files "
+                                    "with manifest.csv and users.csv), or the list itself as CSV or XLSX."))
+        header, users = _dicts(users_text.lstrip("\ufeff"))
+        roles_text = _member(archive, "roles.csv")
+        _check_header(header, "users.csv", needs_role=roles_text is None)
+        roles: dict[str, str] = {}
+        if roles_text is not None:  # 1.2: a user's primary role, else any role they hold
+            for role in sorted(_dicts(roles_text.lstrip("\ufeff"))[1],
+                               key=lambda r: (r.get("roleType") or "").strip().lower() != "primary"):
+                if (role.get("status") or "").strip().lower() != TO_BE_DELETED:
+                    roles.setdefault((role.get("userSourcedId") or "").strip(), (role.get("role") or "").strip())
+        demographics = {}
+        if (text := _member(archive, "demographics.csv")) is not None:
+            demographics = {(d.get("sourcedId") or "").strip(): d for d in _dicts(text.lstrip("\ufeff"))[1]}
+        sections: dict[str, list[str]] = defaultdict(list)
+        classes_text, enrollments_text = _member(archive, "classes.csv"), _member(archive, "enrollments.csv")
+        if classes_text is not None and enrollments_text is not None:
+            titles = {(c.get("sourcedId") or "").strip(): (c.get("title") or "").strip()
+                      for c in _dicts(classes_text.lstrip("\ufeff"))[1]
+                      if (c.get("status") or "").strip().lower() != TO_BE_DELETED}
+            for enrollment in _dicts(enrollments_text.lstrip("\ufeff"))[1]:
+                title = titles.get((enrollment.get("classSourcedId") or "").strip())
+                user = (enrollment.get("userSourcedId") or "").strip()
+                if (title and (enrollment.get("role") or "").strip().lower() == STUDENT
+                        and (enrollment.get("status") or "").strip().lower() != TO_BE_DELETED
+                        and title not in sections[user]):
+                    sections[user].append(title)
+    return OneRosterRows(users, roles=roles, demographics=demographics, sections=sections,
+                         metadata=_metadata(header))

@@ -1,0 +1,91 @@
+"""OneRoster in: the public sample files (1.1 and 1.2 zips, a lone users.csv) through the one import, students
+only, everyone else named as not imported; sourcedId kept as the External ID and matched first on re-import;
+classes and enrollments as sections; misspelt columns named."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from roster.extensions import db
+from roster.models import Student, User
+from roster.services import importing
+
+DATA = Path(__file__).parent / "data" / "oneroster"
+
+
+def run(world, name, data=None, *, dry_run=False):
+    data = data if data is not None else (DATA / name).read_bytes()
+    dataset = importing.read_file(data, name)
+    return importing.import_students(dataset, world.school_a.id, dry_run=dry_run,
+                                     actor=db.session.get(User, world.admin_a.id), file_name=name)
+
+
+def students_of(world):
+    return {s.external_id: s for s in db.session.scalars(select(Student).where(
+        Student.school_id == world.school_a.id, Student.external_id.is_not(None)))}
+
+
+def member(zip_name, file_name) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(DATA / zip_name) as archive:
+        return archive.read(file_name)
+
+
+def test_a_oneroster_1_1_zip_imports_its_students_and_names_everyone_else(ctx, world):
+    result = run(world, "Test_full_data_set.zip")
+    assert result.totals["new"] == 1 and result.totals["error"] == 0, [r.errors for r in result.rows]
+    assert sorted(result.not_imported) == [("Doe John", "teacher"), ("Jones Thomas", "parent"),
+                                           ("Smith Jim", "teacher")]
+    mary = students_of(world)["usr-222-66778899"]
+    assert (mary.last_name, mary.first_name, mary.middle_name, mary.email, mary.personal_file_number) == (
+        "Jones", "Mary", "Jane", "mary.jones@myschool.com", "mary.jones")
+    again = run(world, "Test_full_data_set.zip")  # the same file again: matched by sourcedId, nothing changes
+    assert again.totals["unchanged"] == 1 and again.totals["new"] == 0
+
+
+def test_a_oneroster_1_2_zip_reads_roles_demographics_and_classes(ctx, world):
+    result = run(world, "oneroster_test_data.zip")
+    assert result.totals["new"] == 1, [r.errors for r in result.rows]
+    bruce = students_of(world)["USER_0"]
+    assert (bruce.last_name, bruce.first_name, bruce.personal_file_number, bruce.birth_date.isoformat()) == (
+        "Wayne", "Bruce", "bruce.wayne", "2010-04-17")
+    assert [s.name for s in bruce.sections] == ["Basic Detection"]
+    full = run(world, "v1p2_full_dataset.zip")  # 1.2's users.csv has no role column: roles.csv says who
+    assert "usr-222-66778899" in students_of(world)
+    assert {reason for _name, reason in full.not_imported} >= {"teacher", "siteAdministrator"}
+
+
+def test_a_lone_users_csv_of_oneroster_1_1(ctx, world):
+    result = run(world, "users.csv", member("Test_minimal_data_set.zip", "users.csv"))
+    assert sorted(s.first_name for s in students_of(world).values()) == ["Anna", "Mary", "mmichel"]
+    assert len(result.not_imported) == 3
+    assert [r.number for r in result.rows if r.status == "new"] == [3, 6, 7]  # users.csv's own row numbers
+
+
+@pytest.mark.parametrize("header, named", [
+    (b"sourcedId,role,givenNme,familyName\n", "givenName (is \xe2\x80\x9cgivenNme\xe2\x80\x9d it, misspelt?)"),
+    (b"sourcedId,givenName,familyName\n", "role"),
+])
+def test_missing_or_misspelt_columns_are_named(ctx, world, header, named):
+    with pytest.raises(importing.FileNotAccepted) as refused:
+        run(world, "users.csv", header + b"u1,student,Ann,Lee\n")
+    assert named.encode("latin-1").decode("utf-8") in str(refused.value)
+
+
+def test_metadata_columns_naming_roster_fields_are_read(ctx, world):
+    data = ("sourcedId,role,givenName,familyName,metadata.roster.birth_date,metadata.is_inclusive\n"
+            "u1,student,Ann,Lee,2012-05-06,yes\n").encode()
+    run(world, "users.csv", data)
+    ann = students_of(world)["u1"]
+    assert (ann.birth_date.isoformat(), ann.is_inclusive) == ("2012-05-06", True)
+
+
+def test_the_job_page_names_who_was_not_imported(agent, world):
+    admin = agent("admin_a")
+    page = admin.upload_import("Test_full_data_set.zip", (DATA / "Test_full_data_set.zip").read_bytes())
+    text = page.html.select_one("#not-imported").get_text(" ", strip=True)
+    assert "teachers: 2 — Doe John, Smith Jim" in text and "parents: 1 — Jones Thomas" in text
+    done = admin.confirm_import(page)
+    assert done.html.select_one("#job-status").text.strip() == "Completed"
