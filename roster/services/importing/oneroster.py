@@ -50,9 +50,10 @@ def reason_text(reason: str) -> str:
 
 
 def is_users_csv(header: list[str]) -> bool:
-    """A header row of OneRoster's users.csv (its own column names, not a school's list)."""
+    """A header row of OneRoster's users.csv (its own column names, not a school's list): sourcedId and one more
+    of the users' columns (a misspelt one among them is then named by _check_header)."""
     names = {str(h).strip() for h in header}
-    return {"sourcedId", "givenName", "familyName"} <= names
+    return "sourcedId" in names and bool(names & {"givenName", "familyName", "role", "username", "enabledUser"})
 
 
 class OneRosterRows:
@@ -65,7 +66,8 @@ class OneRosterRows:
         self.not_imported: list[tuple[str, str]] = []  # (name, reason: the role, or "to be deleted")
 
     def __iter__(self):
-        yield [column_label(name) for name in COLUMNS] + [column_label(name) for _header, name in self.metadata]
+        extra = [name for _header, name in self.metadata if name not in COLUMNS]
+        yield [column_label(name) for name in (*COLUMNS, *extra)]
         for user in self.users:
             role = (self.roles.get(user.get("sourcedId", "")) or user.get("role") or "").strip()
             name = " ".join(filter(None, (user.get("familyName", "").strip(), user.get("givenName", "").strip())))
@@ -79,10 +81,15 @@ class OneRosterRows:
                 continue
             sourced = user.get("sourcedId", "").strip()
             born = self.demographics.get(sourced, {})
-            yield [sourced, user.get("familyName", ""), user.get("givenName", ""), user.get("middleName", ""),
-                   user.get("email", ""), user.get("phone") or user.get("sms") or "", user.get("identifier", ""),
-                   born.get("birthDate", ""), SEX.get((born.get("sex") or "").strip().lower(), born.get("sex", "")),
-                   "; ".join(self.sections.get(sourced, ()))] + [user.get(header, "") for header, _n in self.metadata]
+            values = dict(zip(COLUMNS, (
+                sourced, user.get("familyName", ""), user.get("givenName", ""), user.get("middleName", ""),
+                user.get("email", ""), user.get("phone") or user.get("sms") or "", user.get("identifier", ""),
+                born.get("birthDate", ""), SEX.get((born.get("sex") or "").strip().lower(), born.get("sex", "")),
+                "; ".join(self.sections.get(sourced, ()))), strict=True))
+            for header, name in self.metadata:  # a metadata column fills its field where OneRoster's own is empty
+                if user.get(header) and not values.get(name):
+                    values[name] = user[header]
+            yield [values.get(name, "") for name in (*COLUMNS, *extra)]
 
 
 def _metadata(header: list[str]) -> list[tuple[str, str]]:
@@ -92,7 +99,7 @@ def _metadata(header: list[str]) -> list[tuple[str, str]]:
         if not column.startswith("metadata."):
             continue
         name = HEADER_ALIASES.get(header_key(column.removeprefix("metadata.").removeprefix("roster.")))
-        if name and name not in COLUMNS and name not in {n for _c, n in found}:
+        if name and name not in {n for _c, n in found}:
             found.append((column, name))
     return found
 
