@@ -89,8 +89,8 @@ def test_missing_or_misspelt_columns_are_named(ctx, world, header, named):
 
 
 def test_metadata_columns_naming_roster_fields_are_read(ctx, world):
-    data = ("sourcedId,role,givenName,familyName,metadata.roster.birth_date,metadata.is_inclusive\n"
-            "u1,student,Ann,Lee,2012-05-06,yes\n").encode()
+    data = (b"sourcedId,role,givenName,familyName,metadata.roster.birth_date,metadata.is_inclusive\n"
+            b"u1,student,Ann,Lee,2012-05-06,yes\n")
     run(world, "users.csv", data)
     ann = students_of(world)["u1"]
     assert (ann.birth_date.isoformat(), ann.is_inclusive) == ("2012-05-06", True)
