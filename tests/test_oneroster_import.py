@@ -79,13 +79,13 @@ def test_a_lone_users_csv_of_oneroster_1_1(ctx, world):
 
 
 @pytest.mark.parametrize("header, named", [
-    (b"sourcedId,role,givenNme,familyName\n", "givenName (is \xe2\x80\x9cgivenNme\xe2\x80\x9d it, misspelt?)"),
+    (b"sourcedId,role,givenNme,familyName\n", "givenName (is “givenNme” it, misspelt?)"),
     (b"sourcedId,givenName,familyName\n", "role"),
 ])
 def test_missing_or_misspelt_columns_are_named(ctx, world, header, named):
     with pytest.raises(importing.FileNotAccepted) as refused:
         run(world, "users.csv", header + b"u1,student,Ann,Lee\n")
-    assert named.encode("latin-1").decode("utf-8") in str(refused.value)
+    assert named in str(refused.value)
 
 
 def test_metadata_columns_naming_roster_fields_are_read(ctx, world):
