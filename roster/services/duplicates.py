@@ -205,8 +205,9 @@ def index(student_ids: Iterable[int], school_id: int) -> None:
             wanted = keys(p) if p is not None and p.status != Status.MERGED.value else {}
             gone += [(sid, key) for key, wide in stored[sid].items() if wanted.get(key) != wide]
             new += [(sid, key, wide) for key, wide in wanted.items() if stored[sid].get(key) != wide]
-        if gone:  # one statement for the chunk's keys that went
+        if gone:  # one statement for the chunk's keys that went, found through the students' ids (the primary key)
             db.session.execute(delete(duplicate_key).where(
+                id_in(duplicate_key.c.student_id, sorted({sid for sid, _key in gone})),
                 pairs_in(duplicate_key.c.student_id, duplicate_key.c.key, gone)))
         write_keys(new, school_id)
 
