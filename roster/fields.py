@@ -173,6 +173,9 @@ STUDENT: dict[str, Field] = _catalog(
     Field("external_id", N_("External ID"), form=("student", 9), listed=True, filter=(EXACT, 14),
           details=True, imported=True, aliases=("sourcedId", "Source ID", "Внешний ID", "Внешний идентификатор",
                                                  "Сыртқы ID")),
+    # The login another system gave the child (OneRoster's username): Credentials offers it as the login.
+    Field("username", N_("Username"), form=("student", 10), details=True, imported=True,
+          aliases=("Login", "Логин", "Имя пользователя", "Пайдаланушы аты")),
     Field("is_inclusive", N_("Is inclusive"), FLAG, form=("education", 1), listed=True, filter=(YES_NO, 7),
           sort=True, details=True, imported=True,
           aliases=("Inclusive", "Инклюзивное", "Инклюзивное обучение", "Инклюзивті", "Инклюзивті оқыту")),

@@ -373,6 +373,7 @@ class Student(db.Model):
     national_id: Mapped[str | None] = mapped_column(String(12))
     # What another system calls the child (OneRoster's sourcedId), unique in a school.
     external_id: Mapped[str | None] = mapped_column(String(100))
+    username: Mapped[str | None] = mapped_column(String(150))  # the login Credentials offers (OneRoster's)
     is_inclusive: Mapped[bool] = mapped_column(Boolean, default=False)
     is_individual: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -51,8 +51,8 @@ def test_a_oneroster_1_1_zip_imports_its_students_and_names_everyone_else(ctx, w
     rows = {r.number: (r.status, r.errors[0][0] if r.errors else "") for r in result.rows if r.values}
     assert rows == {3: ("new", ""), 6: ("error", "Phone"), 7: ("new", "")}, rows
     mary = students_of(world)["usr-222-66778899"]
-    assert (mary.last_name, mary.first_name, mary.middle_name, mary.email, mary.personal_file_number) == (
-        "Jones", "Mary", "Jane", "mary.jones@myschool.com", "mary.jones")
+    assert (mary.last_name, mary.first_name, mary.middle_name, mary.email, mary.personal_file_number,
+            mary.username) == ("Jones", "Mary", "Jane", "mary.jones@myschool.com", "mary.jones", "mary.jones")
     again = run(world, "Test_full_data_set.zip")  # the same file again: matched by sourcedId, nothing changes
     assert (again.totals["unchanged"], again.totals["new"], again.totals["error"]) == (2, 0, 1)
 
@@ -106,3 +106,12 @@ def test_the_job_page_names_who_was_not_imported(app, agent, world):
     done = admin.confirm_import(page)
     assert done.html.select_one("#job-status").text.strip() == "Completed with errors"  # the sample's phone
     assert "Phone" in done.html.select_one("#import-errors").text
+
+
+def test_credentials_offer_the_oneroster_username_as_the_login(app, agent, world):
+    data = b"sourcedId,role,username,givenName,familyName,email\nu7,student,ann.lee,Ann,Lee,ann@example.org\n"
+    with app.app_context():
+        run(world, "users.csv", data)
+        ann = students_of(world)["u7"]
+    page = agent("admin_a").get(f"/admin/students/credentials?id={ann.id}")
+    assert page.html.select_one("#login")["value"] == "ann.lee"

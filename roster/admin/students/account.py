@@ -40,7 +40,7 @@ class StudentAccount:
         form = CredentialsForm()
         if request.method == "GET":
             form.email.data = student.email or ""
-            form.login.data = student.user.login if student.user else (student.email or "")
+            form.login.data = student.user.login if student.user else (student.username or student.email or "")
         elif "change" in request.form:
             form.validate_on_submit()  # checks the CSRF token before anything is shown back
             form.password.data = credentials.generate_password()

@@ -5,9 +5,9 @@ enrollments.csv where present), as 1EdTech's CSV binding describes them.
 The reader turns them into rows of Roster's own columns, so that a OneRoster file goes through the one import
 (its preview, errors, duplicates and job page): users whose role is student become rows (sourcedId as the
 External ID, identifier as the personal file number, givenName, familyName, middleName, email, phone or sms,
-birthDate and sex from demographics, the titles of their classes as sections, `metadata.*` columns naming a
-Roster field); everyone else, and a user marked tobedeleted, is a blank row (the row numbers stay users.csv's
-own) and is named in the report's "not imported".
+birthDate and sex from demographics, the titles of their classes as sections, username as the login Credentials
+offers, `metadata.*` columns naming a Roster field); everyone else, and a user marked tobedeleted, is a blank
+row (the row numbers stay users.csv's own) and is named in the report's "not imported".
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ STUDENT = "student"
 TO_BE_DELETED = "tobedeleted"
 # The Roster columns a OneRoster user becomes (labels the import reads), then the metadata columns it names.
 COLUMNS = ("external_id", "last_name", "first_name", "middle_name", "email", "phone", "personal_file_number",
-           "birth_date", "gender", "sections")
+           "birth_date", "gender", "sections", "username")
 SEX = {"male": "male", "female": "female", "m": "male", "f": "female"}
 MAX_MEMBER_BYTES = 20 * 1024 * 1024  # a zip's file, unpacked: a bomb stops here
 # Why a OneRoster user was not imported, as the job's page says it: their role (1.1 and 1.2 roles), or status.
@@ -85,7 +85,7 @@ class OneRosterRows:
                 sourced, user.get("familyName", ""), user.get("givenName", ""), user.get("middleName", ""),
                 user.get("email", ""), user.get("phone") or user.get("sms") or "", user.get("identifier", ""),
                 born.get("birthDate", ""), SEX.get((born.get("sex") or "").strip().lower(), born.get("sex", "")),
-                "; ".join(self.sections.get(sourced, ()))), strict=True))
+                "; ".join(self.sections.get(sourced, ())), user.get("username", "")), strict=True))
             for header, name in self.metadata:  # a metadata column fills its field where OneRoster's own is empty
                 if user.get(header) and not values.get(name):
                     values[name] = user[header]
