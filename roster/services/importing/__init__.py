@@ -1,7 +1,8 @@
-"""Importing a student list from CSV, XLSX or ODS (flow 2 of design.md).
+"""Importing a student list from CSV, XLSX or ODS, or a OneRoster export (flow 2 of design.md).
 
-files reads an upload into rows (or says clearly why it cannot); values reads each row's cells; matching maps
-the headers to fields and the rows to the school's students (personal file number, else email); writing
+files reads an upload into rows (or says clearly why it cannot); reading tells a OneRoster export (oneroster)
+from a list; values reads each row's cells; matching maps the headers to fields and the rows to the school's
+students (external ID, national id, personal file number, else email); dedupe marks possible duplicates; writing
 writes the file in bulk; pipeline runs all of it in one transaction, a dry run (the preview) being the very
 same code, rolled back; jobs carry a file from the upload through the preview to the run, on a Celery worker
 or in a thread of the web process. columns is the catalog they share; results the rows' outcomes.
@@ -10,7 +11,7 @@ This module names the API the rest of Roster uses.
 """
 
 from roster.services.importing.columns import COLUMNS, ERROR_COLUMN, LABELS, template
-from roster.services.importing.files import FileNotAccepted, read_file
+from roster.services.importing.files import FileNotAccepted
 from roster.services.importing.jobs import (
     RESTARTED_MESSAGE,
     STALLED_MESSAGE,
@@ -31,6 +32,7 @@ from roster.services.importing.jobs import (
 )
 from roster.services.importing.matching import match_headers
 from roster.services.importing.pipeline import check_file, import_students
+from roster.services.importing.reading import read_file
 from roster.services.importing.results import ImportResult, RowResult
 
 __all__ = [

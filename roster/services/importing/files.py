@@ -7,7 +7,6 @@ import contextlib
 import csv
 import gc
 import io
-import itertools
 import logging
 import posixpath
 import re
@@ -30,17 +29,8 @@ class FileNotAccepted(RosterError):
     """The file as a whole cannot be imported; the message says why and what to do."""
 
 
-def read_file(data: bytes, file_name: str) -> tablib.Dataset:
-    """Read a CSV (see text_encoding; comma, semicolon or tab), XLSX or ODS upload, or a OneRoster file (a zip,
-    or users.csv): a OneRoster file's people who are not imported are the dataset's `not_imported`."""
-    with without_gc():
-        rows = file_rows(data, file_name)
-        dataset = rows_dataset(rows)
-        dataset.not_imported = getattr(rows, "not_imported", [])
-        return dataset
-
-
-def file_rows(data: bytes, file_name: str, max_rows: int | None = None):
+def check_upload(data: bytes) -> None:
+    """Refuse a file over the size limit, or with nothing in it."""
     cfg = current_app.config
     if len(data) > cfg["IMPORT_MAX_BYTES"]:
         raise FileNotAccepted(_("The file is %(size)s MB; files up to %(limit)s MB are taken. Split it into "
@@ -48,23 +38,18 @@ def file_rows(data: bytes, file_name: str, max_rows: int | None = None):
                                 limit=number(cfg["IMPORT_MAX_BYTES"] // 1048576)))
     if not data.strip():
         raise FileNotAccepted(_("The file is empty."))
-    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    from roster.services.importing import oneroster  # it reads files as this module does
 
+
+def file_rows(data: bytes, file_name: str, max_rows: int | None = None):
+    """The rows of a CSV (see text_encoding; comma, semicolon or tab), XLSX or ODS upload."""
+    check_upload(data)
+    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if extension in WORKBOOKS:
-        rows = _workbook_rows(data, WORKBOOKS[extension], max_rows)
-    elif extension in ("csv", "txt", "tsv"):
-        rows = _csv_rows(data)
-        header = next(rows, None)
-        if header is not None and oneroster.is_users_csv(header):
-            return oneroster.users_rows(header, rows)
-        rows = itertools.chain([header] if header is not None else [], rows)
-    elif extension == "zip":
-        return oneroster.zip_rows(data)
-    else:
-        raise FileNotAccepted(_("Upload a CSV, XLSX or ODS file (File → Save as → CSV, Excel workbook or "
-                              "OpenDocument spreadsheet), or a OneRoster zip."))
-    return rows
+        return _workbook_rows(data, WORKBOOKS[extension], max_rows)
+    if extension in ("csv", "txt", "tsv"):
+        return _csv_rows(data)
+    raise FileNotAccepted(_("Upload a CSV, XLSX or ODS file (File → Save as → CSV, Excel workbook or "
+                          "OpenDocument spreadsheet), or a OneRoster zip."))
 
 
 def _csv_rows(data: bytes):

@@ -24,8 +24,8 @@ from roster.records import ImportJob, ImportStatus
 from roster.services import movements
 from roster.services.importing import dedupe
 from roster.services.importing.columns import COLUMNS, ERROR_COLUMN, header_key
-from roster.services.importing.files import read_file
 from roster.services.importing.pipeline import check_file, import_students
+from roster.services.importing.reading import read_file
 from roster.services.importing.results import ImportResult, RowResult
 from roster.services.importing.values import cell_value
 from roster.services.movements import OrderGiven

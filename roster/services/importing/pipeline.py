@@ -17,8 +17,9 @@ from roster.services import audit
 from roster.services import students as student_service
 from roster.services.importing import dedupe
 from roster.services.importing.columns import CHUNK, file_headers
-from roster.services.importing.files import FileNotAccepted, file_rows, rows_dataset, without_gc
+from roster.services.importing.files import FileNotAccepted, rows_dataset, without_gc
 from roster.services.importing.matching import compare, match_headers, match_rows
+from roster.services.importing.reading import upload_rows
 from roster.services.importing.results import ImportResult, RowResult
 from roster.services.importing.values import parse_row
 from roster.services.importing.writing import write_rows
@@ -120,7 +121,7 @@ CHECK_ROWS = 10_000  # rows of a spreadsheet read at upload, to find its header 
 
 def check_file(data: bytes, file_name: str) -> list[str]:
     """Check an upload without reading all of it: its kind, size, header and at least one student; the header."""
-    dataset = rows_dataset(file_rows(data, file_name, max_rows=CHECK_ROWS), stop_after=1)
+    dataset = rows_dataset(upload_rows(data, file_name, max_rows=CHECK_ROWS), stop_after=1)
     match_headers(dataset.headers)
     if not len(dataset):
         raise FileNotAccepted(_("The file has a header row but no students under it."))
