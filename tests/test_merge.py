@@ -113,10 +113,15 @@ def test_bad_merges_say_why_and_change_nothing(app, agent, as_role, world, pair)
 
 
 def test_guardians_the_same_person_twice_become_one(app, world, pair):
+    from roster.services import merging
+
     first, second = pair
     with app.app_context():
         names = db.session.scalars(select(Guardian.full_name).where(Guardian.student_id == first)).all()
         assert names == ["Ахметова Гульнара"]
+        merging.merge(world.school_a.id, first, second, [], actor=db.session.get(User, world.admin_a.id))
+        names = db.session.scalars(select(Guardian.full_name).where(Guardian.student_id == first)).all()
+        assert sorted(names) == ["Ахметов Бекзат", "Ахметова Гульнара"]  # the mother, typed twice, once
 
 
 def test_the_import_report_names_the_survivor_after_a_merge_and_the_other_again_after_undo(app, agent, world):

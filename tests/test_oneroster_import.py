@@ -115,3 +115,15 @@ def test_credentials_offer_the_oneroster_username_as_the_login(app, agent, world
         ann = students_of(world)["u7"]
     page = agent("admin_a").get(f"/admin/students/credentials?id={ann.id}")
     assert page.html.select_one("#login")["value"] == "ann.lee"
+
+
+def test_the_list_filters_by_the_external_id_as_typed(app, agent, world):
+    from tests.helpers import filter_arg
+
+    data = b"sourcedId,role,givenName,familyName\nabc-1,student,Ann,Lee\nabc-2,student,Bob,Kim\n"
+    with app.app_context():
+        run(world, "users.csv", data)
+    admin = agent("admin_a")
+    by_external = filter_arg(admin.get("/admin/students/").text, "External ID")
+    found = admin.get(f"/admin/students/?{by_external}=abc-2")
+    assert [a.get_text() for a in found.html.select("td.col-full_name .row-name a")] == ["Kim Bob"]
