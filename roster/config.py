@@ -85,6 +85,13 @@ class Defaults:
     RETENTION_IMPORT_REPORT_DAYS = 30  # a finished import keeps its counts, not its rows or failed-row file
     RETENTION_AUDIT_DAYS = 3 * 365
     MERGE_UNDO_DAYS = 30  # a merge of two records can be undone this long
+    # OneRoster: the platform's name as the parent district of its schools, and the namespace of the UUIDs made
+    # for records without a sourcedId (roster.services.oneroster.spec); a platform may set its own.
+    PLATFORM_NAME = "Roster"
+    ONEROSTER_NAMESPACE = "6f1c1d2e-4b7a-5c1e-9a57-8d0f3e2b7c41"
+    ONEROSTER_TOKEN_SECONDS = 3600  # an API client's access token lives this long
+    ONEROSTER_RATE_LIMIT = "600 per minute"  # reads an API client may make
+    ONEROSTER_PAGE_LIMIT = 1000  # the most records one API page holds (limit=...)
     # Children who left: erased this many days after their leaving (None: kept, the school's archive). Off by
     # default: schools keep a leaver's record for years (the movement book's counts stay either way).
     RETENTION_LEFT_DAYS = None

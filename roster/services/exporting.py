@@ -67,7 +67,7 @@ def file_columns(columns: list[str]) -> list[str]:
     return out
 
 
-def _getter(column: str, region: str):
+def getter(column: str, region: str):
     """How to read one column from a row and its chunk's link names; chosen once per export, not per cell."""
     if column == "phone":  # as the list shows it: as the school's country writes it
         return lambda row, links: format_phone(row.phone_normalized, region) or row.phone
@@ -80,7 +80,7 @@ def _getter(column: str, region: str):
     return lambda row, links: getattr(row, column)
 
 
-def _link_names(column: str, ids: list[int]) -> dict[int, list[str]]:
+def link_names(column: str, ids: list[int]) -> dict[int, list[str]]:
     model, table = LINKS[column]
     names: dict[int, list[str]] = defaultdict(list)
     rows = db.session.execute(
@@ -93,7 +93,8 @@ def _link_names(column: str, ids: list[int]) -> dict[int, list[str]]:
 
 
 def begin(school_id: int, *, actor, filters: list[tuple[str, str]], columns: list[str], fmt: str,
-          sort: str | None = None, descending: bool = False, ids: list[int] | None = None) -> Select:
+          sort: str | None = None, descending: bool = False, ids: list[int] | None = None,
+          details: dict | None = None) -> Select:
     """Check the permission, find the students as the list does (the same plain filters and sort, or the rows
     chosen) and write the export's audit event with its row count, before any row goes out.
 
@@ -108,7 +109,7 @@ def begin(school_id: int, *, actor, filters: list[tuple[str, str]], columns: lis
         statement.with_only_columns(Student.id).order_by(None).subquery()))
     audit.record("students exported", actor=actor, school_id=school_id, details={
         "format": fmt, "columns": columns, "filters": [[fields.STUDENT[name].label, value] for name, value in filters],
-        "rows": count, **({"selected": len(ids)} if ids is not None else {})})
+        "rows": count, **({"selected": len(ids)} if ids is not None else {}), **(details or {})})
     db.session.commit()
     return statement
 
@@ -126,10 +127,10 @@ def rows(statement: Select, columns: list[str], *, region: str = DEFAULT_COUNTRY
         c for c in columns if c in Student.__table__.c}
     statement = statement.with_only_columns(*(Student.__table__.c[c] for c in sorted(needed)))
     result = db.session.execute(statement.execution_options(yield_per=CHUNK))
-    getters = [_getter(c, region) for c in columns]
+    getters = [getter(c, region) for c in columns]
     for chunk in result.partitions(CHUNK):
         ids = [row.id for row in chunk]
-        links = {c: _link_names(c, ids) for c in columns if c in LINKS}
+        links = {c: link_names(c, ids) for c in columns if c in LINKS}
         for row in chunk:
             yield [get(row, links) for get in getters]
 
