@@ -88,8 +88,10 @@ def register_blueprints(app: Flask) -> None:
     from roster.admin import context, init_admin
     from roster.permissions import schools_for
     from roster.public import bp as public_bp
+    from roster.public import oneroster
 
     app.register_blueprint(public_bp)
+    oneroster.init_app(app)
     init_admin(app)
     app.jinja_env.globals.update(
         roster_selected_school=context.selected_school,

@@ -28,7 +28,8 @@ MAIL_STATUSES = {"queued": N_("queued"), "sending": N_("sending"), "sent": N_("s
 RETENTION_KINDS = {"pending sign-ups": N_("pending sign-ups"), "expired invitations": N_("expired invitations"),
                    "mail bodies": N_("mail bodies"), "import reports": N_("import reports"),
                    "audit events": N_("audit events"), "idle sessions": N_("idle sessions"),
-                   "children who left": N_("children who left"), "bulk change reports": N_("bulk change reports")}
+                   "children who left": N_("children who left"), "bulk change reports": N_("bulk change reports"),
+                   "expired API tokens": N_("expired API tokens")}
 
 MOVEMENT_KINDS = {"arrived": N_("arrived"), "left": N_("left the school"), "returned": N_("returned"),
                   "moved": N_("moved to another section"), "promoted": N_("moved up a grade"),
@@ -37,6 +38,8 @@ MOVEMENT_KINDS = {"arrived": N_("arrived"), "left": N_("left the school"), "retu
 ITEM_KINDS = {"programs": N_("Programs"), "tags": N_("Tags"), "sections": N_("Sections")}
 
 ACTIONS = {action: action for action in (
+    N_("api client created"), N_("api client revoked"), N_("api token issued"), N_("api read"),
+    N_("api students read"),
     N_("credentials issued"), N_("email changed"), N_("invitation revoked"), N_("mail resent"),
     N_("password changed"), N_("password reset"), N_("password reset requested"), N_("school country changed"),
     N_("school language changed"), N_("school created"), N_("school link regenerated"), N_("school reactivated"),

@@ -46,6 +46,7 @@ TABLE = {
     "students.data": STAFF,  # a student's data on request, and who received it
     "year.close": STAFF,  # close the school year, undo it
     "students.merge": STAFF,  # the Duplicates page: dismiss a pair, merge two records, undo a merge
+    "integrations.manage": STAFF,  # OneRoster API clients of the school (Integrations)
     "schools.manage": {PLATFORM},
 }
 

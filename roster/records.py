@@ -320,3 +320,46 @@ class StudentMerge(db.Model):
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+api_client_school = db.Table(
+    "api_client_school",
+    db.metadata,
+    Column("api_client_id", ForeignKey("api_client.id", ondelete="CASCADE"), primary_key=True),
+    Column("school_id", ForeignKey("school.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class ApiClient(db.Model):
+    """A system that reads schools' lists through the OneRoster REST API (Integrations): OAuth 2 client
+    credentials, its secret kept as a digest only (shown once, when made); a revoked client gets no token and
+    its tokens stop working."""
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_digest: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    schools: Mapped[list[School]] = relationship(secondary=api_client_school, order_by="School.name")
+    created_by: Mapped[User | None] = relationship()
+
+
+class ApiToken(db.Model):
+    """An access token an API client was given: its digest (the token itself is never stored), scope, expiry."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_client.id", ondelete="CASCADE"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+    client: Mapped[ApiClient] = relationship()

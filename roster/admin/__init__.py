@@ -8,6 +8,7 @@ from roster.admin.audit_log import AuditLogView
 from roster.admin.base import HomeView
 from roster.admin.duplicates import DuplicateView
 from roster.admin.imports import ImportView
+from roster.admin.integrations import IntegrationView
 from roster.admin.invitations import InvitationView
 from roster.admin.invite import InviteView
 from roster.admin.leave_reasons import LeaveReasonView
@@ -42,6 +43,7 @@ def init_admin(app) -> Admin:
     admin.add_view(OrderView(name=_l("Orders"), endpoint="orders", url="/admin/orders"))
     admin.add_view(TransferView(name=_l("Transfers"), endpoint="transfers", url="/admin/transfers"))
     admin.add_view(DuplicateView(name=_l("Duplicates"), endpoint="duplicates", url="/admin/duplicates"))
+    admin.add_view(IntegrationView(name=_l("Integrations"), endpoint="integrations", url="/admin/integrations"))
     admin.add_view(SectionView(name=_l("Sections"), endpoint="sections"))
     admin.add_view(YearView(name=_l("School years"), endpoint="years", url="/admin/years"))
     admin.add_view(YearCloseView(name=_l("Close the year"), endpoint="year_close", url="/admin/year-close"))

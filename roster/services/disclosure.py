@@ -16,12 +16,13 @@ from sqlalchemy import Text, and_, cast, func, or_, select
 from roster import fields, permissions
 from roster.extensions import db
 from roster.models import Invitation, Student, User
-from roster.records import AuditEvent, ImportJob, MailMessage
+from roster.records import ApiClient, AuditEvent, ImportJob, MailMessage
 from roster.services import audit
 from roster.services import students as student_service
 
 ACCOUNT_FACTS = ("login", "email", "created_at", "last_login_at", "is_enabled", "must_change_password")
 DISCLOSED = "student data disclosed"
+API_READ = "api students read"  # a OneRoster API client read users or enrollments of the school
 
 
 def _plain(value):
@@ -90,7 +91,7 @@ class Disclosure:
 
 def disclosures(student: Student, school_id: int, limit: int = 200) -> list[Disclosure]:
     """Who received this child's data, newest first: the school's exports made while they were on its list,
-    the credentials mailed to them, the downloads of their data."""
+    the credentials mailed to them, the downloads of their data, the integrations that read them."""
     about_them = and_(AuditEvent.target_type == "student", AuditEvent.target_id == student.id,
                       AuditEvent.action.in_(("credentials issued", DISCLOSED)))
     exports = and_(AuditEvent.action == "students exported", AuditEvent.created_at >= student.created_at)
@@ -102,4 +103,15 @@ def disclosures(student: Student, school_id: int, limit: int = 200) -> list[Disc
         who = event.actor.email if event.actor else ""
         to = (event.details or {}).get("email", "") if event.action == "credentials issued" else who
         out.append(Disclosure(event.created_at, who, event.action, to))
+    # Integrations that read the school's children through the OneRoster API while this child was on its list:
+    # each once, with its latest read (a client reads a page at a time, many times a day).
+    reads = db.session.execute(
+        select(AuditEvent.target_id, func.max(AuditEvent.created_at), func.count())
+        .where(AuditEvent.school_id == school_id, AuditEvent.action == API_READ,
+               AuditEvent.created_at >= student.created_at, AuditEvent.target_type == "apiclient")
+        .group_by(AuditEvent.target_id)).all()
+    names = dict(db.session.execute(select(ApiClient.id, ApiClient.name).where(
+        ApiClient.id.in_([r[0] for r in reads]))).all()) if reads else {}
+    out += [Disclosure(when, "", API_READ, names.get(client_id, "")) for client_id, when, _count in reads]
+    out.sort(key=lambda d: d.when, reverse=True)
     return out

@@ -15,7 +15,7 @@ from sqlalchemy import Text, cast, delete, false, func, not_, select, update
 from roster import permissions
 from roster.extensions import db
 from roster.models import AccountStatus, Invitation, Status, Student, UserSession, utcnow
-from roster.records import AuditEvent, BulkJob, BulkStatus, ImportJob, ImportStatus, MailMessage
+from roster.records import ApiToken, AuditEvent, BulkJob, BulkStatus, ImportJob, ImportStatus, MailMessage
 from roster.services import audit, erasure
 
 PURGED = "[removed after its retention period]"
@@ -55,6 +55,7 @@ def _conditions(now) -> dict:
                                           BulkJob.finished_at < _before("RETENTION_IMPORT_REPORT_DAYS", now)]),
         "audit events": (AuditEvent, [AuditEvent.created_at < _before("RETENTION_AUDIT_DAYS", now)]),
         "idle sessions": (UserSession, [UserSession.last_seen_at < now - current_app.config["SESSION_IDLE_TIMEOUT"]]),
+        "expired API tokens": (ApiToken, [ApiToken.expires_at < now]),
     }
 
 
@@ -92,6 +93,8 @@ def purge(*, dry_run: bool = False, now=None) -> dict[str, int]:
     db.session.execute(delete(AuditEvent).where(*where))
     _, where = due["idle sessions"]
     db.session.execute(delete(UserSession).where(*where))
+    _, where = due["expired API tokens"]
+    db.session.execute(delete(ApiToken).where(*where))
     audit.record("retention purge", actor=permissions.SYSTEM, school_id=None, details=counts)
     db.session.commit()
     return counts

@@ -117,7 +117,7 @@ class Export:
                                 "", self.school_id, ""])
                 for section in sections.get(row.id, ()):
                     self.sections.add(section)
-                    enrollments.writerow([spec.sourced_id("enrollment", f"{section}:{row.id}"), "", "",
+                    enrollments.writerow([spec.sourced_id("enrollment", section, row.id), "", "",
                                           spec.sourced_id("section", section), self.school_id, user_id, "student",
                                           "", "", ""])
                 if demographics is not None:
@@ -141,10 +141,10 @@ class Export:
         blank = [""] * len(self.metadata)
         for user in db.session.scalars(select(User).where(id_in(User.id, sorted(taught))).order_by(User.id)):
             user_id = spec.sourced_id("user", user.id)
-            roles.writerow([spec.sourced_id("teacher role", f"{self.school.id}:{user.id}"), "", "", user_id,
+            roles.writerow([spec.sourced_id("teacher role", self.school.id, user.id), "", "", user_id,
                             "primary", "teacher", "", "", self.school_id, ""])
             for section in sorted(taught[user.id]):
-                enrollments.writerow([spec.sourced_id("enrollment", f"{section}:teacher:{user.id}"), "", "",
+                enrollments.writerow([spec.sourced_id("teacher enrollment", section, user.id), "", "",
                                       spec.sourced_id("section", section), self.school_id, user_id, "teacher",
                                       "true", "", ""])
             yield [user_id, "", "", spec.boolean(user.is_enabled), inert(user.login), "",

@@ -2,11 +2,13 @@
 enumerations used, and how values are written (dates, booleans, sourcedIds).
 
 Roster's records have no sourcedIds of their own (a student's External ID aside), so each is a UUID made from the
-record's kind and id (uuid5): the same record has the same sourcedId in every export and every API answer.
+record's kind and id (`sourced_id`): the same record has the same sourcedId in every export and every API answer.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import uuid
 from datetime import date, datetime
@@ -48,10 +50,41 @@ MANIFEST_FILES = ("academicSessions", "categories", "classes", "classResources",
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 
 
-def sourced_id(kind: str, record_id) -> str:
-    """A stable UUID for one of Roster's records ("student", 12): the same in every export and API answer."""
-    namespace = uuid.UUID(current_app.config["ONEROSTER_NAMESPACE"])
-    return str(uuid.uuid5(namespace, f"{kind}:{record_id}"))
+def _tag(kind: str) -> bytes:
+    return _tag_in(current_app.config["ONEROSTER_NAMESPACE"], kind)
+
+
+@functools.lru_cache(maxsize=64)
+def _tag_in(namespace: str, kind: str) -> bytes:
+    return hashlib.blake2b(f"{namespace}:{kind}".encode(), digest_size=6).digest()
+
+
+def sourced_id(kind: str, *ids: int) -> str:
+    """A stable UUID for one of Roster's records ("section", 12), or of a pair ("enrollment", section, student):
+    the same in every export and API answer, and read back by `parse` (an API asks for a record by it).
+
+    An RFC 9562 version 8 (custom) UUID: six bytes name the kind (a hash of it and ONEROSTER_NAMESPACE), eight
+    hold the ids (one of 64 bits, or two of 32).
+    """
+    payload = ids[0].to_bytes(8, "big") if len(ids) == 1 else b"".join(i.to_bytes(4, "big") for i in ids)
+    return str(uuid.UUID(bytes=_tag(kind) + bytes([0x80, payload[0], 0x80]) + payload[1:]))
+
+
+def parse(text: str, kind: str) -> tuple[int, ...] | None:
+    """The ids a sourcedId of `sourced_id(kind, ...)` holds, or None when it is not one."""
+    try:
+        raw = uuid.UUID(text).bytes
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if raw[:6] != _tag(kind) or raw[6] != 0x80 or raw[8] != 0x80 or text.lower() != str(uuid.UUID(bytes=raw)):
+        return None
+    payload = raw[7:8] + raw[9:]
+    if kind in PAIRS:
+        return int.from_bytes(payload[:4], "big"), int.from_bytes(payload[4:], "big")
+    return (int.from_bytes(payload, "big"),)
+
+
+PAIRS = ("enrollment", "teacher enrollment", "teacher role")
 
 
 def student_id(external_id: str | None, record_id: int) -> str:

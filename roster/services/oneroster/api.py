@@ -1,0 +1,443 @@
+"""The OneRoster 1.2 rostering service's records, as an API client may read them: the orgs (the platform as a
+district, the client's schools), their current school years, the sections of those years (each a course and a
+class), the users (students, and the teachers of the schools) and the enrollments; collections with limit and
+offset, filter, sort and fields, as the specification's REST binding describes them.
+
+Users and enrollments are read in SQL, a page at a time (a school of 100,000 students); the rest are a few
+records a school, made in Python. A client sees only its schools, and of them only what a school admin could
+export: no student merged into another; a student who has left is there as "tobedeleted", so a consumer that
+reads changes since its last visit learns of it.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, literal, null, or_, select, union_all
+
+from roster.extensions import db
+from roster.models import (
+    Membership,
+    Role,
+    School,
+    SchoolYear,
+    Section,
+    Status,
+    Student,
+    User,
+    section_teacher,
+    student_section,
+)
+from roster.services.oneroster import spec
+from roster.sql import id_in
+
+BASE = "/ims/oneroster/rostering/v1p2"
+ACTIVE, TO_BE_DELETED = "active", "tobedeleted"
+ON_ROLL = (Status.STUDYING, Status.LEFT, Status.GRADUATED, Status.TRANSFERRED)  # not MERGED: no record of its own
+
+
+class ApiError(Exception):
+    """An answer in the specification's error payload: HTTP status, imsx_CodeMinor value, description."""
+
+    def __init__(self, status: int, code_minor: str, description: str):
+        super().__init__(description)
+        self.status, self.code_minor, self.description = status, code_minor, description
+
+    def payload(self) -> dict:
+        return {"imsx_codeMajor": "failure", "imsx_severity": "error", "imsx_description": self.description,
+                "imsx_CodeMinor": {"imsx_codeMinorField": [
+                    {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": self.code_minor}]}}
+
+
+# ---- the query parameters -------------------------------------------------------------------------------------
+
+_CONDITION = re.compile(r"\s*([A-Za-z][A-Za-z0-9.]*)\s*(!=|>=|<=|=|>|<|~)\s*'([^']*)'\s*")
+_LOGIC = re.compile(r"(AND|OR)\b")
+COMPARE = {"=": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge, "<": operator.lt,
+           "<=": operator.le}
+
+
+@dataclass
+class Params:
+    limit: int = 100
+    offset: int = 0
+    sort: str | None = None
+    descending: bool = False
+    conditions: tuple = ()  # (field, operator, value)
+    logic: str = "AND"
+    fields: tuple | None = None
+
+
+def _number(args, name: str, default: int, low: int, high: int | None = None) -> int:
+    text = args.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or int(text) < low:
+        raise ApiError(400, "invaliddata", f"{name} must be a whole number of at least {low}.")
+    return min(int(text), high) if high else int(text)
+
+
+def parse_filter(text: str) -> tuple[tuple, str]:
+    """`givenName='Ann' AND dateLastModified>'2026-01-01T00:00:00Z'`: the conditions and their one logical
+    operator (the binding allows one kind, AND or OR, in a filter)."""
+    conditions, logic, position = [], set(), 0
+    while True:
+        match = _CONDITION.match(text, position)
+        if match is None:
+            raise ApiError(400, "invalid_filter_field", f"The filter {text!r} is not field operator 'value'"
+                           " (operators = != > >= < <= ~, joined by AND or OR).")
+        conditions.append(match.groups())
+        position = match.end()
+        if position == len(text):
+            break
+        joined = _LOGIC.match(text, position)
+        if joined is None:
+            raise ApiError(400, "invalid_filter_field", f"The filter {text!r} joins its conditions with neither "
+                           "AND nor OR.")
+        logic.add(joined.group(1))
+        position = joined.end()
+    if len(logic) > 1:
+        raise ApiError(400, "invalid_filter_field", "A filter joins its conditions with AND or with OR, not both.")
+    return tuple(conditions), (logic.pop() if logic else "AND")
+
+
+def params(args) -> Params:
+    limit = _number(args, "limit", 100, 1, current_app.config["ONEROSTER_PAGE_LIMIT"])
+    offset = _number(args, "offset", 0, 0)
+    order = (args.get("orderBy") or "asc").lower()
+    if order not in ("asc", "desc"):
+        raise ApiError(400, "invaliddata", "orderBy is asc or desc.")
+    conditions, logic = parse_filter(args["filter"]) if args.get("filter") else ((), "AND")
+    fields = tuple(f.strip() for f in args["fields"].split(",") if f.strip()) if args.get("fields") else None
+    return Params(limit, offset, args.get("sort") or None, order == "desc", conditions, logic, fields)
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "invalid_filter_field", f"{value!r} is not an ISO 8601 date and time.") from None
+    if moment.tzinfo is not None:  # stored times are UTC without a zone
+        moment = (moment - moment.utcoffset()).replace(tzinfo=None)
+    return moment
+
+
+# ---- references and the records' shapes -----------------------------------------------------------------------
+
+def ref(base_url: str, collection: str, sourced_id: str, kind: str) -> dict:
+    """A GUIDRef: where the record is, its sourcedId and its type."""
+    return {"href": f"{base_url}{BASE}/{collection}/{sourced_id}", "sourcedId": sourced_id, "type": kind}
+
+
+def select_fields(record: dict, fields: tuple | None) -> dict:
+    if fields is None:
+        return record
+    unknown = [f for f in fields if f not in record]
+    if unknown:
+        raise ApiError(400, "invalid_selection_field", f"No such field: {', '.join(unknown)}.")
+    return {f: record[f] for f in fields}
+
+
+@dataclass
+class Scope:
+    """Whose data a request may read: the client's active schools, and the base URL its references point at."""
+
+    school_ids: list[int]
+    base_url: str
+
+
+def _when(value) -> str:
+    return spec.datetime_text(value if isinstance(value, datetime) else datetime(value.year, value.month,
+                                                                                  value.day))
+
+
+# ---- orgs, academic sessions, courses, classes: a few records a school ---------------------------------------
+
+def _schools(scope: Scope) -> list[School]:
+    return db.session.scalars(select(School).where(id_in(School.id, scope.school_ids)).order_by(School.id)).all()
+
+
+def _years(scope: Scope) -> list[SchoolYear]:
+    return db.session.scalars(select(SchoolYear).where(id_in(SchoolYear.school_id, scope.school_ids),
+                                                       SchoolYear.is_current.is_(True))).all()
+
+
+def _sections(scope: Scope) -> list[tuple[Section, SchoolYear]]:
+    return db.session.execute(select(Section, SchoolYear).join(SchoolYear, SchoolYear.id == Section.year_id).where(
+        id_in(Section.school_id, scope.school_ids), SchoolYear.is_current.is_(True))
+        .order_by(Section.school_id, Section.name, Section.id)).all()
+
+
+def orgs(scope: Scope, *, schools_only: bool = False) -> list[dict]:
+    base, district = scope.base_url, spec.sourced_id("platform", 0)
+    schools = _schools(scope)
+    out = [] if schools_only else [{
+        "sourcedId": district, "status": ACTIVE, "dateLastModified": _when(min(
+            (s.created_at for s in schools), default=datetime(2000, 1, 1))),
+        "name": current_app.config["PLATFORM_NAME"], "type": "district", "identifier": "",
+        "children": [ref(base, "orgs", spec.sourced_id("school", s.id), "org") for s in schools]}]
+    for school in schools:
+        out.append({"sourcedId": spec.sourced_id("school", school.id), "status": ACTIVE,
+                    "dateLastModified": _when(school.created_at), "name": school.name, "type": "school",
+                    "identifier": school.slug, "parent": ref(base, "orgs", district, "org"), "children": []})
+    return out
+
+
+def academic_sessions(scope: Scope) -> list[dict]:
+    return [{"sourcedId": spec.sourced_id("year", y.id), "status": ACTIVE, "dateLastModified": _when(y.start),
+             "title": y.title, "type": "schoolYear", "startDate": spec.date_text(y.start),
+             "endDate": spec.date_text(y.end), "schoolYear": spec.school_year(y.end), "children": [],
+             "org": ref(scope.base_url, "orgs", spec.sourced_id("school", y.school_id), "org")}
+            for y in _years(scope)]
+
+
+def courses(scope: Scope) -> list[dict]:
+    base = scope.base_url
+    return [{"sourcedId": spec.sourced_id("course", s.id), "status": ACTIVE, "dateLastModified": _when(y.start),
+             "title": s.name, "courseCode": "", "grades": [], "subjects": [],
+             "schoolYear": ref(base, "academicSessions", spec.sourced_id("year", y.id), "academicSession"),
+             "org": ref(base, "orgs", spec.sourced_id("school", s.school_id), "org")}
+            for s, y in _sections(scope)]
+
+
+def classes(scope: Scope, *, school: int | None = None) -> list[dict]:
+    base = scope.base_url
+    return [{"sourcedId": spec.sourced_id("section", s.id), "status": ACTIVE, "dateLastModified": _when(y.start),
+             "title": s.name, "classCode": "", "classType": "homeroom", "location": "", "grades": [],
+             "subjects": [], "periods": [],
+             "course": ref(base, "courses", spec.sourced_id("course", s.id), "course"),
+             "school": ref(base, "orgs", spec.sourced_id("school", s.school_id), "org"),
+             "terms": [ref(base, "academicSessions", spec.sourced_id("year", y.id), "academicSession")]}
+            for s, y in _sections(scope) if school is None or s.school_id == school]
+
+
+def _matches(record: dict, condition: tuple) -> bool:
+    field, operator, value = condition
+    if field not in record:
+        raise ApiError(400, "invalid_filter_field", f"No such field to filter on: {field}.")
+    have = record[field]
+    have = have["sourcedId"] if isinstance(have, dict) else have
+    have = "true" if have is True else "false" if have is False else str(have)
+    if operator == "~":
+        return value.lower() in have.lower()
+    return COMPARE[operator](have, value)
+
+
+def listed(records: list[dict], p: Params) -> tuple[int, list[dict]]:
+    """A collection made in Python: filtered, sorted, paged, its fields selected."""
+    if p.conditions:
+        test = all if p.logic == "AND" else any
+        records = [r for r in records if test(_matches(r, c) for c in p.conditions)]
+    if p.sort:
+        if records and p.sort not in records[0]:
+            raise ApiError(400, "invalid_sort_field", f"No such field to sort by: {p.sort}.")
+        records = sorted(records, key=lambda r: str(r.get(p.sort, "")), reverse=p.descending)
+    page = records[p.offset:p.offset + p.limit]
+    return len(records), [select_fields(r, p.fields) for r in page]
+
+
+# ---- users and enrollments: read in SQL, a page at a time -----------------------------------------------------
+
+def _student_rows(scope: Scope, *conditions) -> Select:
+    return (select(literal("student").label("kind"), Student.id.label("pk"), Student.school_id.label("school_id"),
+                   Student.external_id.label("external_id"), Student.first_name.label("given"),
+                   Student.last_name.label("family"), Student.middle_name.label("middle"),
+                   Student.email.label("email"), Student.phone_normalized.label("phone"),
+                   Student.personal_file_number.label("identifier"),
+                   func.coalesce(Student.username, User.login).label("username"),
+                   (Student.status == Status.STUDYING).label("active"), Student.updated_at.label("modified"))
+            .outerjoin(User, User.id == Student.user_id)
+            .where(id_in(Student.school_id, scope.school_ids), Student.status.in_(ON_ROLL), *conditions))
+
+
+def _teacher_rows(scope: Scope, *conditions) -> Select:
+    """Each teacher once (the first of the client's schools they teach in is their primary org)."""
+    return (select(literal("teacher").label("kind"), User.id.label("pk"),
+                   func.min(Membership.school_id).label("school_id"), null().label("external_id"),
+                   User.first_name.label("given"), User.last_name.label("family"), User.middle_name.label("middle"),
+                   User.email.label("email"), User.phone.label("phone"), null().label("identifier"),
+                   User.login.label("username"), User.is_enabled.label("active"),
+                   User.created_at.label("modified"))
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.role == Role.TEACHER, id_in(Membership.school_id, scope.school_ids), *conditions)
+            .group_by(User.id))
+
+
+USER_FIELDS = {"dateLastModified": "modified", "status": "active", "enabledUser": "active", "givenName": "given",
+               "familyName": "family", "middleName": "middle", "email": "email", "identifier": "identifier",
+               "username": "username", "phone": "phone"}
+
+
+def _condition(table, names: dict, condition: tuple):
+    field, operator, value = condition
+    if field not in names:
+        raise ApiError(400, "invalid_filter_field", f"No such field to filter on: {field}.")
+    column = table.c[names[field]]
+    if field == "dateLastModified":
+        value = _timestamp(value)
+    elif field in ("status", "enabledUser"):
+        truth = {"status": {ACTIVE: True, TO_BE_DELETED: False}, "enabledUser": {"true": True, "false": False}}
+        if value not in truth[field] or operator not in ("=", "!="):
+            raise ApiError(400, "invalid_filter_field", f"{field} is compared with = or != to one of "
+                           f"{', '.join(truth[field])}.")
+        value = truth[field][value]
+    if operator == "~":
+        return func.lower(column).contains(value.lower(), autoescape=True)
+    return COMPARE[operator](column, value)
+
+
+def sql_page(statement: Select, names: dict, p: Params, order: tuple[str, ...]):
+    """A page of a collection read in SQL: (total, rows)."""
+    table = statement.subquery()
+    where = [_condition(table, names, c) for c in p.conditions]
+    where = [and_(*where) if p.logic == "AND" else or_(*where)] if where else []
+    total = db.session.scalar(select(func.count()).select_from(table).where(*where))
+    keys = [table.c[c] for c in order]
+    if p.sort:
+        if p.sort not in names:
+            raise ApiError(400, "invalid_sort_field", f"No such field to sort by: {p.sort}.")
+        column = table.c[names[p.sort]]
+        keys.insert(0, column.desc() if p.descending else column)
+    rows = db.session.execute(select(table).where(*where).order_by(*keys).limit(p.limit).offset(p.offset)).all()
+    return total, rows
+
+
+def _user_id(row) -> str:
+    return spec.student_id(row.external_id, row.pk) if row.kind == "student" else spec.sourced_id("user", row.pk)
+
+
+def user_records(scope: Scope, rows) -> list[dict]:
+    """Users as the specification's JSON: a student's one role (student, at their school); a teacher's at each
+    of the client's schools they teach in."""
+    base = scope.base_url
+    teacher_ids = [row.pk for row in rows if row.kind == "teacher"]
+    schools_of: dict[int, list[int]] = {}
+    if teacher_ids:
+        for user_id, school_id in db.session.execute(
+                select(Membership.user_id, Membership.school_id).where(
+                    id_in(Membership.user_id, teacher_ids), Membership.role == Role.TEACHER,
+                    id_in(Membership.school_id, scope.school_ids)).order_by(Membership.school_id)):
+            schools_of.setdefault(user_id, []).append(school_id)
+    out = []
+    for row in rows:
+        schools = [row.school_id] if row.kind == "student" else schools_of.get(row.pk, [row.school_id])
+        primary = ref(base, "orgs", spec.sourced_id("school", row.school_id), "org")
+        out.append({
+            "sourcedId": _user_id(row), "status": ACTIVE if row.kind == "teacher" or row.active else TO_BE_DELETED,
+            "dateLastModified": _when(row.modified), "enabledUser": bool(row.active),
+            "username": row.username or "", "userIds": [], "givenName": row.given or "",
+            "familyName": row.family or row.email or "", "middleName": row.middle or "",
+            "roles": [{"roleType": "primary" if n == 0 else "secondary", "role": row.kind,
+                       "org": ref(base, "orgs", spec.sourced_id("school", school), "org")}
+                      for n, school in enumerate(schools)],
+            "primaryOrg": primary, "identifier": row.identifier or "", "email": row.email or "", "sms": "",
+            "phone": row.phone or "", "agents": [], "grades": []})
+    return out
+
+
+def users(scope: Scope, p: Params, *, kinds=("student", "teacher"), students_where=(), teachers_where=()):
+    parts = ([_student_rows(scope, *students_where)] if "student" in kinds else []) + (
+        [_teacher_rows(scope, *teachers_where)] if "teacher" in kinds else [])
+    statement = parts[0] if len(parts) == 1 else union_all(*parts)
+    if len(parts) > 1:
+        statement = select(statement.subquery())
+    total, rows = sql_page(statement, USER_FIELDS, p, ("kind", "pk"))
+    return total, [select_fields(r, p.fields) for r in user_records(scope, rows)]
+
+
+def user(scope: Scope, sourced_id: str, *, kinds=("student", "teacher")) -> dict | None:
+    """One user by sourcedId: a student's External ID or Roster's UUID for them, or a teacher's UUID."""
+    found = []
+    if "student" in kinds:
+        ids = spec.parse(sourced_id, "student")
+        found = db.session.execute(_student_rows(scope, or_(
+            Student.external_id == sourced_id, Student.id == (ids[0] if ids else -1)))
+            .order_by((Student.external_id == sourced_id).desc()).limit(1)).all()
+    if not found and "teacher" in kinds and (ids := spec.parse(sourced_id, "user")):
+        found = db.session.execute(_teacher_rows(scope, User.id == ids[0])).all()
+    records = user_records(scope, found)
+    return records[0] if records and records[0]["sourcedId"] == sourced_id else None
+
+
+ENROLLMENT_FIELDS = {"dateLastModified": "modified", "status": "active", "role": "role"}
+
+
+def _student_enrollments(scope: Scope, *conditions) -> Select:
+    year = select(SchoolYear.id).where(id_in(SchoolYear.school_id, scope.school_ids), SchoolYear.is_current.is_(True))
+    return (select(literal("student").label("role"), student_section.c.section_id.label("section"),
+                   Student.id.label("pk"), Student.external_id.label("external_id"),
+                   Student.school_id.label("school_id"), (Student.status == Status.STUDYING).label("active"),
+                   Student.updated_at.label("modified"))
+            .join(Student, Student.id == student_section.c.student_id)
+            .join(Section, Section.id == student_section.c.section_id)
+            .where(id_in(Student.school_id, scope.school_ids), Student.status.in_(ON_ROLL),
+                   Section.year_id.in_(year), *conditions))
+
+
+def _teacher_enrollments(scope: Scope, *conditions) -> Select:
+    year = select(SchoolYear.id).where(id_in(SchoolYear.school_id, scope.school_ids), SchoolYear.is_current.is_(True))
+    return (select(literal("teacher").label("role"), section_teacher.c.section_id.label("section"),
+                   User.id.label("pk"), null().label("external_id"), Section.school_id.label("school_id"),
+                   User.is_enabled.label("active"), User.created_at.label("modified"))
+            .join(User, User.id == section_teacher.c.user_id)
+            .join(Section, Section.id == section_teacher.c.section_id)
+            .where(id_in(Section.school_id, scope.school_ids), Section.year_id.in_(year), *conditions))
+
+
+def enrollment_records(scope: Scope, rows) -> list[dict]:
+    base = scope.base_url
+    out = []
+    for row in rows:
+        student = row.role == "student"
+        user_id = spec.student_id(row.external_id, row.pk) if student else spec.sourced_id("user", row.pk)
+        out.append({
+            "sourcedId": spec.sourced_id("enrollment" if student else "teacher enrollment", row.section, row.pk),
+            "status": ACTIVE if row.active or not student else TO_BE_DELETED,
+            "dateLastModified": _when(row.modified), "role": row.role, "primary": not student,
+            "user": ref(base, "users", user_id, "user"),
+            "class": ref(base, "classes", spec.sourced_id("section", row.section), "class"),
+            "school": ref(base, "orgs", spec.sourced_id("school", row.school_id), "org")})
+    return out
+
+
+def enrollments(scope: Scope, p: Params, *, students_where=(), teachers_where=()):
+    statement = select(union_all(_student_enrollments(scope, *students_where),
+                                 _teacher_enrollments(scope, *teachers_where)).subquery())
+    total, rows = sql_page(statement, ENROLLMENT_FIELDS, p, ("role", "section", "pk"))
+    return total, [select_fields(r, p.fields) for r in enrollment_records(scope, rows)]
+
+
+def enrollment(scope: Scope, sourced_id: str) -> dict | None:
+    if ids := spec.parse(sourced_id, "enrollment"):
+        rows = db.session.execute(_student_enrollments(
+            scope, student_section.c.section_id == ids[0], Student.id == ids[1])).all()
+    elif ids := spec.parse(sourced_id, "teacher enrollment"):
+        rows = db.session.execute(_teacher_enrollments(
+            scope, section_teacher.c.section_id == ids[0], User.id == ids[1])).all()
+    else:
+        return None
+    return enrollment_records(scope, rows)[0] if rows else None
+
+
+def section_of(scope: Scope, sourced_id: str) -> int | None:
+    """The id of a section of the client's schools (this year's) by its class sourcedId."""
+    ids = spec.parse(sourced_id, "section")
+    return ids[0] if ids and any(s.id == ids[0] for s, _y in _sections(scope)) else None
+
+
+def school_of(scope: Scope, sourced_id: str) -> int | None:
+    ids = spec.parse(sourced_id, "school")
+    return ids[0] if ids and ids[0] in scope.school_ids else None
+
+
+def in_section(section: int):
+    """SQL: the student is in the section (this year's link)."""
+    return Student.id.in_(select(student_section.c.student_id).where(student_section.c.section_id == section))
+
+
+def teaches(section: int):
+    return User.id.in_(select(section_teacher.c.user_id).where(section_teacher.c.section_id == section))
