@@ -12,7 +12,8 @@ from roster.models import Student
 
 pytestmark = pytest.mark.markup
 
-MENU = ["Students", "Invitations", "Imports", "Movement book", "Orders", "Transfers", "Duplicates", "Sections",
+MENU = ["Students", "Invitations", "Imports", "Movement book", "Orders", "Transfers", "Duplicates", "Integrations",
+        "Sections",
         "School years",
         "Close the year", "Staff", "Mail log", "Audit log"]
 ROLES = {"admin_a": permissions.ADMIN, "teacher_a": permissions.TEACHER, "platform": permissions.PLATFORM}

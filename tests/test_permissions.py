@@ -142,6 +142,16 @@ CASES = {
                           [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
     "duplicates: undo, no such merge": ("POST", "/admin/duplicates/undo", {"merge": "999"},
                                         [SIGN_IN, DENIED, DENIED, MISSING, MISSING, MISSING]),
+    "integrations": ("GET", "/admin/integrations/", None, STAFF_ONLY),
+    "integrations: create": ("POST", "/admin/integrations/new", {"name": "LMS"},
+                             [SIGN_IN, DENIED, DENIED, OK_CHANGED, OK_CHANGED, OK_CHANGED]),
+    "integrations: create for another school": ("POST", "/admin/integrations/new",
+                                                {"name": "LMS", "schools": "{school_b}"},
+                                                [SIGN_IN, DENIED, DENIED, DENIED, OK_CHANGED, OK_CHANGED]),
+    "integrations: revoke": ("POST", "/admin/integrations/{client_a}/revoke", {},
+                             [SIGN_IN, DENIED, DENIED, CHANGED, MISSING, CHANGED]),
+    "oneroster export: options": ("GET", "/admin/students/export/oneroster", None, STAFF_ONLY),
+    "oneroster export: zip": ("GET", "/admin/students/export/oneroster?download=1", None, STAFF_ONLY),
     "orders": ("GET", "/admin/orders/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "leave reasons": ("GET", "/admin/leave-reasons/", None, [SIGN_IN, DENIED, DENIED, OK, OK, OK]),
     "add leave reason": ("POST", "/admin/leave-reasons/new/", {"name": "Family reasons"},
@@ -252,6 +262,11 @@ def prepare(app, world, case: str) -> dict:
             db.session.add(failed)
             db.session.commit()
             ids["mail_a"] = failed.id
+        if "{client_a}" in named:
+            from roster.services import integrations
+
+            ids["client_a"] = integrations.create([world.school_a.id], "LMS",
+                                                  actor=db.session.get(User, world.admin_a.id))[0].id
         if "{close_a}" in named:
             ids["close_a"] = year_close.draft(world.school_a.id, actor=db.session.get(User, world.admin_a.id)).id
         if "{bulk_a}" in named:

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 
 from roster import permissions
@@ -44,7 +45,8 @@ def create(school_ids: list[int], name: str, *, actor) -> tuple[ApiClient, str]:
     if not name:
         raise ValidationFailed({"name": [_("This field is required.")]})
     if len(name) > 120:
-        raise ValidationFailed({"name": [_("Use at most %(n)d characters.", n=120)]})
+        raise ValidationFailed({"name": [ngettext("Use at most %(num)s character.", "Use at most %(num)s characters.",
+                                                  120)]})
     secret = secrets.token_urlsafe(32)
     client = ApiClient(name=name, client_id=secrets.token_urlsafe(18), secret_digest=digest(secret),
                        created_by_id=getattr(actor, "id", None),
@@ -69,7 +71,7 @@ def revoke(client_pk: int, school_id: int, *, actor) -> ApiClient:
     client = db.session.scalar(select(ApiClient).join(api_client_school).where(
         ApiClient.id == client_pk, api_client_school.c.school_id == school_id))
     if client is None:
-        raise NotFound(_("Not found."))
+        raise NotFound(_("Not found"))
     if client.revoked_at is None:
         client.revoked_at = utcnow()
         db.session.execute(delete(ApiToken).where(ApiToken.client_id == client.id))
