@@ -242,3 +242,52 @@ def test_school_admins_only_and_reads_are_rate_limited(make_app, world):
                      auth=(client_id, secret)).get_json()["access_token"]
     codes = [web.get(f"{API}/orgs", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+def test_a_oneroster_1_1_consumer_syncs_as_moodles_plugin_does(connected):
+    """Moodle's OneRoster enrolment plugin (catalyst/moodle-enrol_oneroster) reads /ims/oneroster/v1p1 with 1.1's
+    scopes: the orgs, the users changed since a date (a date alone), each school's terms, classes and
+    enrollments. 1.1's shapes: a user's role and orgs, booleans as "true"/"false"; a success status."""
+    _admin, base, _client, (client_id, secret) = connected
+    v1p1 = f"{base}/ims/oneroster/v1p1"
+    client = OAuth2Session(client_id, secret, scope="https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly "
+                           "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly")
+    client.fetch_token(f"{base}/ims/oneroster/token", grant_type="client_credentials")
+    orgs = client.get(f"{v1p1}/orgs").json()
+    assert orgs["imsx_statusInfo"]["imsx_codeMajor"] == "success"
+    school = next(o for o in orgs["orgs"] if o["type"] == "school")
+    assert school["parent"]["href"].startswith(f"{v1p1}/orgs/")
+    users = client.get(f"{v1p1}/users", params={"sort": "familyName", "filter": "dateLastModified>'2020-01-01'"})
+    people = users.json()["users"]
+    assert users.headers["X-Total-Count"] == "3"
+    for user in people:
+        assert user["role"] in ("student", "teacher") and user["enabledUser"] in ("true", "false")
+        assert [o["sourcedId"] for o in user["orgs"]] == [school["sourcedId"]] and "roles" not in user
+    terms = client.get(f"{v1p1}/schools/{school['sourcedId']}/terms").json()["academicSessions"]
+    assert [t["type"] for t in terms] == ["term"] and terms[0]["parent"]["type"] == "academicSession"
+    assert client.get(f"{v1p1}/terms/{terms[0]['sourcedId']}").json()["academicSession"] == terms[0]
+    classes = client.get(f"{v1p1}/schools/{school['sourcedId']}/classes").json()["classes"]
+    assert {c["terms"][0]["sourcedId"] for c in classes} == {terms[0]["sourcedId"]}
+    assert client.get(f"{v1p1}/terms/{terms[0]['sourcedId']}/classes").json()["classes"] == classes
+    enrollments = client.get(f"{v1p1}/schools/{school['sourcedId']}/enrollments").json()["enrollments"]
+    assert len(enrollments) == 3 and {e["primary"] for e in enrollments} == {"true", "false"}
+    one_a = next(c for c in classes if c["title"] == "1A")
+    course_classes = client.get(f"{v1p1}/courses/{one_a['course']['sourcedId']}/classes").json()["classes"]
+    assert course_classes == [one_a]
+    in_class = client.get(f"{v1p1}/schools/{school['sourcedId']}/classes/{one_a['sourcedId']}/enrollments")
+    assert {e["role"] for e in in_class.json()["enrollments"]} == {"student", "teacher"}
+    inside = next(u for u in people if u["familyName"] == "Inside")
+    assert client.get(f"{v1p1}/students/{inside['sourcedId']}/classes").json()["classes"] == [one_a]
+    teacher = next(u for u in people if u["role"] == "teacher")
+    assert client.get(f"{v1p1}/teachers/{teacher['sourcedId']}/classes").json()["classes"] == [one_a]
+    assert client.get(f"{v1p1}/students/{teacher['sourcedId']}/classes").status_code == 404
+
+
+def test_an_integration_needs_a_name(app, agent):
+    admin = agent("admin_a")
+    page = admin.submit(admin.get("/admin/integrations/"), id="integration-form", name="  ")
+    assert "This field is required." in page.text and "client-secret" not in page.text
+    with app.app_context():
+        from roster.records import ApiClient
+
+        assert db.session.scalar(select(db.func.count()).select_from(ApiClient)) == 0

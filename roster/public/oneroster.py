@@ -8,7 +8,6 @@ of them. Errors are the specification's imsx_StatusInfo payloads.
 
 from __future__ import annotations
 
-import functools
 from urllib.parse import urlencode
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -79,15 +78,23 @@ def _links(total: int, p: api.Params) -> str:
     return ", ".join(links)
 
 
+# The read scopes of each version; a 1.1 consumer (Moodle's plugin) asks for 1.1's, a 1.2 one for 1.2's.
+CORE_SCOPES = [integrations.CORE, integrations.ROSTER, integrations.CORE_V1P1, integrations.ROSTER_V1P1]
+PEOPLE_SCOPES = [integrations.ROSTER, integrations.ROSTER_V1P1]
+VERSIONS = {"v1p2": ROSTERING, "v1p1": "/v1p1"}
+SUCCESS = {"imsx_codeMajor": "success", "imsx_severity": "status", "imsx_CodeMinor": {"imsx_codeMinorField": [
+    {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": "fullsuccess"}]}}
+
+
 def endpoint(rule: str, *, personal: bool, people: bool = False):
-    """A GET of the rostering service: token, rate limit, the client's schools, the answer and its audit.
-    personal: it hands out children's data (users, enrollments), audited as the disclosure log of a child
-    lists it; people (and personal): it needs the roster.readonly scope, not only roster-core.readonly."""
-    scopes = [integrations.ROSTER] if personal or people else [integrations.CORE, integrations.ROSTER]
+    """A GET of the rostering service, under 1.2's path and 1.1's (v1p1, in 1.1's shapes): token, rate limit,
+    the client's schools, the answer and its audit. personal: it hands out children's data (users,
+    enrollments), audited as the disclosure log of a child lists it; people (and personal): it needs a
+    roster.readonly scope, not only roster-core.readonly."""
+    scopes = PEOPLE_SCOPES if personal or people else CORE_SCOPES
 
     def wrap(view):
-        @functools.wraps(view)
-        def run(**kwargs):
+        def run(version, **kwargs):
             try:
                 token = protector.acquire_token(scopes)
             except OAuth2Error as exc:
@@ -99,10 +106,15 @@ def endpoint(rule: str, *, personal: bool, people: bool = False):
             if not limiter.limiter.hit(parse_limit(current_app.config["ONEROSTER_RATE_LIMIT"]), "oneroster",
                                        client.client_id):
                 return _problem(ApiError(429, "server_busy", "Too many requests: wait a minute and try again."))
-            scope = Scope(integrations.school_ids_of(client), request.host_url.rstrip("/"))
+            scope = Scope(integrations.school_ids_of(client), request.host_url.rstrip("/") + bp.url_prefix +
+                          VERSIONS[version])
             try:
                 p = api.params(request.args)
                 key, body, total = view(scope, p, **kwargs)
+                if version == "v1p1":
+                    body = api.as_v1p1(key, body)
+                body = ([api.select_fields(r, p.fields) for r in body] if isinstance(body, list)
+                        else api.select_fields(body, p.fields))
             except ApiError as exc:
                 db.session.rollback()
                 return _problem(exc)
@@ -111,13 +123,15 @@ def endpoint(rule: str, *, personal: bool, people: bool = False):
                 audit.record("api students read" if personal else "api read", actor=None, school_id=school_id,
                              target=client, details={"name": client.name, "path": request.path, "records": count})
             db.session.commit()
-            response = jsonify({key: body})
+            response = jsonify({key: body, "imsx_statusInfo": SUCCESS})
             if total is not None:
                 response.headers["X-Total-Count"] = str(total)
                 response.headers["Link"] = _links(total, p)
             response.headers["Cache-Control"] = "no-store"
             return response
-        bp.add_url_rule(ROSTERING + rule, view_func=run, methods=["GET"])
+        for version, prefix in VERSIONS.items():
+            bp.add_url_rule(prefix + rule, endpoint=f"{view.__name__}_{version}", view_func=run, methods=["GET"],
+                            defaults={"version": version})
         return run
     return wrap
 
@@ -129,10 +143,10 @@ def _one(records: list[dict], sourced_id: str, what: str) -> dict:
     raise ApiError(404, "unknownobject", f"No {what} {sourced_id} here.")
 
 
-def _found(record: dict | None, sourced_id: str, what: str, p: api.Params) -> dict:
+def _found(record: dict | None, sourced_id: str, what: str) -> dict:
     if record is None:
         raise ApiError(404, "unknownobject", f"No {what} {sourced_id} here.")
-    return api.select_fields(record, p.fields)
+    return record
 
 
 def _collection(key: str, records: list[dict], p: api.Params):
@@ -147,12 +161,27 @@ def _school(scope: Scope, sourced_id: str) -> int:
     return school
 
 
-def _section(scope: Scope, sourced_id: str) -> int:
+def _section(scope: Scope, sourced_id: str, school: str | None = None) -> int:
     section = api.section_of(scope, sourced_id)
-    if section is None:
+    if section is None or (school is not None and not any(
+            c["sourcedId"] == sourced_id for c in api.classes(scope, school=_school(scope, school)))):
         raise ApiError(404, "unknownobject", f"No class {sourced_id} here.")
     return section
 
+
+def _term(scope: Scope, sourced_id: str) -> int:
+    year = api.year_of(scope, sourced_id)
+    if year is None:
+        raise ApiError(404, "unknownobject", f"No term {sourced_id} here.")
+    return year
+
+
+def _people(scope, p, kind, **where):
+    total, page = api.users(scope, p, kinds=(kind,), **where)
+    return "users", page, total
+
+
+# Orgs and schools.
 
 @endpoint("/orgs", personal=False)
 def orgs(scope, p):
@@ -161,7 +190,7 @@ def orgs(scope, p):
 
 @endpoint("/orgs/<sourced_id>", personal=False)
 def org(scope, p, sourced_id):
-    return "org", api.select_fields(_one(api.orgs(scope), sourced_id, "org"), p.fields), None
+    return "org", _one(api.orgs(scope), sourced_id, "org"), None
 
 
 @endpoint("/schools", personal=False)
@@ -171,8 +200,10 @@ def schools(scope, p):
 
 @endpoint("/schools/<sourced_id>", personal=False)
 def school(scope, p, sourced_id):
-    return "org", api.select_fields(_one(api.orgs(scope, schools_only=True), sourced_id, "school"), p.fields), None
+    return "org", _one(api.orgs(scope, schools_only=True), sourced_id, "school"), None
 
+
+# Academic sessions: each school's year and its full-year term.
 
 @endpoint("/academicSessions", personal=False)
 def academic_sessions(scope, p):
@@ -181,9 +212,26 @@ def academic_sessions(scope, p):
 
 @endpoint("/academicSessions/<sourced_id>", personal=False)
 def academic_session(scope, p, sourced_id):
-    record = _one(api.academic_sessions(scope), sourced_id, "academic session")
-    return "academicSession", api.select_fields(record, p.fields), None
+    return "academicSession", _one(api.academic_sessions(scope), sourced_id, "academic session"), None
 
+
+@endpoint("/terms", personal=False)
+def terms(scope, p):
+    return _collection("academicSessions", api.academic_sessions(scope, kind="term"), p)
+
+
+@endpoint("/terms/<sourced_id>", personal=False)
+def term(scope, p, sourced_id):
+    return "academicSession", _one(api.academic_sessions(scope, kind="term"), sourced_id, "term"), None
+
+
+@endpoint("/schools/<sourced_id>/terms", personal=False)
+def terms_of_school(scope, p, sourced_id):
+    return _collection("academicSessions", api.academic_sessions(
+        scope, school=_school(scope, sourced_id), kind="term"), p)
+
+
+# Courses and classes: each section of this year is one of each.
 
 @endpoint("/courses", personal=False)
 def courses(scope, p):
@@ -192,7 +240,12 @@ def courses(scope, p):
 
 @endpoint("/courses/<sourced_id>", personal=False)
 def course(scope, p, sourced_id):
-    return "course", api.select_fields(_one(api.courses(scope), sourced_id, "course"), p.fields), None
+    return "course", _one(api.courses(scope), sourced_id, "course"), None
+
+
+@endpoint("/schools/<sourced_id>/courses", personal=False)
+def courses_of_school(scope, p, sourced_id):
+    return _collection("courses", api.courses(scope, school=_school(scope, sourced_id)), p)
 
 
 @endpoint("/classes", personal=False)
@@ -202,13 +255,41 @@ def classes(scope, p):
 
 @endpoint("/classes/<sourced_id>", personal=False)
 def class_(scope, p, sourced_id):
-    return "class", api.select_fields(_one(api.classes(scope), sourced_id, "class"), p.fields), None
+    return "class", _one(api.classes(scope), sourced_id, "class"), None
 
 
 @endpoint("/schools/<sourced_id>/classes", personal=False)
 def classes_of_school(scope, p, sourced_id):
     return _collection("classes", api.classes(scope, school=_school(scope, sourced_id)), p)
 
+
+@endpoint("/terms/<sourced_id>/classes", personal=False)
+def classes_of_term(scope, p, sourced_id):
+    return _collection("classes", api.classes(scope, only=api.sections_of_year(scope, _term(scope, sourced_id))), p)
+
+
+@endpoint("/courses/<sourced_id>/classes", personal=False)
+def classes_of_course(scope, p, sourced_id):
+    section = api.spec.parse(sourced_id, "course")
+    found = api.classes(scope, only={section[0]}) if section else []
+    if not found:
+        raise ApiError(404, "unknownobject", f"No course {sourced_id} here.")
+    return _collection("classes", found, p)
+
+
+@endpoint("/students/<sourced_id>/classes", personal=True)
+def classes_of_student(scope, p, sourced_id):
+    return _collection("classes", api.classes(scope, only=_found(
+        api.sections_of_user(scope, sourced_id, "student"), sourced_id, "student")), p)
+
+
+@endpoint("/teachers/<sourced_id>/classes", personal=False, people=True)
+def classes_of_teacher(scope, p, sourced_id):
+    return _collection("classes", api.classes(scope, only=_found(
+        api.sections_of_user(scope, sourced_id, "teacher"), sourced_id, "teacher")), p)
+
+
+# Users: students and teachers.
 
 @endpoint("/users", personal=True)
 def users(scope, p):
@@ -218,56 +299,60 @@ def users(scope, p):
 
 @endpoint("/users/<sourced_id>", personal=True)
 def user(scope, p, sourced_id):
-    return "user", _found(api.user(scope, sourced_id), sourced_id, "user", p), None
+    return "user", _found(api.user(scope, sourced_id), sourced_id, "user"), None
 
 
 @endpoint("/students", personal=True)
 def students(scope, p):
-    total, page = api.users(scope, p, kinds=("student",))
-    return "users", page, total
+    return _people(scope, p, "student")
 
 
 @endpoint("/students/<sourced_id>", personal=True)
 def student(scope, p, sourced_id):
-    return "user", _found(api.user(scope, sourced_id, kinds=("student",)), sourced_id, "student", p), None
+    return "user", _found(api.user(scope, sourced_id, kinds=("student",)), sourced_id, "student"), None
 
 
 @endpoint("/teachers", personal=False, people=True)
 def teachers(scope, p):
-    total, page = api.users(scope, p, kinds=("teacher",))
-    return "users", page, total
+    return _people(scope, p, "teacher")
 
 
 @endpoint("/teachers/<sourced_id>", personal=False, people=True)
 def teacher(scope, p, sourced_id):
-    return "user", _found(api.user(scope, sourced_id, kinds=("teacher",)), sourced_id, "teacher", p), None
+    return "user", _found(api.user(scope, sourced_id, kinds=("teacher",)), sourced_id, "teacher"), None
 
 
 @endpoint("/schools/<sourced_id>/students", personal=True)
 def students_of_school(scope, p, sourced_id):
-    school_id = _school(scope, sourced_id)
-    total, page = api.users(scope, p, kinds=("student",), students_where=[api.Student.school_id == school_id])
-    return "users", page, total
+    return _people(scope, p, "student", students_where=[api.Student.school_id == _school(scope, sourced_id)])
 
 
 @endpoint("/schools/<sourced_id>/teachers", personal=False, people=True)
 def teachers_of_school(scope, p, sourced_id):
-    school_id = _school(scope, sourced_id)
-    total, page = api.users(scope, p, kinds=("teacher",), teachers_where=[api.Membership.school_id == school_id])
-    return "users", page, total
+    return _people(scope, p, "teacher", teachers_where=[api.Membership.school_id == _school(scope, sourced_id)])
 
 
 @endpoint("/classes/<sourced_id>/students", personal=True)
 def students_of_class(scope, p, sourced_id):
-    total, page = api.users(scope, p, kinds=("student",), students_where=[api.in_section(_section(scope, sourced_id))])
-    return "users", page, total
+    return _people(scope, p, "student", students_where=[api.in_section(_section(scope, sourced_id))])
 
 
 @endpoint("/classes/<sourced_id>/teachers", personal=False, people=True)
 def teachers_of_class(scope, p, sourced_id):
-    total, page = api.users(scope, p, kinds=("teacher",), teachers_where=[api.teaches(_section(scope, sourced_id))])
-    return "users", page, total
+    return _people(scope, p, "teacher", teachers_where=[api.teaches(_section(scope, sourced_id))])
 
+
+@endpoint("/schools/<school_id>/classes/<sourced_id>/students", personal=True)
+def students_of_class_in_school(scope, p, school_id, sourced_id):
+    return _people(scope, p, "student", students_where=[api.in_section(_section(scope, sourced_id, school_id))])
+
+
+@endpoint("/schools/<school_id>/classes/<sourced_id>/teachers", personal=False, people=True)
+def teachers_of_class_in_school(scope, p, school_id, sourced_id):
+    return _people(scope, p, "teacher", teachers_where=[api.teaches(_section(scope, sourced_id, school_id))])
+
+
+# Enrollments.
 
 @endpoint("/enrollments", personal=True)
 def enrollments(scope, p):
@@ -277,7 +362,7 @@ def enrollments(scope, p):
 
 @endpoint("/enrollments/<sourced_id>", personal=True)
 def enrollment(scope, p, sourced_id):
-    return "enrollment", _found(api.enrollment(scope, sourced_id), sourced_id, "enrollment", p), None
+    return "enrollment", _found(api.enrollment(scope, sourced_id), sourced_id, "enrollment"), None
 
 
 @endpoint("/schools/<sourced_id>/enrollments", personal=True)
@@ -285,4 +370,12 @@ def enrollments_of_school(scope, p, sourced_id):
     school_id = _school(scope, sourced_id)
     total, page = api.enrollments(scope, p, students_where=[api.Student.school_id == school_id],
                                   teachers_where=[api.Section.school_id == school_id])
+    return "enrollments", page, total
+
+
+@endpoint("/schools/<school_id>/classes/<sourced_id>/enrollments", personal=True)
+def enrollments_of_class_in_school(scope, p, school_id, sourced_id):
+    section = _section(scope, sourced_id, school_id)
+    total, page = api.enrollments(scope, p, students_where=[api.student_section.c.section_id == section],
+                                  teachers_where=[api.section_teacher.c.section_id == section])
     return "enrollments", page, total

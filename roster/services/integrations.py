@@ -28,7 +28,11 @@ SCOPE_BASE = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
 CORE = SCOPE_BASE + "roster-core.readonly"  # orgs, schools, academic sessions, courses, classes
 ROSTER = SCOPE_BASE + "roster.readonly"  # all of the rostering service: users and enrollments too
 DEMOGRAPHICS = SCOPE_BASE + "roster-demographics.readonly"
-SCOPES = (CORE, ROSTER, DEMOGRAPHICS)
+# OneRoster 1.1's, for consumers that speak it (the v1p1 endpoints): the same reads.
+CORE_V1P1 = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly"
+ROSTER_V1P1 = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster.readonly"
+DEMOGRAPHICS_V1P1 = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-demographics.readonly"
+SCOPES = (CORE, ROSTER, DEMOGRAPHICS, CORE_V1P1, ROSTER_V1P1, DEMOGRAPHICS_V1P1)
 
 
 def digest(text: str) -> str:

@@ -35,7 +35,6 @@ from roster.models import (
 from roster.services.oneroster import spec
 from roster.sql import id_in
 
-BASE = "/ims/oneroster/rostering/v1p2"
 ACTIVE, TO_BE_DELETED = "active", "tobedeleted"
 ON_ROLL = (Status.STUDYING, Status.LEFT, Status.GRADUATED, Status.TRANSFERRED)  # not MERGED: no record of its own
 
@@ -130,7 +129,7 @@ def _timestamp(value: str) -> datetime:
 
 def ref(base_url: str, collection: str, sourced_id: str, kind: str) -> dict:
     """A GUIDRef: where the record is, its sourcedId and its type."""
-    return {"href": f"{base_url}{BASE}/{collection}/{sourced_id}", "sourcedId": sourced_id, "type": kind}
+    return {"href": f"{base_url}/{collection}/{sourced_id}", "sourcedId": sourced_id, "type": kind}
 
 
 def select_fields(record: dict, fields: tuple | None) -> dict:
@@ -144,7 +143,8 @@ def select_fields(record: dict, fields: tuple | None) -> dict:
 
 @dataclass
 class Scope:
-    """Whose data a request may read: the client's active schools, and the base URL its references point at."""
+    """Whose data a request may read: the client's active schools, and the base URL its references point at
+    (the version's: /ims/oneroster/rostering/v1p2 or /ims/oneroster/v1p1)."""
 
     school_ids: list[int]
     base_url: str
@@ -187,32 +187,44 @@ def orgs(scope: Scope, *, schools_only: bool = False) -> list[dict]:
     return out
 
 
-def academic_sessions(scope: Scope) -> list[dict]:
-    return [{"sourcedId": spec.sourced_id("year", y.id), "status": ACTIVE, "dateLastModified": _when(y.start),
-             "title": y.title, "type": "schoolYear", "startDate": spec.date_text(y.start),
-             "endDate": spec.date_text(y.end), "schoolYear": spec.school_year(y.end), "children": [],
-             "org": ref(scope.base_url, "orgs", spec.sourced_id("school", y.school_id), "org")}
-            for y in _years(scope)]
+def academic_sessions(scope: Scope, *, school: int | None = None, kind: str | None = None) -> list[dict]:
+    """Each school's current year (type schoolYear) and its one full-year term (type term, the year its parent),
+    which classes are taught in: consumers look for a class's terms."""
+    base, out = scope.base_url, []
+    for y in _years(scope):
+        if school is not None and y.school_id != school:
+            continue
+        year_id, term_id = spec.sourced_id("year", y.id), spec.sourced_id("term", y.id)
+        common = {"status": ACTIVE, "dateLastModified": _when(y.start), "startDate": spec.date_text(y.start),
+                  "endDate": spec.date_text(y.end), "schoolYear": spec.school_year(y.end),
+                  "org": ref(base, "orgs", spec.sourced_id("school", y.school_id), "org")}
+        out.append({"sourcedId": year_id, "title": y.title, "type": "schoolYear", **common,
+                    "children": [ref(base, "academicSessions", term_id, "academicSession")]})
+        out.append({"sourcedId": term_id, "title": spec.term_title(y.title), "type": "term", **common,
+                    "parent": ref(base, "academicSessions", year_id, "academicSession"), "children": []})
+    return [r for r in out if kind is None or r["type"] == kind]
 
 
-def courses(scope: Scope) -> list[dict]:
+def courses(scope: Scope, *, school: int | None = None) -> list[dict]:
     base = scope.base_url
     return [{"sourcedId": spec.sourced_id("course", s.id), "status": ACTIVE, "dateLastModified": _when(y.start),
              "title": s.name, "courseCode": "", "grades": [], "subjects": [],
              "schoolYear": ref(base, "academicSessions", spec.sourced_id("year", y.id), "academicSession"),
              "org": ref(base, "orgs", spec.sourced_id("school", s.school_id), "org")}
-            for s, y in _sections(scope)]
+            for s, y in _sections(scope) if school is None or s.school_id == school]
 
 
-def classes(scope: Scope, *, school: int | None = None) -> list[dict]:
+def classes(scope: Scope, *, school: int | None = None, only: set[int] | None = None) -> list[dict]:
+    """This year's sections as classes (of a school, or only those of `only`)."""
     base = scope.base_url
     return [{"sourcedId": spec.sourced_id("section", s.id), "status": ACTIVE, "dateLastModified": _when(y.start),
              "title": s.name, "classCode": "", "classType": "homeroom", "location": "", "grades": [],
              "subjects": [], "periods": [],
              "course": ref(base, "courses", spec.sourced_id("course", s.id), "course"),
              "school": ref(base, "orgs", spec.sourced_id("school", s.school_id), "org"),
-             "terms": [ref(base, "academicSessions", spec.sourced_id("year", y.id), "academicSession")]}
-            for s, y in _sections(scope) if school is None or s.school_id == school]
+             "terms": [ref(base, "academicSessions", spec.sourced_id("term", y.id), "academicSession")]}
+            for s, y in _sections(scope)
+            if (school is None or s.school_id == school) and (only is None or s.id in only)]
 
 
 def _matches(record: dict, condition: tuple) -> bool:
@@ -237,7 +249,7 @@ def listed(records: list[dict], p: Params) -> tuple[int, list[dict]]:
             raise ApiError(400, "invalid_sort_field", f"No such field to sort by: {p.sort}.")
         records = sorted(records, key=lambda r: str(r.get(p.sort, "")), reverse=p.descending)
     page = records[p.offset:p.offset + p.limit]
-    return len(records), [select_fields(r, p.fields) for r in page]
+    return len(records), page
 
 
 # ---- users and enrollments: read in SQL, a page at a time -----------------------------------------------------
@@ -346,7 +358,7 @@ def users(scope: Scope, p: Params, *, kinds=("student", "teacher"), students_whe
     if len(parts) > 1:
         statement = select(statement.subquery())
     total, rows = sql_page(statement, USER_FIELDS, p, ("kind", "pk"))
-    return total, [select_fields(r, p.fields) for r in user_records(scope, rows)]
+    return total, user_records(scope, rows)
 
 
 def user(scope: Scope, sourced_id: str, *, kinds=("student", "teacher")) -> dict | None:
@@ -408,7 +420,7 @@ def enrollments(scope: Scope, p: Params, *, students_where=(), teachers_where=()
     statement = select(union_all(_student_enrollments(scope, *students_where),
                                  _teacher_enrollments(scope, *teachers_where)).subquery())
     total, rows = sql_page(statement, ENROLLMENT_FIELDS, p, ("role", "section", "pk"))
-    return total, [select_fields(r, p.fields) for r in enrollment_records(scope, rows)]
+    return total, enrollment_records(scope, rows)
 
 
 def enrollment(scope: Scope, sourced_id: str) -> dict | None:
@@ -434,6 +446,34 @@ def school_of(scope: Scope, sourced_id: str) -> int | None:
     return ids[0] if ids and ids[0] in scope.school_ids else None
 
 
+def year_of(scope: Scope, sourced_id: str, kind: str = "term") -> int | None:
+    """The id of a current year of the client's schools by its term's (or year's) sourcedId."""
+    ids = spec.parse(sourced_id, kind)
+    return ids[0] if ids and any(y.id == ids[0] for y in _years(scope)) else None
+
+
+def sections_of_year(scope: Scope, year: int) -> set[int]:
+    return {s.id for s, y in _sections(scope) if y.id == year}
+
+
+def sections_of_user(scope: Scope, sourced_id: str, kind: str) -> set[int] | None:
+    """The sections a student (by sourcedId) is in, or a teacher teaches, of this year; None: no such person."""
+    found = user(scope, sourced_id, kinds=(kind,))
+    if found is None:
+        return None
+    current = {s.id for s, _y in _sections(scope)}
+    if kind == "student":
+        ids = spec.parse(sourced_id, "student")
+        student = db.session.scalar(select(Student.id).where(id_in(Student.school_id, scope.school_ids), or_(
+            Student.external_id == sourced_id, Student.id == (ids[0] if ids else -1))).limit(1))
+        linked = db.session.scalars(select(student_section.c.section_id).where(
+            student_section.c.student_id == student))
+    else:
+        linked = db.session.scalars(select(section_teacher.c.section_id).where(
+            section_teacher.c.user_id == spec.parse(sourced_id, "user")[0]))
+    return set(linked) & current
+
+
 def in_section(section: int):
     """SQL: the student is in the section (this year's link)."""
     return Student.id.in_(select(student_section.c.student_id).where(student_section.c.section_id == section))
@@ -441,3 +481,22 @@ def in_section(section: int):
 
 def teaches(section: int):
     return User.id.in_(select(section_teacher.c.user_id).where(section_teacher.c.section_id == section))
+
+
+def as_v1p1(key: str, records):
+    """A record of this binding in OneRoster 1.1's JSON (its v1p1 endpoints): a user has one role and a list of
+    orgs, and 1.1 writes booleans as the strings "true" and "false"."""
+    if isinstance(records, dict):
+        return as_v1p1(key, [records])[0]
+    out = []
+    for record in records:
+        if "roles" in record:  # a user
+            record = {k: v for k, v in record.items() if k not in ("roles", "primaryOrg")} | {
+                "role": record["roles"][0]["role"], "orgs": [r["org"] for r in record["roles"]],
+                "enabledUser": "true" if record["enabledUser"] else "false"}
+        elif key.startswith("enrollment"):
+            record = record | {"primary": "true" if record["primary"] else "false"}
+        elif "org" in record and key.startswith("academicSession"):  # 1.1 sessions name no org
+            record = {k: v for k, v in record.items() if k != "org"}
+        out.append(record)
+    return out

@@ -65,6 +65,7 @@ class Export:
         self.year = db.session.scalar(select(SchoolYear).where(
             SchoolYear.school_id == school.id, SchoolYear.is_current.is_(True)))
         self.year_id = spec.sourced_id("year", self.year.id) if self.year else ""
+        self.term_id = spec.sourced_id("term", self.year.id) if self.year else ""
         self.sections: set[int] = set()
         self.written: list[str] = []
 
@@ -74,9 +75,12 @@ class Export:
         yield [self.school_id, "", "", inert(self.school.name), "school", self.school.slug, self.district_id]
 
     def academic_sessions(self) -> Iterator[list]:
-        if self.year:
-            yield [self.year_id, "", "", inert(self.year.title), "schoolYear", spec.date_text(self.year.start),
-                   spec.date_text(self.year.end), "", spec.school_year(self.year.end)]
+        if self.year:  # the year, and its one full-year term that classes are taught in
+            dates = [spec.date_text(self.year.start), spec.date_text(self.year.end)]
+            yield [self.year_id, "", "", inert(self.year.title), "schoolYear", *dates, "",
+                   spec.school_year(self.year.end)]
+            yield [self.term_id, "", "", inert(spec.term_title(self.year.title)), "term", *dates, self.year_id,
+                   spec.school_year(self.year.end)]
 
     def _sections(self) -> list[Section]:
         return db.session.scalars(select(Section).where(id_in(Section.id, sorted(self.sections)))
@@ -90,7 +94,7 @@ class Export:
     def classes(self) -> Iterator[list]:
         for section in self._sections():
             yield [spec.sourced_id("section", section.id), "", "", inert(section.name), "",
-                   spec.sourced_id("course", section.id), "", "homeroom", "", self.school_id, self.year_id, "", "",
+                   spec.sourced_id("course", section.id), "", "homeroom", "", self.school_id, self.term_id, "", "",
                    ""]
 
     def student_rows(self, statement: Select, roles, enrollments, demographics) -> Iterator[list]:

@@ -113,5 +113,10 @@ def school_year(end: date) -> str:
     return str(end.year)
 
 
+def term_title(year_title: str) -> str:
+    """The one term of a school year (classes are taught in terms): the whole year."""
+    return f"{year_title} (full year)"
+
+
 def sex(gender: str | None) -> str:
     return gender if gender in ("male", "female") else ""
