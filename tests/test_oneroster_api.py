@@ -110,6 +110,9 @@ def test_a_client_reads_its_school_page_by_page_in_the_specification_shape(app, 
                                                              "fields": "sourcedId,familyName"}).json()["users"]
     assert [u["familyName"] for u in sorted_page] == ["Outside", "Inside"]
     assert set(sorted_page[0]) == {"sourcedId", "familyName"}
+    one_by_one = [client.get(f"{base}{API}/users", params={"sort": "familyName", "limit": 1, "offset": n}).json()
+                  ["users"][0]["familyName"] for n in range(3)]
+    assert one_by_one == sorted(one_by_one, key=str) and len(set(one_by_one)) == 3  # students and the teacher
     found = client.get(f"{base}{API}/users", params={"filter": "familyName~'insi' AND status='active'"})
     assert [u["familyName"] for u in found.json()["users"]] == ["Inside"]
     # Each read is audited in the school, and the child's page names the integration.

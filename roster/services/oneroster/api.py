@@ -255,14 +255,15 @@ def listed(records: list[dict], p: Params) -> tuple[int, list[dict]]:
 # ---- users and enrollments: read in SQL, a page at a time -----------------------------------------------------
 
 def _student_rows(scope: Scope, *conditions) -> Select:
+    """Students, with no join (a join per row is most of a page's cost): the login of an account is looked up for
+    the page's rows alone (user_records)."""
     return (select(literal("student").label("kind"), Student.id.label("pk"), Student.school_id.label("school_id"),
                    Student.external_id.label("external_id"), Student.first_name.label("given"),
                    Student.last_name.label("family"), Student.middle_name.label("middle"),
                    Student.email.label("email"), Student.phone_normalized.label("phone"),
-                   Student.personal_file_number.label("identifier"),
-                   func.coalesce(Student.username, User.login).label("username"),
-                   (Student.status == Status.STUDYING).label("active"), Student.updated_at.label("modified"))
-            .outerjoin(User, User.id == Student.user_id)
+                   Student.personal_file_number.label("identifier"), Student.username.label("username"),
+                   Student.user_id.label("account"), (Student.status == Status.STUDYING).label("active"),
+                   Student.updated_at.label("modified"), Student.status.label("grp"))
             .where(id_in(Student.school_id, scope.school_ids), Student.status.in_(ON_ROLL), *conditions))
 
 
@@ -272,13 +273,15 @@ def _teacher_rows(scope: Scope, *conditions) -> Select:
                    func.min(Membership.school_id).label("school_id"), null().label("external_id"),
                    User.first_name.label("given"), User.last_name.label("family"), User.middle_name.label("middle"),
                    User.email.label("email"), User.phone.label("phone"), null().label("identifier"),
-                   User.login.label("username"), User.is_enabled.label("active"),
-                   User.created_at.label("modified"))
+                   User.login.label("username"), null().label("account"), User.is_enabled.label("active"),
+                   User.created_at.label("modified"), literal("").label("grp"))
             .join(Membership, Membership.user_id == User.id)
             .where(Membership.role == Role.TEACHER, id_in(Membership.school_id, scope.school_ids), *conditions)
             .group_by(User.id))
 
 
+# A page of students in the order of the index on (school, status): no sort of the school (each id once).
+STUDENT_ORDER = ("school_id", "grp", "pk")
 USER_FIELDS = {"dateLastModified": "modified", "status": "active", "enabledUser": "active", "givenName": "given",
                "familyName": "family", "middleName": "middle", "email": "email", "identifier": "identifier",
                "username": "username", "phone": "phone"}
@@ -302,11 +305,15 @@ def _condition(table, names: dict, condition: tuple):
     return COMPARE[operator](column, value)
 
 
+def _where(table, names: dict, p: Params) -> list:
+    where = [_condition(table, names, c) for c in p.conditions]
+    return [and_(*where) if p.logic == "AND" else or_(*where)] if where else []
+
+
 def sql_page(statement: Select, names: dict, p: Params, order: tuple[str, ...]):
     """A page of a collection read in SQL: (total, rows)."""
     table = statement.subquery()
-    where = [_condition(table, names, c) for c in p.conditions]
-    where = [and_(*where) if p.logic == "AND" else or_(*where)] if where else []
+    where = _where(table, names, p)
     total = db.session.scalar(select(func.count()).select_from(table).where(*where))
     keys = [table.c[c] for c in order]
     if p.sort:
@@ -316,6 +323,50 @@ def sql_page(statement: Select, names: dict, p: Params, order: tuple[str, ...]):
         keys.insert(0, column.desc() if p.descending else column)
     rows = db.session.execute(select(table).where(*where).order_by(*keys).limit(p.limit).offset(p.offset)).all()
     return total, rows
+
+
+def parts_page(parts: list[tuple[Select, tuple[str, ...]]], names: dict, p: Params, union_order: tuple[str, ...]):
+    """A page over parts read in turn (students, then teachers), each with its own order (one its indexes give):
+    each part is counted and read on its own, so a page at any offset costs an index walk, not a sort of the
+    school. A part may bring a cheaper statement to count (when no condition applies). A sort asked for, over
+    several parts, is one query over their union."""
+    if p.sort and len(parts) > 1:
+        return _sorted_union(parts, names, p, union_order)
+    if len(parts) == 1:
+        return sql_page(parts[0][0], names, p, parts[0][1])
+    rows, offset, total = [], p.offset, 0
+    for part, order, *counted in parts:
+        table = part.subquery()
+        where = _where(table, names, p)
+        counter = counted[0].subquery() if counted and counted[0] is not None else table
+        count = db.session.scalar(select(func.count()).select_from(counter).where(*(where if counter is table
+                                                                                     else ())))
+        total += count
+        if len(rows) < p.limit and offset < count:
+            rows += db.session.execute(select(table).where(*where).order_by(*(table.c[c] for c in order))
+                                       .limit(p.limit - len(rows)).offset(offset)).all()
+        offset = max(0, offset - count)
+    return total, rows
+
+
+def _sorted_union(parts, names: dict, p: Params, order: tuple[str, ...]):
+    """A sorted page over several parts: the union sorted as narrow rows (the sort key, which part, which
+    record), then the page's records read from their parts."""
+    if p.sort not in names:
+        raise ApiError(400, "invalid_sort_field", f"No such field to sort by: {p.sort}.")
+    table = union_all(*(part[0] for part in parts)).subquery()
+    where = _where(table, names, p)
+    total = db.session.scalar(select(func.count()).select_from(table).where(*where))
+    column = table.c[names[p.sort]]
+    keys = db.session.execute(select(table.c.kind, table.c.pk).where(*where)
+                              .order_by(column.desc() if p.descending else column, *(table.c[c] for c in order))
+                              .limit(p.limit).offset(p.offset)).all()
+    found = {}
+    for part, *_rest in parts:
+        sub = part.subquery()
+        for row in db.session.execute(select(sub).where(sub.c.pk.in_([pk for _kind, pk in keys]))):
+            found[(row.kind, row.pk)] = row
+    return total, [found[key] for key in map(tuple, keys) if key in found]
 
 
 def _user_id(row) -> str:
@@ -334,6 +385,9 @@ def user_records(scope: Scope, rows) -> list[dict]:
                     id_in(Membership.user_id, teacher_ids), Membership.role == Role.TEACHER,
                     id_in(Membership.school_id, scope.school_ids)).order_by(Membership.school_id)):
             schools_of.setdefault(user_id, []).append(school_id)
+    accounts = [row.account for row in rows if row.kind == "student" and row.account and not row.username]
+    logins = dict(db.session.execute(select(User.id, User.login).where(id_in(User.id, accounts))).all()
+                  ) if accounts else {}
     out = []
     for row in rows:
         schools = [row.school_id] if row.kind == "student" else schools_of.get(row.pk, [row.school_id])
@@ -341,7 +395,7 @@ def user_records(scope: Scope, rows) -> list[dict]:
         out.append({
             "sourcedId": _user_id(row), "status": ACTIVE if row.kind == "teacher" or row.active else TO_BE_DELETED,
             "dateLastModified": _when(row.modified), "enabledUser": bool(row.active),
-            "username": row.username or "", "userIds": [], "givenName": row.given or "",
+            "username": row.username or logins.get(row.account) or "", "userIds": [], "givenName": row.given or "",
             "familyName": row.family or row.email or "", "middleName": row.middle or "",
             "roles": [{"roleType": "primary" if n == 0 else "secondary", "role": row.kind,
                        "org": ref(base, "orgs", spec.sourced_id("school", school), "org")}
@@ -352,12 +406,9 @@ def user_records(scope: Scope, rows) -> list[dict]:
 
 
 def users(scope: Scope, p: Params, *, kinds=("student", "teacher"), students_where=(), teachers_where=()):
-    parts = ([_student_rows(scope, *students_where)] if "student" in kinds else []) + (
-        [_teacher_rows(scope, *teachers_where)] if "teacher" in kinds else [])
-    statement = parts[0] if len(parts) == 1 else union_all(*parts)
-    if len(parts) > 1:
-        statement = select(statement.subquery())
-    total, rows = sql_page(statement, USER_FIELDS, p, ("kind", "pk"))
+    parts = ([(_student_rows(scope, *students_where), STUDENT_ORDER)] if "student" in kinds else []) + (
+        [(_teacher_rows(scope, *teachers_where), ("pk",))] if "teacher" in kinds else [])
+    total, rows = parts_page(parts, USER_FIELDS, p, ("kind", "pk"))
     return total, user_records(scope, rows)
 
 
@@ -378,23 +429,33 @@ def user(scope: Scope, sourced_id: str, *, kinds=("student", "teacher")) -> dict
 ENROLLMENT_FIELDS = {"dateLastModified": "modified", "status": "active", "role": "role"}
 
 
-def _student_enrollments(scope: Scope, *conditions) -> Select:
-    year = select(SchoolYear.id).where(id_in(SchoolYear.school_id, scope.school_ids), SchoolYear.is_current.is_(True))
-    return (select(literal("student").label("role"), student_section.c.section_id.label("section"),
-                   Student.id.label("pk"), Student.external_id.label("external_id"),
-                   Student.school_id.label("school_id"), (Student.status == Status.STUDYING).label("active"),
-                   Student.updated_at.label("modified"))
+def _year_ids(scope: Scope) -> list[int]:
+    """The current years' ids as values: the planner then walks a year's sections in order (no sort)."""
+    return [y.id for y in _years(scope)] or [-1]
+
+
+def _student_enrollments(scope: Scope, *conditions, counting: bool = False) -> Select:
+    """Students' links to this year's sections. counting (no conditions): the links alone, without reading each
+    student (a merged record has no links, and the section names the school)."""
+    links = (select(student_section.c.section_id)
+             .join(Section, Section.id == student_section.c.section_id)
+             .where(id_in(Section.school_id, scope.school_ids), Section.year_id.in_(_year_ids(scope))))
+    if counting:
+        return links
+    return (links.with_only_columns(
+        literal("student").label("role"), Section.id.label("section"), student_section.c.student_id.label("pk"),
+        Student.external_id.label("external_id"), Student.school_id.label("school_id"),
+        (Student.status == Status.STUDYING).label("active"), Student.updated_at.label("modified"))
             .join(Student, Student.id == student_section.c.student_id)
-            .join(Section, Section.id == student_section.c.section_id)
-            .where(id_in(Student.school_id, scope.school_ids), Student.status.in_(ON_ROLL),
-                   Section.year_id.in_(year), *conditions))
+            .where(Student.status.in_(ON_ROLL), *conditions))
 
 
 def _teacher_enrollments(scope: Scope, *conditions) -> Select:
-    year = select(SchoolYear.id).where(id_in(SchoolYear.school_id, scope.school_ids), SchoolYear.is_current.is_(True))
-    return (select(literal("teacher").label("role"), section_teacher.c.section_id.label("section"),
-                   User.id.label("pk"), null().label("external_id"), Section.school_id.label("school_id"),
-                   User.is_enabled.label("active"), User.created_at.label("modified"))
+    year = _year_ids(scope)
+    return (select(literal("teacher").label("role"), Section.id.label("section"),
+                   section_teacher.c.user_id.label("pk"), null().label("external_id"),
+                   Section.school_id.label("school_id"), User.is_enabled.label("active"),
+                   User.created_at.label("modified"))
             .join(User, User.id == section_teacher.c.user_id)
             .join(Section, Section.id == section_teacher.c.section_id)
             .where(id_in(Section.school_id, scope.school_ids), Section.year_id.in_(year), *conditions))
@@ -417,9 +478,10 @@ def enrollment_records(scope: Scope, rows) -> list[dict]:
 
 
 def enrollments(scope: Scope, p: Params, *, students_where=(), teachers_where=()):
-    statement = select(union_all(_student_enrollments(scope, *students_where),
-                                 _teacher_enrollments(scope, *teachers_where)).subquery())
-    total, rows = sql_page(statement, ENROLLMENT_FIELDS, p, ("role", "section", "pk"))
+    parts = [(_student_enrollments(scope, *students_where), ("section", "pk"),
+              None if p.conditions or students_where else _student_enrollments(scope, counting=True)),
+             (_teacher_enrollments(scope, *teachers_where), ("section", "pk"), None)]
+    total, rows = parts_page(parts, ENROLLMENT_FIELDS, p, ("role", "section", "pk"))
     return total, enrollment_records(scope, rows)
 
 
