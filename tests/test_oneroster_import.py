@@ -127,3 +127,22 @@ def test_the_list_filters_by_the_external_id_as_typed(app, agent, world):
     by_external = filter_arg(admin.get("/admin/students/").text, "External ID")
     found = admin.get(f"/admin/students/?{by_external}=abc-2")
     assert [a.get_text() for a in found.html.select("td.col-full_name .row-name a")] == ["Kim Bob"]
+
+
+def test_send_credentials_gives_the_oneroster_username_as_the_login(app, agent, world):
+    """Students → tick → Send credentials: a child's OneRoster username is their login, unless an account has it
+    already (then their email, as for everyone else)."""
+    from tests.agent import follow
+
+    data = (b"sourcedId,role,username,givenName,familyName,email\n"
+            b"u7,student,ann.lee,Ann,Lee,ann@example.org\n"
+            b"u8,student,teacher@alpha.example,Bob,Kim,bob@example.org\n")
+    with app.app_context():
+        run(world, "users.csv", data)
+        ids = [s.id for s in students_of(world).values()]
+    admin = agent("admin_a")
+    page = follow(admin.bulk_action(admin.get("/admin/students/"), "send_credentials", ids)).text
+    assert "Credentials sent to 2 students." in page
+    with app.app_context():
+        logins = {s.external_id: s.user.login for s in students_of(world).values()}
+    assert logins == {"u7": "ann.lee", "u8": "bob@example.org"}

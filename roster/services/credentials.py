@@ -11,14 +11,14 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from roster import permissions
 from roster.errors import RosterError, ValidationFailed, too_long
 from roster.extensions import db
 from roster.i18n import N_
-from roster.models import AccountStatus, School, Status, Student, UserSession, utcnow
+from roster.models import AccountStatus, School, Status, Student, User, UserSession, utcnow
 from roster.services import accounts, audit, emails, movements, refusals_roll_back
 from roster.services import students as student_service
 from roster.text import normalize_email, normalize_login
@@ -178,11 +178,18 @@ def issue_many(student_ids: list[int], school_id: int, *, actor) -> BulkResult:
         else:
             eligible.append(student)
     claimed = _claim([student.id for student in eligible])
+    # A login another system gave the child (OneRoster's username) is theirs, unless an account already has it.
+    wanted = {s.username.strip().lower() for s in eligible if s.username and not s.user}
+    taken = set(db.session.scalars(select(func.lower(User.login)).where(func.lower(User.login).in_(wanted)))
+                ) if wanted else set()
     for student in eligible:
         if student.id not in claimed:
             result.skipped.append((student.full_name, JUST_SENT))
             continue
-        login = student.user.login if student.user else student.email
+        username = (student.username or "").strip()
+        login = (student.user.login if student.user else
+                 username if username and username.lower() not in taken else student.email)
+        taken.add(login.lower())
         result.sent.append(_give(student, school, login=login, email=student.email,
                                  password=generate_password(), actor=actor))
     db.session.commit()
