@@ -146,3 +146,19 @@ def test_send_credentials_gives_the_oneroster_username_as_the_login(app, agent, 
     with app.app_context():
         logins = {s.external_id: s.user.login for s in students_of(world).values()}
     assert logins == {"u7": "ann.lee", "u8": "bob@example.org"}
+
+
+def test_a_school_data_sync_v2_1_zip(ctx, world):
+    """Microsoft's SDS v2.1 sample (OneRoster-based): its students imported with their classes and dates of
+    birth; the professor, the teacher and the users with no role (guardians, in its relationships.csv) not."""
+    in_america(world)
+    result = run(world, "sds_v2.1.zip")
+    assert sorted(result.not_imported) == [("Craig Jean", "no role"), ("Fein Kristen", "teacher"),
+                                           ("Jonzer Jason", "professor"), ("Smithee Bob", "no role")]
+    found = students_of(world)
+    assert sorted(s.full_name for s in found.values()) == ["Craig Jack", "Hutch Fred", "Miller Simon",
+                                                           "Smithee Alice"]
+    jack = found["114001"]
+    assert str(jack.birth_date) == "2001-07-02" and jack.gender == "male" and jack.username == "jcraig@classrmtest31.org"
+    assert [s.name for s in jack.sections] == ["Biology 10"]
+    assert [s.name for s in found["114008"].sections] == ["Computer Science 101"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 import zipfile
 from collections import defaultdict
 
@@ -148,6 +149,19 @@ def _member(archive: zipfile.ZipFile, name: str) -> str | None:
     return data.decode(text_encoding(data))
 
 
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def _iso_birth_date(demographic: dict) -> dict:
+    """Microsoft School Data Sync's OneRoster-based files (SDS v2.1) key demographics by userSourcedId and write
+    dates as M/D/YYYY; OneRoster writes YYYY-MM-DD. Either becomes the ISO date."""
+    found = _US_DATE.fullmatch((demographic.get("birthDate") or "").strip())
+    if found and "userSourcedId" in demographic:
+        month, day, year = (int(part) for part in found.groups())
+        return demographic | {"birthDate": f"{year:04d}-{month:02d}-{day:02d}"}
+    return demographic
+
+
 def zip_rows(data: bytes) -> OneRosterRows:
     """A OneRoster zip: its users (students by 1.1's role column or 1.2's roles.csv), their demographics, and
     the titles of the classes they are enrolled in as students."""
@@ -164,14 +178,16 @@ def zip_rows(data: bytes) -> OneRosterRows:
         roles_text = _member(archive, "roles.csv")
         _check_header(header, "users.csv", needs_role=roles_text is None)
         roles: dict[str, str] = {}
-        if roles_text is not None:  # 1.2: a user's primary role, else any role they hold
+        if roles_text is not None:  # 1.2 (and SDS v2.1): a user's primary role, else any role they hold
             for role in sorted(_dicts(roles_text.lstrip("\ufeff"))[1],
-                               key=lambda r: (r.get("roleType") or "").strip().lower() != "primary"):
+                               key=lambda r: (r.get("roleType") or "").strip().lower() != "primary"
+                               and (r.get("isPrimary") or "").strip().lower() != "true"):  # SDS: isPrimary
                 if (role.get("status") or "").strip().lower() != TO_BE_DELETED:
                     roles.setdefault((role.get("userSourcedId") or "").strip(), (role.get("role") or "").strip())
         demographics = {}
         if (text := _member(archive, "demographics.csv")) is not None:
-            demographics = {(d.get("sourcedId") or "").strip(): d for d in _dicts(text.lstrip("\ufeff"))[1]}
+            demographics = {(d.get("sourcedId") or d.get("userSourcedId") or "").strip(): _iso_birth_date(d)
+                            for d in _dicts(text.lstrip("\ufeff"))[1]}
         sections: dict[str, list[str]] = defaultdict(list)
         classes_text, enrollments_text = _member(archive, "classes.csv"), _member(archive, "enrollments.csv")
         if classes_text is not None and enrollments_text is not None:
