@@ -115,6 +115,10 @@ ERRORS = {
 
 def register_errors(app: Flask) -> None:
     def page(code: int, message: str | None = None):
+        if request.path.startswith("/ims/oneroster/"):  # an API client gets the specification's error payload
+            from roster.public.oneroster import error_answer
+
+            return error_answer(code)
         title, default = ERRORS[code]
         return render_template("public/error.html", code=code, title=title, message=message or default), code
 

@@ -294,3 +294,10 @@ def test_an_integration_needs_a_name(app, agent):
         from roster.records import ApiClient
 
         assert db.session.scalar(select(db.func.count()).select_from(ApiClient)) == 0
+
+
+def test_no_such_endpoint_answers_in_the_specification_payload(connected):
+    _admin, base, client, _credentials = connected
+    for response in (client.get(f"{base}{API}/shoes"), client.post(f"{base}{API}/users", data={})):
+        assert response.status_code in (404, 405)
+        assert response.json()["imsx_codeMajor"] == "failure"

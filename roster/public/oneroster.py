@@ -64,6 +64,17 @@ def _problem(error: ApiError):
     return response
 
 
+MINOR = {400: "invaliddata", 403: "forbidden", 404: "unknownobject", 405: "invaliddata", 413: "invaliddata",
+         429: "server_busy", 500: "internal_server_error"}
+
+
+def error_answer(code: int):
+    """Any error under /ims/oneroster/ (no such endpoint, a method not allowed, a failure) in the payload."""
+    db.session.rollback()
+    return _problem(ApiError(code, MINOR.get(code, "invaliddata"), f"HTTP {code}: see the OneRoster 1.2 "
+                             "rostering service's endpoints."))
+
+
 def _links(total: int, p: api.Params) -> str:
     def at(offset):
         args = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}
