@@ -255,3 +255,20 @@ def test_round_trip_into_an_empty_school(app, agent, world, richer):
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Student).where(Student.school_id == gamma_id)) == 3
     assert again.status_int == 200
+
+
+def test_the_schools_own_export_imports_back_into_it_unchanged(app, agent, world, richer):
+    """Its students are found by their sourcedIds (an External ID, or the UUID Roster made for them): nobody is
+    written twice, and a second import changes nothing."""
+    admin = agent("admin_a")
+    body = find_form(admin.get("/admin/students/export/oneroster"), id="oneroster-form").submit().body
+    with app.app_context():
+        before = db.session.scalar(select(db.func.count()).select_from(Student))
+    first = admin.upload_import("alpha.zip", body)
+    assert "Ready to confirm" in first.html.select_one("#job-status").text
+    assert first.html.select_one("#total-new").text == "0" and first.html.select_one("#total-error").text == "0"
+    admin.confirm_import(first)
+    second = admin.upload_import("alpha.zip", body)
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Student)) == before
+    assert second.html.select_one("#total-unchanged").text == "3"

@@ -162,3 +162,23 @@ def test_a_school_data_sync_v2_1_zip(ctx, world):
     assert str(jack.birth_date) == "2001-07-02" and jack.gender == "male" and jack.username == "jcraig@classrmtest31.org"
     assert [s.name for s in jack.sections] == ["Biology 10"]
     assert [s.name for s in found["114008"].sections] == ["Computer Science 101"]
+
+
+def test_a_zip_of_several_schools_gives_this_schools_part(app, agent, world):
+    """SDS's sample holds a school and a college; a Roster school of the same name as its school takes that
+    school's students and classes (through the Import page), and names the college's student as of another
+    school."""
+    with app.app_context():
+        from roster.models import School
+
+        school = db.session.get(School, world.school_a.id)
+        school.name, school.country = "School of TwoDotOne", "US"
+        db.session.commit()
+    admin = agent("admin_a")
+    page = admin.upload_import("sds_v2.1.zip", (DATA / "sds_v2.1.zip").read_bytes())
+    assert "of the file's other schools: 2 — Jonzer Jason, Miller Simon" in page.html.select_one("#not-imported").text
+    admin.confirm_import(page)
+    with app.app_context():
+        found = students_of(world)
+        assert sorted(s.full_name for s in found.values()) == ["Craig Jack", "Hutch Fred", "Smithee Alice"]
+        assert [s.name for s in found["114001"].sections] == ["Biology 10"]

@@ -19,7 +19,7 @@ from roster import i18n, permissions
 from roster.errors import NotFound, RosterError
 from roster.extensions import db
 from roster.i18n import N_
-from roster.models import utcnow
+from roster.models import School, utcnow
 from roster.records import ImportJob, ImportStatus
 from roster.services import movements
 from roster.services.importing import dedupe
@@ -216,7 +216,8 @@ def _run(job_id: int, school_id: int, file_name: str, data: bytes, actor, *, dry
         _record_end(job_id, status, result=result)
 
     try:
-        result = import_students(read_file(data, file_name), school_id, dry_run=dry_run, actor=actor,
+        result = import_students(read_file(data, file_name, school=db.session.get(School, school_id)), school_id,
+                                 dry_run=dry_run, actor=actor,
                                  file_name=file_name, progress=progress, order=order, choices=choices,
                                  before_commit=None if dry_run else record_end)
     except RosterError as exc:

@@ -25,6 +25,7 @@ from roster.services.importing.columns import (
 )
 from roster.services.importing.files import FileNotAccepted
 from roster.services.importing.results import RowResult
+from roster.services.oneroster import spec
 from roster.sql import id_in
 from roster.text import fold, name_search_key
 
@@ -88,6 +89,7 @@ def match_rows(rows: list[RowResult], school_id: int) -> None:
         r.values["national_id"] for r in rows if r.values.get("national_id")})
     by_iin |= {("external", key): student for key, student in _students_by(school_id, "external_id", {}, {
         r.values["external_id"] for r in rows if r.values.get("external_id")}).items()}
+    by_iin |= _by_roster_sourced_id(rows, school_id, by_iin)
     conflicts, repeated = _assign(rows, by_number, by_email, by_iin)
     _report_conflicts(conflicts, school_id)
     _report_repeats(repeated)
@@ -96,6 +98,20 @@ def match_rows(rows: list[RowResult], school_id: int) -> None:
     for row in rows:
         if row.errors:
             row.status, row.student_id = "error", None
+
+
+def _by_roster_sourced_id(rows: list[RowResult], school_id: int, found: dict) -> dict:
+    """Rows whose sourcedId is the one Roster's OneRoster export made for a student of this school (a UUID of
+    their id: they had no External ID), matched to that student: the school's own export imports back."""
+    own = {}
+    for row in rows:
+        external = row.values.get("external_id")
+        if external and ("external", external) not in found and (ids := spec.parse(external, "student")):
+            own[ids[0]] = external
+    if not own:
+        return {}
+    return {("external", own[student_id]): student
+            for student_id, student in _students_by(school_id, "id", {}, set(own)).items()}
 
 
 def _students_of(rows: list[RowResult], school_id: int):

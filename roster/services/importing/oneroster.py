@@ -32,6 +32,7 @@ USER_COLUMNS = ("sourcedId", "status", "dateLastModified", "enabledUser", "orgSo
 REQUIRED = ("sourcedId", "givenName", "familyName")
 STUDENT = "student"
 TO_BE_DELETED = "tobedeleted"
+OTHER_SCHOOL = "other school"
 # The Roster columns a OneRoster user becomes (labels the import reads), then the metadata columns it names.
 COLUMNS = ("external_id", "last_name", "first_name", "middle_name", "email", "phone", "personal_file_number",
            "birth_date", "gender", "sections", "username")
@@ -42,7 +43,8 @@ REASONS = {"teacher": N_("teachers"), "parent": N_("parents"), "guardian": N_("g
            "relative": N_("relatives"), "aide": N_("aides"), "proctor": N_("proctors"),
            "administrator": N_("administrators"), "siteAdministrator": N_("school administrators"),
            "districtAdministrator": N_("district administrators"), "systemAdministrator": N_("system administrators"),
-           "principal": N_("principals"), TO_BE_DELETED: N_("marked to be deleted"), "no role": N_("with no role")}
+           "principal": N_("principals"), TO_BE_DELETED: N_("marked to be deleted"), "no role": N_("with no role"),
+           OTHER_SCHOOL: N_("of the file's other schools")}
 
 
 def reason_text(reason: str) -> str:
@@ -61,9 +63,10 @@ class OneRosterRows:
     """The rows of a OneRoster file as Roster's columns (header first), and who was left out and why."""
 
     def __init__(self, users: list[dict], *, roles: dict[str, str], demographics: dict[str, dict],
-                 sections: dict[str, list[str]], metadata: list[tuple[str, str]]):
+                 sections: dict[str, list[str]], metadata: list[tuple[str, str]], elsewhere: frozenset = frozenset()):
         self.users, self.roles, self.demographics = users, roles, demographics
         self.sections, self.metadata = sections, metadata
+        self.elsewhere = elsewhere  # users of the file's other schools (when the file names this school's org)
         self.not_imported: list[tuple[str, str]] = []  # (name, reason: the role, or "to be deleted")
 
     def __iter__(self):
@@ -74,6 +77,10 @@ class OneRosterRows:
             name = " ".join(filter(None, (user.get("familyName", "").strip(), user.get("givenName", "").strip())))
             if (user.get("status") or "").strip().lower() == TO_BE_DELETED:
                 self.not_imported.append((name, TO_BE_DELETED))
+                yield []
+                continue
+            if user.get("sourcedId", "").strip() in self.elsewhere:
+                self.not_imported.append((name, OTHER_SCHOOL))
                 yield []
                 continue
             if role.lower() != STUDENT:
@@ -162,9 +169,36 @@ def _iso_birth_date(demographic: dict) -> dict:
     return demographic
 
 
-def zip_rows(data: bytes) -> OneRosterRows:
+def _org_of(archive: zipfile.ZipFile, school) -> str | None:
+    """The sourcedId of the file's org that is this school (an org of orgs.csv with its name, or its slug as the
+    identifier); None (no such org): the whole file is taken as this school's."""
+    text = _member(archive, "orgs.csv") if school is not None else None
+    if text is None:
+        return None
+    for org in _dicts(text.lstrip("\ufeff"))[1]:
+        if (org.get("name") or "").strip().casefold() == school.name.strip().casefold() or \
+                (org.get("identifier") or "").strip() == school.slug:
+            return (org.get("sourcedId") or "").strip() or None
+    return None
+
+
+def _orgs_of_users(users: list[dict], roles_rows: list[dict]) -> dict[str, set[str]]:
+    """Each user's orgs: 1.2's and SDS's roles, 1.1's orgSourcedIds, 1.2's primaryOrgSourcedId."""
+    orgs: dict[str, set[str]] = defaultdict(set)
+    for role in roles_rows:
+        orgs[(role.get("userSourcedId") or "").strip()].add((role.get("orgSourcedId") or "").strip())
+    for user in users:
+        found = orgs[(user.get("sourcedId") or "").strip()]
+        found |= {o.strip() for o in (user.get("orgSourcedIds") or "").split(",") if o.strip()}
+        if (user.get("primaryOrgSourcedId") or "").strip():
+            found.add(user["primaryOrgSourcedId"].strip())
+    return orgs
+
+
+def zip_rows(data: bytes, school=None) -> OneRosterRows:
     """A OneRoster zip: its users (students by 1.1's role column or 1.2's roles.csv), their demographics, and
-    the titles of the classes they are enrolled in as students."""
+    the titles of the classes they are enrolled in as students. A zip of several schools whose orgs.csv names
+    `school` (a School: its name, or its slug as the identifier) gives that school's users and classes only."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -178,8 +212,12 @@ def zip_rows(data: bytes) -> OneRosterRows:
         roles_text = _member(archive, "roles.csv")
         _check_header(header, "users.csv", needs_role=roles_text is None)
         roles: dict[str, str] = {}
+        roles_rows = _dicts(roles_text.lstrip("\ufeff"))[1] if roles_text is not None else []
+        org = _org_of(archive, school)
+        elsewhere = frozenset(user for user, orgs in _orgs_of_users(users, roles_rows).items()
+                              if org is not None and orgs and org not in orgs)
         if roles_text is not None:  # 1.2 (and SDS v2.1): a user's primary role, else any role they hold
-            for role in sorted(_dicts(roles_text.lstrip("\ufeff"))[1],
+            for role in sorted(roles_rows,
                                key=lambda r: (r.get("roleType") or "").strip().lower() != "primary"
                                and (r.get("isPrimary") or "").strip().lower() != "true"):  # SDS: isPrimary
                 if (role.get("status") or "").strip().lower() != TO_BE_DELETED:
@@ -193,7 +231,8 @@ def zip_rows(data: bytes) -> OneRosterRows:
         if classes_text is not None and enrollments_text is not None:
             titles = {(c.get("sourcedId") or "").strip(): (c.get("title") or "").strip()
                       for c in _dicts(classes_text.lstrip("\ufeff"))[1]
-                      if (c.get("status") or "").strip().lower() != TO_BE_DELETED}
+                      if (c.get("status") or "").strip().lower() != TO_BE_DELETED and (
+                          org is None or org == (c.get("schoolSourcedId") or c.get("orgSourcedId") or "").strip())}
             for enrollment in _dicts(enrollments_text.lstrip("\ufeff"))[1]:
                 title = titles.get((enrollment.get("classSourcedId") or "").strip())
                 user = (enrollment.get("userSourcedId") or "").strip()
@@ -202,4 +241,4 @@ def zip_rows(data: bytes) -> OneRosterRows:
                         and title not in sections[user]):
                     sections[user].append(title)
     return OneRosterRows(users, roles=roles, demographics=demographics, sections=sections,
-                         metadata=_metadata(header))
+                         metadata=_metadata(header), elsewhere=elsewhere)
