@@ -105,7 +105,8 @@ def api_pages() -> None:
              "users, last page": f"{base}/users?limit=1000&offset=99000",
              "users sorted by familyName, offset 50,000": f"{base}/users?limit=1000&sort=familyName&offset=50000",
              "students sorted by familyName": f"{base}/students?limit=1000&sort=familyName",
-             "users changed since (delta, none)": f"{base}/users?limit=1000&filter=dateLastModified>'2030-01-01T00:00:00Z'",
+             "users changed since (delta, none)":
+                 f"{base}/users?limit=1000&filter=dateLastModified>'2030-01-01T00:00:00Z'",
              "enrollments, first page": f"{base}/enrollments?limit=1000",
              "enrollments, offset 50,000": f"{base}/enrollments?limit=1000&offset=50000"}
     for name, url in cases.items():

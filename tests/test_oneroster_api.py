@@ -28,7 +28,9 @@ def make_client(admin, name="Moodle", schools=()):
     form["name"] = name
     for checkbox in form.fields.get("schools", []):
         checkbox.checked = checkbox._value in [str(s) for s in schools]
-    shown = form.submit()
+    made = form.submit()
+    assert made.status_int == 302  # post, then redirect: a reload makes no second client
+    shown = admin.get(made.location)
     assert shown.status_int == 200 and shown.headers["Cache-Control"] == "no-store"
     client_id = shown.html.select_one("#client-id").text
     secret = shown.html.select_one("#client-secret").text
@@ -181,7 +183,8 @@ def test_revoked_client_and_expired_token_are_refused(app, connected):
     admin, base, client, (client_id, secret) = connected
     assert client.get(f"{base}{API}/orgs").status_code == 200
     with app.app_context():  # an hour later
-        db.session.execute(update(ApiToken).values(expires_at=datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)))
+        past = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=1)
+        db.session.execute(update(ApiToken).values(expires_at=past))
         db.session.commit()
     expired = client.get(f"{base}{API}/orgs")
     assert expired.status_code == 401 and "Bearer" in expired.headers["WWW-Authenticate"]

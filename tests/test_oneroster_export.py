@@ -190,7 +190,8 @@ def test_export_as_oneroster_meets_the_specification(agent, world, richer):
     assert enrolled == {("1A", "sis-eve-1", "student"), ("1A", inside["sourcedId"], "student"),
                         ("2A", users["Outside"]["sourcedId"], "student"), ("1A", teacher["sourcedId"], "teacher")}
     orgs = {row["type"]: row for row in files["orgs.csv"]["rows"]}
-    assert orgs["school"]["name"] == "Alpha School" and orgs["school"]["parentSourcedId"] == orgs["district"]["sourcedId"]
+    assert orgs["school"]["name"] == "Alpha School"
+    assert orgs["school"]["parentSourcedId"] == orgs["district"]["sourcedId"]
     session = files["academicSessions.csv"]["rows"][0]
     assert session["type"] == "schoolYear"
     # The same records have the same sourcedIds in the next export.

@@ -1,17 +1,19 @@
 """Integrations (school admins): the systems that read the school's list through the OneRoster REST API, each an
 API client made here (its secret shown once), revoked here; where to connect them."""
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, session, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 
-from roster import permissions
+from roster import permissions, sealing
 from roster.admin import context
 from roster.admin.base import SecuredView
 from roster.errors import NotFound, ValidationFailed
 from roster.public.oneroster import ROSTERING, bp
 from roster.services import integrations
 from roster.urls import record_id
+
+NEW_CLIENT = "new_api_client"
 
 
 class IntegrationView(SecuredView):
@@ -32,6 +34,14 @@ class IntegrationView(SecuredView):
 
     @expose("/")
     def index(self):
+        made = session.pop(NEW_CLIENT, None)  # shown on this page once: a reload shows it no more
+        if made:
+            client = next((c for c in integrations.of_school(context.school_id()) if c.id == made["id"]), None)
+            if client is not None:
+                try:
+                    return self._page(created=client, secret=sealing.unseal(made["secret"]))
+                except sealing.Unreadable:
+                    pass
         return self._page()
 
     @expose("/new", methods=("POST",))
@@ -48,7 +58,10 @@ class IntegrationView(SecuredView):
             client, secret = integrations.create(school_ids, name, actor=context.actor())
         except ValidationFailed as exc:
             return self._page(errors=exc.field_errors, name=name)
-        return self._page(created=client, secret=secret)
+        # Post, then redirect: a reload of the page makes no second client. The secret waits for that one page
+        # in the session, sealed (the session is a cookie).
+        session[NEW_CLIENT] = {"id": client.id, "secret": sealing.seal(secret)}
+        return redirect(url_for(".index"))
 
     @expose("/<int:client_pk>/revoke", methods=("POST",))
     def revoke(self, client_pk):
