@@ -19,8 +19,9 @@ from limits import parse as parse_limit
 
 from roster.extensions import csrf, db, limiter
 from roster.services import audit, integrations
-from roster.services.oneroster import api
-from roster.services.oneroster.api import ApiError, Scope
+from roster.services.oneroster import api, query
+from roster.services.oneroster.api import Scope
+from roster.services.oneroster.query import ApiError
 
 bp = Blueprint("oneroster", __name__, url_prefix="/ims/oneroster")
 csrf.exempt(bp)  # no cookies here: a client proves itself by its credentials and token
@@ -75,7 +76,7 @@ def error_answer(code: int):
                              "rostering service's endpoints."))
 
 
-def _links(total: int, p: api.Params) -> str:
+def _links(total: int, p: query.Params) -> str:
     def at(offset):
         args = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}
         return f'<{request.base_url}?{urlencode({**args, "limit": p.limit, "offset": offset})}>'
@@ -120,12 +121,12 @@ def endpoint(rule: str, *, personal: bool, people: bool = False):
             scope = Scope(integrations.school_ids_of(client), request.host_url.rstrip("/") + bp.url_prefix +
                           VERSIONS[version])
             try:
-                p = api.params(request.args)
+                p = query.params(request.args)
                 key, body, total = view(scope, p, **kwargs)
                 if version == "v1p1":
                     body = api.as_v1p1(key, body)
-                body = ([api.select_fields(r, p.fields) for r in body] if isinstance(body, list)
-                        else api.select_fields(body, p.fields))
+                body = ([query.select_fields(r, p.fields) for r in body] if isinstance(body, list)
+                        else query.select_fields(body, p.fields))
             except ApiError as exc:
                 db.session.rollback()
                 return _problem(exc)
@@ -160,8 +161,8 @@ def _found(record: dict | None, sourced_id: str, what: str) -> dict:
     return record
 
 
-def _collection(key: str, records: list[dict], p: api.Params):
-    total, page = api.listed(records, p)
+def _collection(key: str, records: list[dict], p: query.Params):
+    total, page = query.listed(records, p)
     return key, page, total
 
 
