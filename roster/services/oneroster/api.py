@@ -1,6 +1,6 @@
 """The OneRoster 1.2 rostering service's records, as an API client may read them: the orgs (the platform as a
 district, the client's schools), their current school years, the sections of those years (each a course and a
-class), the users (students, and the teachers of the schools) and the enrollments; collections with limit and
+class), the users (students, and the teachers of the schools) and the enrollments; collections paged, filtered,
 sorted and cut to their fields by roster.services.oneroster.query, as the REST binding describes them.
 
 Users and enrollments are read in SQL, a page at a time (a school of 100,000 students); the rest are a few
