@@ -183,3 +183,11 @@ def test_a_zip_of_several_schools_gives_this_schools_part(app, agent, world):
         found = students_of(world)
         assert sorted(s.full_name for s in found.values()) == ["Craig Jack", "Hutch Fred", "Smithee Alice"]
         assert [s.name for s in found["114001"].sections] == ["Biology 10"]
+
+
+def test_a_disabled_user_is_not_imported(ctx, world):
+    data = (b"sourcedId,enabledUser,role,givenName,familyName\n"
+            b"u1,true,student,Ann,Lee\nu2,FALSE,student,Bob,Kim\n")
+    result = run(world, "users.csv", data)
+    assert result.not_imported == [("Kim Bob", "disabled")]
+    assert sorted(students_of(world)) == ["u1"]

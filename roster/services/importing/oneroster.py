@@ -33,6 +33,7 @@ REQUIRED = ("sourcedId", "givenName", "familyName")
 STUDENT = "student"
 TO_BE_DELETED = "tobedeleted"
 OTHER_SCHOOL = "other school"
+DISABLED = "disabled"
 # The Roster columns a OneRoster user becomes (labels the import reads), then the metadata columns it names.
 COLUMNS = ("external_id", "last_name", "first_name", "middle_name", "email", "phone", "personal_file_number",
            "birth_date", "gender", "sections", "username")
@@ -44,7 +45,7 @@ REASONS = {"teacher": N_("teachers"), "parent": N_("parents"), "guardian": N_("g
            "administrator": N_("administrators"), "siteAdministrator": N_("school administrators"),
            "districtAdministrator": N_("district administrators"), "systemAdministrator": N_("system administrators"),
            "principal": N_("principals"), TO_BE_DELETED: N_("marked to be deleted"), "no role": N_("with no role"),
-           OTHER_SCHOOL: N_("of the file's other schools")}
+           OTHER_SCHOOL: N_("of the file's other schools"), DISABLED: N_("disabled (enabledUser false)")}
 
 
 def reason_text(reason: str) -> str:
@@ -77,6 +78,10 @@ class OneRosterRows:
             name = " ".join(filter(None, (user.get("familyName", "").strip(), user.get("givenName", "").strip())))
             if (user.get("status") or "").strip().lower() == TO_BE_DELETED:
                 self.not_imported.append((name, TO_BE_DELETED))
+                yield []
+                continue
+            if (user.get("enabledUser") or "").strip().lower() == "false":
+                self.not_imported.append((name, DISABLED))
                 yield []
                 continue
             if user.get("sourcedId", "").strip() in self.elsewhere:
