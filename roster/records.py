@@ -126,6 +126,9 @@ class ImportJob(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The admin's choice for each possible duplicate of the preview, by row number: new, update or skip.
     duplicate_choices: Mapped[dict | None] = mapped_column(JSON)
+    # Where a OneRoster file's identifier goes (roster.services.importing.oneroster.IDENTIFIER_FIELDS); None:
+    # the personal file number.
+    identifier_field: Mapped[str | None] = mapped_column(String(30))
 
     school: Mapped[School] = relationship()
     uploaded_by: Mapped[User | None] = relationship()

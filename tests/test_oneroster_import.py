@@ -191,3 +191,20 @@ def test_a_disabled_user_is_not_imported(ctx, world):
     result = run(world, "users.csv", data)
     assert result.not_imported == [("Kim Bob", "disabled")]
     assert sorted(students_of(world)) == ["u1"]
+
+
+@pytest.mark.parametrize("choice, field, value", [("national_id", "national_id", "871008401427"),
+                                                  ("none", "personal_file_number", None)])
+def test_the_school_chooses_where_the_identifier_goes(app, agent, world, choice, field, value):
+    """Import → Add: "A OneRoster file's identifier is the student's" National ID (an IIN here: checked, and
+    its birth date taken), or not imported; the personal file number is the default (the tests above)."""
+    data = b"sourcedId,role,givenName,familyName,identifier\nu1,student,Aru,Sultan,871008401427\n"
+    admin = agent("admin_a")
+    page = admin.get("/admin/imports/new")
+    assert page.html.select_one("#identifier option[selected]")["value"] == "personal_file_number"
+    job = admin._after_background_work(admin.submit(page, id="upload-form", upload=("file", "users.csv", data),
+                                                    identifier=choice, expect=(302,)))
+    admin.confirm_import(job)
+    with app.app_context():
+        aru = students_of(world)["u1"]
+        assert getattr(aru, field) == value and aru.personal_file_number is None

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from markupsafe import Markup
 from sqlalchemy.orm import defer, selectinload
+from wtforms import SelectChoice, SelectField
 
 from roster import form_errors, i18n, tasks
 from roster.admin import context
@@ -27,6 +28,11 @@ STATUS_BADGES = {"completed": "success", "completed with errors": "warning", "fa
 
 class UploadForm(OrderFields, FlaskForm):
     file = FileField(_l("File"), validators=[FileRequired(_l("Choose a CSV, XLSX or ODS file."))])
+    # A OneRoster file's identifier: the school's personal file number by default, or its national id, or nothing.
+    identifier = SelectField(_l("A OneRoster file's identifier is the student's"), default="personal_file_number",
+                             choices=[SelectChoice("personal_file_number", _l("Personal file number")),
+                                      SelectChoice("national_id", _l("National ID")),
+                                      SelectChoice("none", _l("not imported"))])
 
 
 def _file_name(view, context_, model, name):
@@ -95,7 +101,8 @@ class ImportView(ScopedReadOnlyView):
                     data = upload.read()
                 job_id = importing.create_job(
                     context.school_id(), upload.filename or "upload", data, actor=context.actor(),
-                    order=movements.OrderGiven(form.order_number.data or "", form.order_date.data))
+                    order=movements.OrderGiven(form.order_number.data or "", form.order_date.data),
+                    identifier=form.identifier.data)
             except ValidationFailed as exc:  # the order's number or date
                 form_errors.attach(form, exc)
             except RosterError as exc:

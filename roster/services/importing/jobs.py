@@ -22,7 +22,7 @@ from roster.i18n import N_
 from roster.models import School, utcnow
 from roster.records import ImportJob, ImportStatus
 from roster.services import movements
-from roster.services.importing import dedupe
+from roster.services.importing import dedupe, oneroster
 from roster.services.importing.columns import COLUMNS, ERROR_COLUMN, header_key
 from roster.services.importing.pipeline import check_file, import_students
 from roster.services.importing.reading import read_file
@@ -33,9 +33,11 @@ from roster.urls import clean_file_name
 
 log = logging.getLogger(__name__)
 
-def create_job(school_id: int, file_name: str, data: bytes, *, actor, order: OrderGiven | None = None) -> int:
+def create_job(school_id: int, file_name: str, data: bytes, *, actor, order: OrderGiven | None = None,
+               identifier: str | None = None) -> int:
     """Store an upload as a job, once it reads as a student list; its preview is made next (run_job, dry run).
-    `order` is the new students' order of arrival, for the whole file (checked now, made when the job runs)."""
+    `order` is the new students' order of arrival, for the whole file (checked now, made when the job runs);
+    `identifier`, where a OneRoster file's identifier goes (oneroster.IDENTIFIER_FIELDS; None: the file number)."""
     permissions.require(actor, school_id, "students.import")
     file_name = clean_file_name(file_name, default="upload.csv")
     order = OrderGiven(" ".join((order.number or "").split()), order.on or (date.today() if order.number else None)) \
@@ -44,7 +46,8 @@ def create_job(school_id: int, file_name: str, data: bytes, *, actor, order: Ord
     check_file(data, file_name)
     job = ImportJob(school_id=school_id, uploaded_by_id=getattr(actor, "id", None), file_name=file_name,
                     content=data, status=ImportStatus.UPLOADED.value, language=i18n.current(),
-                    order_number=order.number, order_date=order.on)
+                    order_number=order.number, order_date=order.on,
+                    identifier_field=identifier if identifier in oneroster.IDENTIFIER_FIELDS else None)
     db.session.add(job)
     db.session.commit()
     return job.id
@@ -196,17 +199,19 @@ def run_job(job_id: int, *, dry_run: bool, runner: str | None = None) -> None:
     school_id, file_name, data = job.school_id, job.file_name, job.content
     order = OrderGiven(job.order_number, job.order_date) if job.order_number else None
     choices = dict(job.duplicate_choices or {})
+    identifier = job.identifier_field
     actor = job.uploaded_by or permissions.SYSTEM
     job.progress_at = utcnow()
     job.runner = runner or job.runner
     language = job.language
     db.session.commit()  # hold no transaction open while the file is read
     with i18n.speaking(language):  # its report and messages in the language of the page it was uploaded from
-        _run(job_id, school_id, file_name, data, actor, dry_run=dry_run, order=order, choices=choices)
+        _run(job_id, school_id, file_name, data, actor, dry_run=dry_run, order=order, choices=choices,
+             identifier=identifier)
 
 
 def _run(job_id: int, school_id: int, file_name: str, data: bytes, actor, *, dry_run: bool,
-         order: OrderGiven | None = None, choices: dict | None = None) -> None:
+         order: OrderGiven | None = None, choices: dict | None = None, identifier: str | None = None) -> None:
 
     def progress(done: int, total: int) -> None:
         _report_progress(job_id, done, total)
@@ -216,7 +221,8 @@ def _run(job_id: int, school_id: int, file_name: str, data: bytes, actor, *, dry
         _record_end(job_id, status, result=result)
 
     try:
-        result = import_students(read_file(data, file_name, school=db.session.get(School, school_id)), school_id,
+        dataset = read_file(data, file_name, school=db.session.get(School, school_id), identifier=identifier)
+        result = import_students(dataset, school_id,
                                  dry_run=dry_run, actor=actor,
                                  file_name=file_name, progress=progress, order=order, choices=choices,
                                  before_commit=None if dry_run else record_end)

@@ -37,6 +37,8 @@ DISABLED = "disabled"
 # The Roster columns a OneRoster user becomes (labels the import reads), then the metadata columns it names.
 COLUMNS = ("external_id", "last_name", "first_name", "middle_name", "email", "phone", "personal_file_number",
            "birth_date", "gender", "sections", "username")
+# Where a school may put OneRoster's identifier (the upload form offers these): a field of the student, or nowhere.
+IDENTIFIER_FIELDS = ("personal_file_number", "national_id", "none")
 SEX = {"male": "male", "female": "female", "m": "male", "f": "female"}
 MAX_MEMBER_BYTES = 20 * 1024 * 1024  # a zip's file, unpacked: a bomb stops here
 # Why a OneRoster user was not imported, as the job's page says it: their role (1.1 and 1.2 roles), or status.
@@ -64,15 +66,20 @@ class OneRosterRows:
     """The rows of a OneRoster file as Roster's columns (header first), and who was left out and why."""
 
     def __init__(self, users: list[dict], *, roles: dict[str, str], demographics: dict[str, dict],
-                 sections: dict[str, list[str]], metadata: list[tuple[str, str]], elsewhere: frozenset = frozenset()):
+                 sections: dict[str, list[str]], metadata: list[tuple[str, str]], elsewhere: frozenset = frozenset(),
+                 identifier: str | None = None):
         self.users, self.roles, self.demographics = users, roles, demographics
+        # The Roster columns of the rows: OneRoster's identifier in the field the school chose (none: left out).
+        self.target = identifier if identifier in IDENTIFIER_FIELDS else "personal_file_number"
+        self.columns = tuple(self.target if c == "personal_file_number" else c for c in COLUMNS
+                             if c != "personal_file_number" or self.target != "none")
         self.sections, self.metadata = sections, metadata
         self.elsewhere = elsewhere  # users of the file's other schools (when the file names this school's org)
         self.not_imported: list[tuple[str, str]] = []  # (name, reason: the role, or "to be deleted")
 
     def __iter__(self):
-        extra = [name for _header, name in self.metadata if name not in COLUMNS]
-        yield [column_label(name) for name in (*COLUMNS, *extra)]
+        extra = [name for _header, name in self.metadata if name not in self.columns]
+        yield [column_label(name) for name in (*self.columns, *extra)]
         for user in self.users:
             role = (self.roles.get(user.get("sourcedId", "")) or user.get("role") or "").strip()
             name = " ".join(filter(None, (user.get("familyName", "").strip(), user.get("givenName", "").strip())))
@@ -99,10 +106,13 @@ class OneRosterRows:
                 user.get("email", ""), user.get("phone") or user.get("sms") or "", user.get("identifier", ""),
                 born.get("birthDate", ""), SEX.get((born.get("sex") or "").strip().lower(), born.get("sex", "")),
                 "; ".join(self.sections.get(sourced, ())), user.get("username", "")), strict=True))
+            identifier = values.pop("personal_file_number")
+            if self.target != "none":
+                values[self.target] = identifier
             for header, name in self.metadata:  # a metadata column fills its field where OneRoster's own is empty
                 if user.get(header) and not values.get(name):
                     values[name] = user[header]
-            yield [values.get(name, "") for name in (*COLUMNS, *extra)]
+            yield [values.get(name, "") for name in (*self.columns, *extra)]
 
 
 def _metadata(header: list[str]) -> list[tuple[str, str]]:
@@ -142,12 +152,13 @@ def _dicts(text: str) -> tuple[list[str], list[dict]]:
     return header, [dict(zip(header, row, strict=False)) for row in rows[1:]]
 
 
-def users_rows(header: list[str], rows) -> OneRosterRows:
+def users_rows(header: list[str], rows, identifier: str | None = None) -> OneRosterRows:
     """A lone users.csv (OneRoster 1.1: its role column says who is a student)."""
     header = [str(h).strip() for h in header]
     _check_header(header, "users.csv", needs_role=True)
     users = [dict(zip(header, ["" if v is None else str(v) for v in row], strict=False)) for row in rows]
-    return OneRosterRows(users, roles={}, demographics={}, sections={}, metadata=_metadata(header))
+    return OneRosterRows(users, roles={}, demographics={}, sections={}, metadata=_metadata(header),
+                         identifier=identifier)
 
 
 def _member(archive: zipfile.ZipFile, name: str) -> str | None:
@@ -200,7 +211,7 @@ def _orgs_of_users(users: list[dict], roles_rows: list[dict]) -> dict[str, set[s
     return orgs
 
 
-def zip_rows(data: bytes, school=None) -> OneRosterRows:
+def zip_rows(data: bytes, school=None, identifier: str | None = None) -> OneRosterRows:
     """A OneRoster zip: its users (students by 1.1's role column or 1.2's roles.csv), their demographics, and
     the titles of the classes they are enrolled in as students. A zip of several schools whose orgs.csv names
     `school` (a School: its name, or its slug as the identifier) gives that school's users and classes only."""
@@ -246,4 +257,4 @@ def zip_rows(data: bytes, school=None) -> OneRosterRows:
                         and title not in sections[user]):
                     sections[user].append(title)
     return OneRosterRows(users, roles=roles, demographics=demographics, sections=sections,
-                         metadata=_metadata(header), elsewhere=elsewhere)
+                         metadata=_metadata(header), elsewhere=elsewhere, identifier=identifier)
