@@ -88,10 +88,12 @@ def normalize_phone(phone: str, region: str = DEFAULT_COUNTRY) -> str:
     phone = (phone or "").strip()
     if not phone:
         return ""
-    try:
-        number = phonenumbers.parse(phone, region)
-    except phonenumbers.NumberParseException:
-        number = None
+    number = _international(phone)
+    if number is None:
+        try:
+            number = phonenumbers.parse(phone, region)
+        except phonenumbers.NumberParseException:
+            number = None
     # Possible as a whole number (the lenient length check); a number dialled only locally lacks its area code.
     if number is None or (phonenumbers.is_possible_number_with_reason(number)
                           != phonenumbers.ValidationResult.IS_POSSIBLE):
@@ -101,6 +103,29 @@ def normalize_phone(phone: str, region: str = DEFAULT_COUNTRY) -> str:
                            "code, e.g. %(international)s.", country=country_name(region),
                            example=phone_example(region), international=phone_example(region, international=True)))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_SEPARATORS = str.maketrans("", "", " -().\u00a0")
+
+
+def _international(phone: str) -> phonenumbers.PhoneNumber | None:
+    """A number written with its +country code and separators only ("+7 969 754-86-19"), split by libphonenumber's
+    table of calling codes: what parse() makes of it at about half the cost (an import reads 100,000). None where
+    parse() may read it otherwise: any other character, a national number with a leading zero, or one that
+    begins as the country's national prefix ("+44 (0) 20…": parse drops the 0)."""
+    if phone[0] != "+":
+        return None
+    number = _stored_number(phone.translate(_SEPARATORS))
+    if number is None or number.italian_leading_zero:
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        number.country_code, phonenumbers.region_code_for_country_code(number.country_code))
+    if metadata is None:
+        return None
+    prefix = metadata.national_prefix_for_parsing
+    if prefix and re.match(prefix, str(number.national_number)):
+        return None
+    return number
 
 
 def format_phone(e164: str, region: str = DEFAULT_COUNTRY) -> str:

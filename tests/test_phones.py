@@ -93,3 +93,45 @@ def test_import_and_sign_up_read_phones_in_the_schools_country(app, agent, world
                           phone="07400 123456", password="a long new password",
                           confirm_password="a long new password", accept_notice=True, expect=(302,)))
     assert stored_student(app, last_name="Signed").phone_normalized == "+447400123456"
+
+
+def test_a_number_with_its_country_code_reads_as_libphonenumber_parses_it():
+    """normalize_phone splits "+<code> <digits>" by libphonenumber's table of calling codes instead of parsing it
+    (3x faster, for an import of 100,000): every region's example numbers, and 20,000 numbers of random codes,
+    lengths and separators, come out exactly as phonenumbers.parse makes them (E.164, and possible or not)."""
+    import random
+
+    import phonenumbers
+
+    from roster.text import _international
+
+    rng = random.Random(7)
+    samples = []
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+            if example := phonenumbers.example_number_for_type(region, kind):
+                samples += [phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+                            phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)]
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    for _ in range(20_000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 14)))
+        samples.append(f"+{rng.choice(codes)}{rng.choice(['', ' ', '-', ' ('])}{digits[:3]}"
+                       f"{rng.choice(['', ' ', '-', ') '])}{digits[3:]}")
+    fast = 0
+    for text in samples:
+        number = _international(text)
+        if number is None:
+            continue
+        fast += 1
+        try:
+            parsed = phonenumbers.parse(text, "KZ")
+        except phonenumbers.NumberParseException:
+            parsed = None
+        possible = phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
+        assert possible == (parsed is not None and phonenumbers.is_possible_number_with_reason(parsed)
+                            == phonenumbers.ValidationResult.IS_POSSIBLE), text
+        if possible:
+            assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == \
+                phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), text
+    assert fast > len(samples) * 0.8  # most take the short way
+    assert _international("+44 (0) 20 7946 0958") is None and _international("+7 701 123 45 67 ext. 5") is None
