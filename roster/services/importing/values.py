@@ -192,9 +192,13 @@ def _read_cells(row: RowResult, cells, mapping: dict[int, str], max_chars: int) 
     return raw, links, guardians
 
 
+# The longest name of each link's items (a program, tag or section name), read once: not per row of an import.
+NAME_LIMITS = {name: model.__table__.c.name.type.length for name, (model, _table) in LINKS.items()}
+
+
 def _check_link_names(row: RowResult, links: dict[str, tuple[str, ...]]) -> None:
     for name, names in links.items():
-        limit = LINKS[name][0].__table__.c.name.type.length
+        limit = NAME_LIMITS[name]
         if any(len(n) > limit for n in names):
             row.fail(column_label(name), _("A name is longer than %(limit)s characters.", limit=limit))
 
