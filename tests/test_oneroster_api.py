@@ -95,7 +95,8 @@ def test_a_client_reads_its_school_page_by_page_in_the_specification_shape(app, 
     classes = client.get(f"{base}{API}/classes").json()["classes"]
     assert sorted(c["title"] for c in classes) == ["1A", "2A"]
     for record in classes:
-        check_ref(record["course"], "course") and check_ref(record["school"], "org")
+        check_ref(record["course"], "course")
+        check_ref(record["school"], "org")
         assert record["classType"] == "homeroom" and record["terms"][0]["type"] == "academicSession"
     one_a = next(c for c in classes if c["title"] == "1A")
     in_class = client.get(f"{base}{API}/classes/{one_a['sourcedId']}/students").json()["users"]
@@ -154,6 +155,7 @@ def test_another_schools_data_is_not_there(app, connected, world):
         beta_student = spec.sourced_id("student", world.b_student.id)
         beta_school = spec.sourced_id("school", world.school_b.id)
     for path in (f"/users/{beta_student}", f"/students/{beta_student}", f"/schools/{beta_school}",
+                 "/users/not-a-sourcedId", "/classes/12", "/enrollments/%20",
                  f"/schools/{beta_school}/students", f"/orgs/{beta_school}"):
         response = client.get(f"{base}{API}{path}")
         assert response.status_code == 404, path
