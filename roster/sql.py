@@ -75,3 +75,19 @@ def insert_plain(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
         return
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
                                rows)
+
+
+def names_joined(name, *where, outer, separator: str = "; "):
+    """A scalar subquery of `outer`'s rows: the names `where` finds for each, in name order, joined by separator
+    ("" for none) — an export's programs and tags joined by the database, not a query per chunk and a loop in
+    Python."""
+    from sqlalchemy import func, literal, select
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        joined = select(func.string_agg(name, aggregate_order_by(literal(separator), name))).where(*where)
+    else:  # SQLite keeps a subquery's ORDER BY for group_concat: it does not flatten it into an aggregate
+        ordered = select(name.label("name")).where(*where).order_by(name).correlate(outer).subquery()
+        joined = select(func.group_concat(ordered.c.name, separator))
+    return func.coalesce(joined.scalar_subquery(), "")

@@ -52,6 +52,24 @@ def test_csv_follows_filters_columns_and_sort_with_labels(agent, roster, world):
     ]
 
 
+def test_programs_and_tags_in_name_order_each_in_one_cell(app, agent, world):
+    """The database joins each student's programs and tags (in name order, "; " between): none, one, several."""
+    from roster.models import Program, Tag
+
+    with app.app_context():
+        tags = [factories.named(Tag, world.school_a, name).id for name in ("Zoology", "Art", "Drama")]
+        programs = [factories.named(Program, world.school_a, name).id for name in ("Robotics", "Arts track")]
+        factories.student(world.school_a, world.admin_a, last_name="Many", first_name="Ann", tag_ids=tags,
+                          program_ids=programs + [world.program_a.id])
+        factories.student(world.school_a, world.admin_a, last_name="None", first_name="Bob")
+    admin = agent("admin_a")
+    admin.choose_columns(["full_name", "programs", "tags"])
+    rows = {row[0]: row[4:] for row in read_csv(admin.get("/admin/students/export?format=csv"))[1:]}
+    assert rows["Many Ann"] == ["; ".join(sorted(["Robotics", "Arts track", world.program_a.name])),
+                                "; ".join(sorted(["Zoology", "Art", "Drama"]))]
+    assert rows["None Bob"] == ["", ""]
+
+
 def test_formula_cells_are_inert_in_csv(agent, roster):
     admin = agent("admin_a")
     admin.choose_columns(["full_name", "phone", "personal_file_number"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -17,12 +18,14 @@ from roster.errors import ValidationFailed
 from roster.extensions import db
 from roster.models import LINKS, Student
 from roster.services import audit, listing
-from roster.sql import id_in
+from roster.sql import id_in, names_joined
 from roster.text import DEFAULT_COUNTRY, format_phone
 
 CHUNK = 1000
 # A cell a spreadsheet would run as a formula (or that hides one behind a tab or carriage return).
 DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_UNIT = "\x1f"  # joins a row's cells to look for DANGEROUS_STARTS at once (a cell holding it is merely checked)
+_FORMULA_START = re.compile(f"(?:^|{_UNIT})[{re.escape(''.join(DANGEROUS_STARTS))}]")
 
 
 def inert(text: str) -> str:
@@ -72,7 +75,7 @@ def getter(column: str, region: str):
     if column == "phone":  # as the list shows it: as the school's country writes it
         return lambda row, links: format_phone(row.phone_normalized, region) or row.phone
     if column == "full_name":
-        return lambda row, links: " ".join(p for p in (row.last_name, row.first_name, row.middle_name) if p)
+        return lambda row, links: " ".join(filter(None, (row.last_name, row.first_name, row.middle_name)))
     if column in LINKS:
         return lambda row, links: links[column].get(row.id, [])
     if fields.STUDENT[column].choices:  # as English writes them: a file is the same in every language
@@ -80,15 +83,21 @@ def getter(column: str, region: str):
     return lambda row, links: getattr(row, column)
 
 
-def link_names(column: str, ids: list[int]) -> dict[int, list[str]]:
+def link_names(column: str, ids: list[int], known: dict[int, str] | None = None) -> dict[int, list[str]]:
+    """Each student's programs, tags or sections by name, in name order: the links alone are read per chunk, the
+    names once per export (`known`, kept by the caller) — a join and a sort per chunk cost more than the rows."""
     model, table = LINKS[column]
+    known = {} if known is None else known
+    pairs = db.session.execute(select(table.c.student_id, table.c[f"{model.__tablename__}_id"])
+                               .where(id_in(table.c.student_id, ids))).all()
+    if missing := {item for _, item in pairs if item not in known}:
+        known.update(db.session.execute(select(model.id, model.name).where(id_in(model.id, list(missing)))).all())
     names: dict[int, list[str]] = defaultdict(list)
-    rows = db.session.execute(
-        select(table.c.student_id, model.name)
-        .join(model, model.id == table.c[f"{model.__tablename__}_id"])
-        .where(id_in(table.c.student_id, ids)).order_by(table.c.student_id, model.name))
-    for student_id, name in rows:
-        names[student_id].append(name)
+    for student_id, item in pairs:
+        names[student_id].append(known[item])
+    for listed in names.values():
+        if len(listed) > 1:
+            listed.sort()
     return names
 
 
@@ -120,19 +129,42 @@ def header(columns: list[str]) -> list[str]:
 
 
 def rows(statement: Select, columns: list[str], *, region: str = DEFAULT_COUNTRY) -> Iterator[list]:
-    """The values of each student found, a chunk at a time: one query per chunk for each link column."""
+    """The values of each student found, as the database gives them where it can (programs and tags joined
+    there): only phones, full names and choices are made in Python."""
     # Plain rows of just the needed columns (no ORM objects), streamed with yield_per (a server-side cursor on
     # PostgreSQL): memory does not grow with the number of rows.
-    needed = {"id", "last_name", "first_name", "middle_name", "phone_normalized"} | {
-        c for c in columns if c in Student.__table__.c}
-    statement = statement.with_only_columns(*(Student.__table__.c[c] for c in sorted(needed)))
-    result = db.session.execute(statement.execution_options(yield_per=CHUNK))
-    getters = [getter(c, region) for c in columns]
+    table = Student.__table__
+    selected = [_column(c) for c in columns] + [table.c.last_name, table.c.first_name, table.c.middle_name,
+                                                table.c.phone_normalized]
+    extra = len(columns)
+    fixes = []  # (position, how to make the cell from the row), for the few columns the database cannot write
+    for position, column in enumerate(columns):
+        if column == "phone":  # as the list shows it: as the school's country writes it
+            fixes.append((position, lambda row, position=position: format_phone(row[extra + 3], region)
+                           or row[position]))
+        elif column == "full_name":
+            fixes.append((position, lambda row: " ".join(filter(None, row[extra:extra + 3]))))
+        elif column not in LINKS and fields.STUDENT[column].choices:  # in English: a file reads the same anywhere
+            fixes.append((position, lambda row, position=position: fields.neutral_choice(row[position])))
+    # Core, not the ORM's execute: plain tuples, without the ORM's per-row loading.
+    result = db.session.connection().execute(statement.with_only_columns(*selected).execution_options(
+        yield_per=CHUNK))
     for chunk in result.partitions(CHUNK):
-        ids = [row.id for row in chunk]
-        links = {c: link_names(c, ids) for c in columns if c in LINKS}
         for row in chunk:
-            yield [get(row, links) for get in getters]
+            values = list(row[:extra])
+            for position, fix in fixes:
+                values[position] = fix(row)
+            yield values
+
+
+def _column(column: str):
+    if column in LINKS:
+        model, table = LINKS[column]
+        return names_joined(model.name, model.id == table.c[f"{model.__tablename__}_id"],
+                            table.c.student_id == Student.id, outer=Student)
+    if column == "full_name":
+        return Student.last_name
+    return Student.__table__.c[column]
 
 
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
@@ -151,7 +183,11 @@ def csv_stream(header: list[str], values: Iterator[list]) -> Iterator[bytes]:
     buffer.write("\ufeff")
     writer.writerow([inert(h) for h in header])
     for n, row in enumerate(values, 1):
-        writer.writerow([inert(cell_text(v)) for v in row])
+        cells = [v if type(v) is str else cell_text(v) for v in row]
+        # One search of the row for a cell that starts as a formula (rare), instead of a check per cell.
+        if _FORMULA_START.search(_UNIT.join(cells)):
+            cells = [inert(c) for c in cells]
+        writer.writerow(cells)
         if n % CHUNK == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
