@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite install chromium services lint bench translations extract-messages update-messages
+.PHONY: run test test-sqlite install bytecode chromium services lint bench translations extract-messages update-messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,7 +20,12 @@ $(STAMP): pyproject.toml
 PYBABEL := $(VENV)/bin/pybabel
 TRANSLATIONS := roster/translations
 
-install: $(STAMP) translations
+install: $(STAMP) translations bytecode
+
+# Roster's own modules compiled ahead (an editable install leaves them as source, and where PYTHONDONTWRITEBYTECODE
+# is set every process would compile ~100 modules again: 0.15 s of each CLI command's start).
+bytecode: $(STAMP)
+	@$(PY) -m compileall -q roster app.py >/dev/null
 
 translations: $(STAMP)
 	@$(PYBABEL) -q compile -d $(TRANSLATIONS) -D messages --use-fuzzy

