@@ -196,40 +196,34 @@ def csv_stream(header: list[str], values: Iterator[list]) -> Iterator[bytes]:
 
 
 def xlsx_stream(header: list[str], values: Iterator[list]) -> Iterator[bytes]:
-    """An XLSX built row by row on disk (openpyxl's write-only mode), every cell a text or date cell, never a
-    formula; then sent in blocks and removed."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    """An XLSX built row by row on disk (XlsxWriter's constant-memory mode), every cell a text or date cell,
+    never a formula; then sent in blocks and removed. (openpyxl's write-only mode took 1.3x as long.)"""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Students")
-
-    def text_cell(value: str):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # openpyxl would take "=..." for a formula
-        return cell
-
-    sheet.append([text_cell(h) for h in header])
-    for row in values:
-        cells = []
-        for value in row:
-            if value is None or value == "":  # an empty cell is no cell: less to write, the same sheet
-                cells.append(None)
-                continue
-            if isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
-                cells.append(cell)
-                continue
-            text = cell_text(value)
-            # Plain strings are written as text; only one that starts with "=" needs a cell made to say so
-            # (a cell object for every value made a 100,000-row export 25% slower).
-            cells.append(text_cell(text) if text.startswith("=") else text)
-        sheet.append(cells)
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        workbook.save(path)
+        workbook = xlsxwriter.Workbook(path, {
+            "constant_memory": True, "tmpdir": tempfile.gettempdir(), "remove_timezone": True,
+            # Text stays text: never a formula, a number or a link made of what a cell says.
+            "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
+        sheet = workbook.add_worksheet("Students")
+        day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        for column, text in enumerate(header):
+            sheet.write_string(0, column, text)
+        write_string, write_datetime = sheet.write_string, sheet.write_datetime
+        for number, row in enumerate(values, 1):
+            for column, value in enumerate(row):
+                if value is None or value == "":  # an empty cell is no cell: less to write, the same sheet
+                    continue
+                if type(value) is str:
+                    write_string(number, column, value)
+                elif isinstance(value, date):
+                    write_datetime(number, column, value, moment if isinstance(value, datetime) else day)
+                else:
+                    write_string(number, column, cell_text(value))
+        workbook.close()
         with open(path, "rb") as f:
             while block := f.read(256 * 1024):
                 yield block
