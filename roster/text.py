@@ -95,14 +95,33 @@ def normalize_phone(phone: str, region: str = DEFAULT_COUNTRY) -> str:
         except phonenumbers.NumberParseException:
             number = None
     # Possible as a whole number (the lenient length check); a number dialled only locally lacks its area code.
-    if number is None or (phonenumbers.is_possible_number_with_reason(number)
-                          != phonenumbers.ValidationResult.IS_POSSIBLE):
+    if number is None or not _possible(number):
         if not phone_example(region):
             raise ValueError(_("Enter a whole phone number with its country code, e.g. +7 701 123 4567."))
         raise ValueError(_("Enter a phone number as %(country)s writes it, e.g. %(example)s, or with its country "
                            "code, e.g. %(international)s.", country=country_name(region),
                            example=phone_example(region), international=phone_example(region, international=True)))
+    if not number.italian_leading_zero:  # what format_number(E164) writes, without its lookups
+        return f"+{number.country_code}{number.national_number}"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_POSSIBLE: dict[tuple[int, int], bool] = {}
+
+
+def _possible(number: phonenumbers.PhoneNumber) -> bool:
+    """libphonenumber's lenient check (is_possible_number_with_reason), remembered per calling code and length:
+    it compares only the national number's length with the country's possible lengths."""
+    if number.italian_leading_zero:
+        key = None
+    else:
+        key = (number.country_code, len(str(number.national_number)))
+        if (known := _POSSIBLE.get(key)) is not None:
+            return known
+    possible = phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
+    if key is not None:
+        _POSSIBLE[key] = possible
+    return possible
 
 
 _SEPARATORS = str.maketrans("", "", " -().\u00a0")

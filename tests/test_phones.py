@@ -134,6 +134,22 @@ def test_a_number_with_its_country_code_reads_as_libphonenumber_parses_it():
             assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == \
                 phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), text
     assert fast > len(samples) * 0.8  # most take the short way
+    # And what normalize_phone makes of each (its lengths remembered per calling code): parse's E.164, or refused.
+    from roster.text import normalize_phone
+
+    for text in samples:
+        try:
+            parsed = phonenumbers.parse(text, "KZ")
+            expected = (phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                        if phonenumbers.is_possible_number_with_reason(parsed)
+                        == phonenumbers.ValidationResult.IS_POSSIBLE else None)
+        except phonenumbers.NumberParseException:
+            expected = None
+        try:
+            got = normalize_phone(text, "KZ")
+        except ValueError:
+            got = None
+        assert got == expected, text
     assert _international("+44 (0) 20 7946 0958") is None and _international("+7 701 123 45 67 ext. 5") is None
 
 

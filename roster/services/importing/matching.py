@@ -8,13 +8,14 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from roster import fields
 from roster.extensions import db
 from roster.i18n import N_
 from roster.models import LINKS, Guardian, School, Status, Student
 from roster.services.importing.columns import (
+    CHUNK,
     ERROR_COLUMN,
     EXPORTED_ONLY,
     HEADER_ALIASES,
@@ -220,17 +221,26 @@ class _StudentKeys(NamedTuple):
 
 
 def _students_by(school_id: int, key: str, strings: dict[str, str], wanted: set[str]) -> dict[str, _StudentKeys]:
-    """The school's students whose `key` is one of `wanted`, by that key; a query per 1,000 keys."""
+    """The school's students whose `key` is one of `wanted`, by that key: a query per 1,000 keys, or one reading
+    the whole school where it has fewer students than the file has keys (a new school's first import)."""
     found = {}
-    for chunk in chunks(sorted(wanted)):
-        for student_id, number, email, iin, external in db.session.execute(
-                select(Student.id, Student.personal_file_number, Student.email, Student.national_id,
-                       Student.external_id)
-                .where(Student.school_id == school_id, id_in(getattr(Student, key), chunk))):
+    columns = (Student.id, Student.personal_file_number, Student.email, Student.national_id, Student.external_id)
+    if len(wanted) > CHUNK and _school_size(school_id) <= len(wanted):
+        statements = [select(*columns).where(Student.school_id == school_id, getattr(Student, key).is_not(None))]
+    else:
+        statements = [select(*columns).where(Student.school_id == school_id, id_in(getattr(Student, key), chunk))
+                      for chunk in chunks(sorted(wanted))]
+    for statement in statements:
+        for student_id, number, email, iin, external in db.session.execute(statement):
             student = _StudentKeys(student_id, strings.get(number, number), strings.get(email, email), iin,
                                    external)
-            found[getattr(student, key)] = student
+            if (value := getattr(student, key)) in wanted:
+                found[value] = student
     return found
+
+
+def _school_size(school_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Student).where(Student.school_id == school_id))
 
 
 def _names_of(ids: set[int], school_id: int) -> dict[int, str]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import operator
 from collections import defaultdict
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import DateTime, delete, insert, select, text, update
 
 from roster import fields
 from roster.extensions import db
@@ -101,9 +102,36 @@ def _insert_returning_ids(records: list[dict]) -> list[int]:
         rows = [(student_id, *(record[c] for c in columns)) for student_id, record in zip(ids, records, strict=True)]
         insert_plain(table, ("id", *columns), rows)
         return ids
-    db.session.execute(insert(table), records)
+    columns = tuple(records[0])
+    insert_plain(table, columns, _sqlite_rows(table, columns, records))
     ids = db.session.scalars(select(table.c.id).order_by(table.c.id.desc()).limit(len(records))).all()
     return ids[::-1]
+
+
+def _sqlite_rows(table, columns: tuple[str, ...], records: list[dict]) -> list[tuple]:
+    """The records as tuples for the driver's executemany (SQLAlchemy's per-row parameter handling was a third of
+    the insert). Date-times are written as SQLAlchemy writes them on SQLite (with microseconds, which sqlite3's
+    own adapter leaves out when they are 0), each distinct value once: they are the import's moment."""
+    dialect = db.session.get_bind().dialect
+    values = operator.itemgetter(*columns)
+    rows = [values(record) for record in records]
+    moments = {position: _Processed(table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+               for position, name in enumerate(columns) if isinstance(table.c[name].type, DateTime)}
+    if not moments:
+        return rows
+    return [tuple(moments[n][v] if v is not None and n in moments else v for n, v in enumerate(row)) for row in rows]
+
+
+class _Processed(dict):
+    """A value as a type's bind processor writes it, worked out once per distinct value."""
+
+    def __init__(self, process):
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, value):
+        self[value] = result = self.process(value)
+        return result
 
 
 def _update_changed(changed: list[RowResult], school_id: int, now) -> None:
