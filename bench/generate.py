@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/generate.py                       # SQLite: bench/out/bench.db
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/roster_bench .venv/bin/python bench/generate.py
+
+Other sizes: BENCH_SCHOOLS (small schools, 1,000), BENCH_SCHOOL_SIZE (1,000), BENCH_BIG_SIZE (100,000). The
+5,000,000-student platform of issue 29 (5,000 schools of 1,000 and one of 200,000; about 9 minutes on SQLite):
+
+    BENCH_SCHOOLS=4999 BENCH_BIG_SIZE=200000 BENCH_DATABASE_URL=sqlite:///$PWD/bench/out/bench_5m.db \
+        .venv/bin/python bench/generate.py
 """
 
 import os
@@ -30,7 +36,9 @@ from roster.services import accounts, students  # noqa: E402
 from roster.text import name_search_key, normalize_phone  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SMALL_SCHOOLS, SMALL_SIZE, BIG_SIZE = 1000, 1000, 100_000
+SMALL_SCHOOLS = int(os.environ.get("BENCH_SCHOOLS", "1000"))
+SMALL_SIZE = int(os.environ.get("BENCH_SCHOOL_SIZE", "1000"))
+BIG_SIZE = int(os.environ.get("BENCH_BIG_SIZE", "100000"))
 BIG_SLUG = "big-school"
 BENCH_ADMIN = "bench-admin@roster.example"
 BENCH_PASSWORD = "bench-password-2026"
