@@ -25,6 +25,14 @@ def test_demo_loads_once_and_prints_the_sign_ins(app, runner):
         assert db.session.scalar(select(func.count(Student.id))) == 80
 
 
+def test_a_demo_of_one_student_a_school(app, runner):
+    """The benchmarks load `roster demo --students 1` (a school to import into): one studying student each."""
+    result = runner.invoke(args=["roster", "demo", "--students", "1"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalars(select(Student.status)).all() == ["studying", "studying"]
+
+
 def test_demo_school_admin_can_sign_in_and_see_the_list(app, runner, web):
     runner.invoke(args=["roster", "demo", "--students", "30"])
     web.sign_in("admin@gv.roster.example", demo.DEMO_PASSWORD)
