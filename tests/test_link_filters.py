@@ -71,3 +71,44 @@ def test_filter_suggestions_are_the_schools_items_once_each(agent, world, sectio
     groups = json.loads(re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page.text, re.S)[1])
     [sections_filter] = groups["Sections"]
     assert sections_filter["options"] == [[str(world.section_a1.id), "1A"], [str(world.section_a2.id), "2A"]]
+
+
+def test_a_tag_many_hold_lists_the_same_pages_walking_the_name_order(app, agent, world, monkeypatch):
+    """A tag held by many (here: WALK_LINKS lowered to 2) is checked student by student along the name order on
+    SQLite (the first pages stop early); the pages, their order and the count are those of the plain lookup,
+    beyond the first rows too, with another filter and with another sort."""
+    from roster import permissions
+    from roster.models import Tag
+    from roster.services import listing
+
+    with app.app_context():
+        tag = factories.named(Tag, world.school_a, "Choir-2")
+        for last in ("Delta", "Alpha", "Echo", "Charlie", "Bravo"):
+            factories.student(world.school_a, world.admin_a, last_name=last, first_name="Tagged", tag_ids=[tag.id])
+        factories.student(world.school_a, world.admin_a, last_name="Able", first_name="Untagged")
+    admin = agent("admin_a")
+    tags = filter_arg(admin.get("/admin/students/").text, "Tags")
+    full_name = filter_arg(admin.get("/admin/students/").text, "Full name")
+    names = ["Alpha Tagged", "Bravo Tagged", "Charlie Tagged", "Delta Tagged", "Echo Tagged"]
+
+    def listed(**params):
+        page = admin.get("/admin/students/", params={tags: "Choir-2", **params})
+        return names_listed(page.text), 'id="student-count">(5)' in page.text
+
+    def pages(*filters):
+        with app.app_context():
+            found = listing.find(world.school_a.id, [("tags", "Choir-2"), *filters], actor=permissions.SYSTEM)
+            walks = bool(found.walkable) and db.engine.dialect.name == "sqlite"
+            return [[s.full_name for s in listing.page(found, None, False, n, 2)] for n in range(3)], walks
+
+    assert listed() == (names, True) and listed(sort="0", desc="1") == (names[::-1], True)
+    assert pages() == ([names[:2], names[2:4], names[4:]], False)
+    monkeypatch.setattr(listing, "WALK_LINKS", 2)
+    monkeypatch.setattr(listing, "WALK_ROWS", 4)  # the third page is looked up, not walked
+    walked, walks = pages()
+    assert walked == [names[:2], names[2:4], names[4:]]
+    with app.app_context():
+        assert walks == (db.engine.dialect.name == "sqlite")
+    assert pages(("full_name", "tagged"))[0] == walked
+    assert listed() == (names, True) and listed(sort="0", desc="1") == (names[::-1], True)
+    assert listed(**{full_name: "tagged"}) == (names, True)
