@@ -33,6 +33,11 @@ def inert(text: str) -> str:
     return "'" + text if text.startswith(DANGEROUS_STARTS) else text
 
 
+def inert_cells(cells: list[str]) -> list[str]:
+    """inert() of each cell, after one search of the whole row: most rows hold no formula at all."""
+    return [inert(c) for c in cells] if _FORMULA_START.search(_UNIT.join(cells)) else cells
+
+
 def cell_text(value) -> str:
     if type(value) is str:  # most cells: the cheap answer first
         return value
@@ -183,11 +188,7 @@ def csv_stream(header: list[str], values: Iterator[list]) -> Iterator[bytes]:
     buffer.write("\ufeff")
     writer.writerow([inert(h) for h in header])
     for n, row in enumerate(values, 1):
-        cells = [v if type(v) is str else cell_text(v) for v in row]
-        # One search of the row for a cell that starts as a formula (rare), instead of a check per cell.
-        if _FORMULA_START.search(_UNIT.join(cells)):
-            cells = [inert(c) for c in cells]
-        writer.writerow(cells)
+        writer.writerow(inert_cells([v if type(v) is str else cell_text(v) for v in row]))
         if n % CHUNK == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

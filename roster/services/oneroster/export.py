@@ -106,6 +106,9 @@ class Export:
         statement = (statement.with_only_columns(*columns, *(Student.__table__.c[c] for c in sorted(needed)))
                      .outerjoin(User, User.id == Student.user_id))
         getters = [exporting.getter(c, self.school.country) for c in self.metadata]
+        class_ids: dict[int, str] = {}  # each section's sourcedId, made once (not once per student)
+        own_id, role_id = spec.sourced_ids("student"), spec.sourced_ids("student role")
+        enrollment_id = spec.sourced_ids("enrollment")
         result = db.session.execute(statement.execution_options(yield_per=CHUNK))
         for chunk in result.partitions(CHUNK):
             ids = [row.id for row in chunk]
@@ -116,22 +119,24 @@ class Export:
                     .where(id_in(student_section.c.student_id, ids))):
                 sections.setdefault(student, []).append(section)
             for row in chunk:
-                user_id = spec.student_id(row.external_id, row.id)
-                roles.writerow([spec.sourced_id("student role", row.id), "", "", user_id, "primary", "student", "",
-                                "", self.school_id, ""])
+                user_id = spec.student_id(row.external_id, row.id, own_id)
+                roles.writerow([role_id(row.id), "", "", user_id, "primary", "student", "", "", self.school_id, ""])
                 for section in sections.get(row.id, ()):
                     self.sections.add(section)
-                    enrollments.writerow([spec.sourced_id("enrollment", section, row.id), "", "",
-                                          spec.sourced_id("section", section), self.school_id, user_id, "student",
-                                          "", "", ""])
+                    if section not in class_ids:
+                        class_ids[section] = spec.sourced_id("section", section)
+                    enrollments.writerow([enrollment_id(section, row.id), "", "",
+                                          class_ids[section], self.school_id, user_id, "student", "", "", ""])
                 if demographics is not None:
                     demographics.writerow([user_id, "", "", spec.date_text(row.birth_date), spec.sex(row.gender),
                                            *[""] * 11])
-                yield [user_id, "", "", spec.boolean(row.status == Status.STUDYING), inert(row.username or
-                       row.login or ""), "", inert(row.first_name), inert(row.last_name), inert(row.middle_name),
-                       inert(row.personal_file_number or ""), inert(row.email or ""), "",
-                       row.phone_normalized or inert(row.phone), "", "", "", "", "", "", "", "", self.school_id, "",
-                       *[inert(exporting.cell_text(get(row, links))) for get in getters]]
+                username, first, last, middle, number, email, *extra = exporting.inert_cells([
+                    row.username or row.login or "", row.first_name, row.last_name, row.middle_name,
+                    row.personal_file_number or "", row.email or "",
+                    *[exporting.cell_text(get(row, links)) for get in getters]])
+                yield [user_id, "", "", spec.boolean(row.status == Status.STUDYING), username, "", first, last,
+                       middle, number, email, "", row.phone_normalized or inert(row.phone), "", "", "", "", "", "",
+                       "", "", self.school_id, "", *extra]
 
     def teacher_rows(self, roles, enrollments) -> Iterator[list]:
         """The teachers of the exported students' sections (users.csv, their roles and their classes)."""
