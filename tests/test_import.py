@@ -169,7 +169,19 @@ def test_two_rows_for_one_student_are_both_errors(ctx, world):
     assert "Rows 4, 5 are the same student" in result.rows[2].errors[0][1]
 
 
-def test_matching_updates_and_a_second_run_changes_nothing(ctx, world):
+@pytest.fixture(params=["by chunks of keys", "reading the whole school"])
+def matching_way(request, monkeypatch):
+    """Both ways matching reads a school's keys: IN lists of keys, or (where the school has fewer students than
+    the file has keys, a new school's first import) the whole school in one query — forced here."""
+    if request.param == "reading the whole school":
+        from roster.services.importing import matching
+
+        monkeypatch.setattr(matching, "CHUNK", 0)
+        monkeypatch.setattr(matching, "_school_size", lambda school_id: 0)
+    return request.param
+
+
+def test_matching_updates_and_a_second_run_changes_nothing(ctx, world, matching_way):
     first = run(world, "students_utf8.csv")
     assert first.count("new") == 3
     again = run(world, "students_utf8.csv")
@@ -218,7 +230,7 @@ def test_a_program_tag_or_section_name_longer_than_its_column_is_an_error(ctx, w
         ("error", [("Tags", "A name is longer than 120 characters.")]), ("new", ())]
 
 
-def test_a_row_matching_two_students_is_an_error(ctx, world):
+def test_a_row_matching_two_students_is_an_error(ctx, world, matching_way):
     run(world, "students_utf8.csv")
     data = ("Last name,First name,Email,Personal file number\n"
             "Иванов,Пётр,dana@example.org,PF-001\n"
@@ -229,7 +241,7 @@ def test_a_row_matching_two_students_is_an_error(ctx, world):
     assert "whose personal file number is PF-003" in result.rows[1].errors[0][1]
 
 
-def test_matching_stays_inside_the_school(ctx, world):
+def test_matching_stays_inside_the_school(ctx, world, matching_way):
     other = db.session.get(Student, world.b_student.id)
     other.personal_file_number, other.email = "PF-001", "petr.ivanov@example.org"
     db.session.commit()
