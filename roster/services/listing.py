@@ -185,10 +185,7 @@ class Found:
     messages: list[str] = field(default_factory=list)
     link_sets: list = field(default_factory=list)
     only_links: bool = True
-    # SQLite: a link filter that many students pass, as EXISTS, by its place in conditions. For a page in name
-    # order SQLite would otherwise look up every student holding the item and sort them all (a tag of 12,500 of
-    # 100,000: 14 ms), where walking the name index and checking each student stops after a page (0.3–1.4 ms).
-    walkable: dict = field(default_factory=dict)
+    links: dict = field(default_factory=dict)  # each link filter's (Link, item ids), by its place in conditions
     studying_only: int | None = None  # the school whose studying students alone are listed (no Status filter)
 
 
@@ -203,8 +200,7 @@ def _narrow(found: Found, name: str, value: str, school_id: int) -> None:
                 found.messages.append(message)
             ids = []
         ids_query = link.student_ids(ids)
-        if db.session.get_bind().dialect.name == "sqlite" and link.many(ids):
-            found.walkable[len(found.conditions)] = link.held(ids)
+        found.links[len(found.conditions)] = (link, ids)
         found.conditions.append(Student.id.in_(ids_query))
         found.link_sets.append(ids_query)
         return
@@ -268,14 +264,22 @@ def statement(found: Found, sort: str | None = None, descending: bool = False, *
 
 def page(found: Found, sort: str | None, descending: bool, number: int, size: int) -> list[Student]:
     """One page of the list, with each student's programs, tags and sections (one query each, not per row)."""
-    walked = found
-    # One of the first pages in name order: the name index is walked, and the walk stops after the page (a deep
-    # page would walk a long way: there the students holding the items are looked up and sorted).
-    if sort is None and found.walkable and (number or 0) * size + size <= WALK_ROWS:
-        walked = replace(found, conditions=[found.walkable.get(n, c) for n, c in enumerate(found.conditions)])
-    query = statement(walked, sort, descending).options(
+    query = statement(_walking(found, sort, number, size), sort, descending).options(
         selectinload(Student.programs), selectinload(Student.tags), selectinload(Student.sections))
     return list(db.session.scalars(query.limit(size).offset(number * size if number else None)))
+
+
+def _walking(found: Found, sort: str | None, number: int, size: int) -> Found:
+    """SQLite, one of the first pages in name order: a link filter that many students pass checked as EXISTS along
+    the name index, which stops after the page. Otherwise SQLite looks up every student holding the item and sorts
+    them all (a tag of 12,500 of 100,000: 14 ms against 0.3–1.4 ms); a deep page, though, would walk a long way."""
+    if (sort is not None or not found.links or (number or 0) * size + size > WALK_ROWS
+            or db.session.get_bind().dialect.name != "sqlite"):
+        return found
+    walked = {n: link.held(ids) for n, (link, ids) in found.links.items() if link.many(ids)}
+    if not walked:
+        return found
+    return replace(found, conditions=[walked.get(n, c) for n, c in enumerate(found.conditions)])
 
 
 def count(found: Found, cap: int) -> int | None:
